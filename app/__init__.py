@@ -1,0 +1,1 @@
+"""Docent query service and the shared foundation (settings, errors, logging)."""

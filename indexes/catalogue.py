@@ -1,0 +1,96 @@
+"""The entity catalogue: canonical entities, their aliases and where they are mentioned.
+
+Built at ingest, read by the query service's entity linker. Stored in SQLite beside the
+index so that the embedded and the server backends share one format.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mentions (
+    doc_id TEXT NOT NULL,
+    chunk_index INTEGER NOT NULL,
+    canonical TEXT NOT NULL,
+    label TEXT NOT NULL,
+    alias TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc_id);
+CREATE INDEX IF NOT EXISTS mentions_canonical ON mentions(canonical);
+"""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One mention of an entity in one chunk."""
+
+    canonical: str
+    label: str  # ORG, PERSON, ACRONYM, TOOL, TITLE, ...
+    alias: str  # the surface form in the text
+    chunk_index: int
+
+
+@dataclass(frozen=True)
+class Entity:
+    canonical: str
+    label: str
+    aliases: tuple[str, ...]
+    documents: int
+    chunks: int
+
+
+class EntityCatalogue:
+    """SQLite-backed catalogue; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def replace_document(self, doc_id: str, mentions: Iterable[Mention]) -> None:
+        rows = [(doc_id, m.chunk_index, m.canonical, m.label, m.alias) for m in mentions]
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.execute("DELETE FROM mentions WHERE doc_id = ?", (doc_id,))
+            self._conn.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?)", rows)
+            self._conn.execute("COMMIT")
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.executemany("DELETE FROM mentions WHERE doc_id = ?", [(d,) for d in doc_ids])
+            self._conn.execute("COMMIT")
+
+    def entities(self, min_documents: int = 1) -> list[Entity]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT canonical, label, json_group_array(DISTINCT alias), "
+                "COUNT(DISTINCT doc_id), COUNT(DISTINCT doc_id || '#' || chunk_index) "
+                "FROM mentions GROUP BY canonical, label HAVING COUNT(DISTINCT doc_id) >= ? "
+                "ORDER BY COUNT(DISTINCT doc_id) DESC",
+                (min_documents,),
+            ).fetchall()
+        return [
+            Entity(canonical=c, label=lab, aliases=tuple(sorted(json.loads(a))), documents=d, chunks=n)
+            for c, lab, a, d, n in rows
+        ]
+
+    def documents_mentioning(self, canonical: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT doc_id FROM mentions WHERE canonical = ?", (canonical,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

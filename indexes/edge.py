@@ -1,0 +1,193 @@
+"""Embedded backend: the real Qdrant engine in-process (``qdrant-edge-py``, beta API).
+
+One process at a time may open a shard (the WAL is locked); a second open raises
+``IndexLockedError`` so the caller can hand the work to the process that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as q
+
+from indexes.errors import IndexError_, IndexLockedError
+from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records
+from indexes.schema import (
+    DENSE,
+    DENSE_DIM,
+    F_DOC_ID,
+    F_ENTITIES,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    RRF_K,
+    SPARSE,
+    ChunkPoint,
+    DocRecord,
+    Hit,
+    Match,
+    PointFilter,
+    SearchRequest,
+    SparseVec,
+    scoped_filter,
+)
+
+_SCROLL_PAGE = 1000
+
+
+def _match(m: Match) -> q.FieldCondition:
+    if len(m.values) == 1:
+        return q.FieldCondition(key=m.key, match=q.MatchValue(m.values[0]))
+    return q.FieldCondition(key=m.key, match=q.MatchAny(any=list(m.values)))  # type: ignore[arg-type]
+
+
+def to_edge_filter(f: PointFilter) -> q.Filter:
+    return q.Filter(
+        must=[_match(m) for m in f.must] or None,
+        must_not=[_match(m) for m in f.must_not] or None,
+    )
+
+
+def _sparse(v: SparseVec) -> q.SparseVector:
+    return q.SparseVector(indices=v.indices, values=v.values)
+
+
+def _hit(p: Any) -> Hit:
+    return Hit(id=str(p.id), score=float(getattr(p, "score", 0.0)), payload=dict(p.payload or {}))
+
+
+class EdgeIndex:
+    """A collection version stored as a qdrant-edge shard in ``path``."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self.name = name
+        self._shard = self._open(path)
+
+    @staticmethod
+    def _config() -> q.EdgeConfig:
+        return q.EdgeConfig(
+            vectors={DENSE: q.EdgeVectorParams(size=DENSE_DIM, distance=q.Distance.Cosine)},
+            sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+        )
+
+    def _open(self, path: Path) -> q.EdgeShard:
+        try:
+            if (path / "wal").exists():
+                return q.EdgeShard.load(str(path))
+            path.mkdir(parents=True, exist_ok=True)
+            shard = q.EdgeShard.create(str(path), self._config())
+        except Exception as exc:  # the binding raises bare Exception
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                raise IndexLockedError(
+                    f"The embedded index at {path} is open in another process "
+                    "(the API service, usually). Stop it, or load through the service: "
+                    "ingest load ... --via-api http://127.0.0.1:8000"
+                ) from exc
+            raise IndexError_(f"Could not open the embedded index at {path}: {exc}") from exc
+        for name in KEYWORD_FIELDS:
+            shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
+        for name in INTEGER_FIELDS:
+            shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Integer))
+        return shard
+
+    def upsert(self, points: Sequence[ChunkPoint]) -> None:
+        if not points:
+            return
+        self._shard.update(
+            q.UpdateOperation.upsert_points(
+                [
+                    q.Point(p.id, {DENSE: p.dense, SPARSE: _sparse(p.sparse)}, p.payload)
+                    for p in points
+                ]
+            )
+        )
+
+    def delete(self, where: PointFilter) -> None:
+        self._shard.update(q.UpdateOperation.delete_points_by_filter(to_edge_filter(where)))
+
+    def set_payload(self, where: PointFilter, payload: dict[str, Any]) -> None:
+        self._shard.update(q.UpdateOperation.set_payload_by_filter(to_edge_filter(where), payload))
+
+    def search(self, request: SearchRequest) -> list[Hit]:
+        if not request.groups:
+            return []  # default-deny: a user with no groups may read nothing
+        base = scoped_filter(request)
+        acl = to_edge_filter(base)
+        prefetches: list[q.Prefetch] = []
+        cand = max(request.limit, 20)
+        if request.dense is not None:
+            prefetches.append(
+                q.Prefetch(limit=cand, query=q.Query.Nearest(request.dense, using=DENSE), filter=acl)
+            )
+        if request.sparse is not None and request.sparse.indices:
+            prefetches.append(
+                q.Prefetch(
+                    limit=cand,
+                    query=q.Query.Nearest(_sparse(request.sparse), using=SPARSE),
+                    filter=acl,
+                )
+            )
+        if not prefetches:
+            return []
+        if len(prefetches) == 1 and not request.boost_entities:
+            only = prefetches[0]
+            points = self._shard.query(
+                q.QueryRequest(
+                    limit=request.limit, query=only.query, filter=acl, with_payload=True
+                )
+            )
+            return [_hit(p) for p in points]
+        weights = [1.0] * len(prefetches)
+        if request.boost_entities:
+            boosted = to_edge_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
+            prefetches.append(q.Prefetch(limit=cand, query=prefetches[0].query, filter=boosted))
+            weights.append(0.5)
+        points = self._shard.query(
+            q.QueryRequest(
+                limit=request.limit,
+                prefetches=prefetches,
+                query=q.Fusion.Rrf(k=RRF_K, weights=weights),
+                filter=acl,
+                with_payload=True,
+            )
+        )
+        return [_hit(p) for p in points]
+
+    def scroll(self, where: PointFilter, fields: Sequence[str] | None = None) -> list[Hit]:
+        out: list[Hit] = []
+        offset: Any = None
+        flt = to_edge_filter(where)
+        while True:
+            records, offset = self._shard.scroll(
+                q.ScrollRequest(
+                    offset=offset,
+                    limit=_SCROLL_PAGE,
+                    filter=flt,
+                    with_payload=list(fields) if fields is not None else True,
+                )
+            )
+            out.extend(_hit(r) for r in records)
+            if offset is None:
+                return out
+
+    def count(self, where: PointFilter | None = None) -> int:
+        flt = to_edge_filter(where) if where else None
+        return int(self._shard.count(q.CountRequest(filter=flt, exact=True)))
+
+    def chunk_counts(self) -> dict[str, int]:
+        facet = self._shard.facet(q.FacetRequest(key=F_DOC_ID, limit=10_000_000, exact=True))
+        return {str(h.value): int(h.count) for h in facet}
+
+    def documents(self) -> dict[str, DocRecord]:
+        return doc_records(self.scroll(FIRST_CHUNKS, DOC_FIELDS), self.chunk_counts())
+
+    def flush(self) -> None:
+        self._shard.flush()
+
+    def close(self) -> None:
+        try:
+            self._shard.flush()
+        finally:
+            self._shard.close()

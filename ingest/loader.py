@@ -1,0 +1,295 @@
+"""Load documents into the index: incremental, idempotent and safe to kill at any moment.
+
+Per document the write order makes chunk 0 the commit marker:
+
+    1. upsert chunks 1..n-1 (deterministic ids, new doc_hash)
+    2. delete this document's points whose doc_hash differs (chunk 0 excepted)
+    3. replace the document's rows in the entity catalogue
+    4. upsert chunk 0 (carrying doc_hash and chunk_count)
+
+A document is complete when chunk 0 carries the file's hash and the index holds exactly
+``chunk_count`` points for it. A load killed at any step leaves the document incomplete,
+so the next run redoes it: 0 duplicate (same ids), 0 stale (step 2), 0 missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexes.catalogue import EntityCatalogue
+from indexes.protocol import VectorIndex
+from indexes.schema import (
+    F_CHUNK_INDEX,
+    F_DOC_HASH,
+    F_DOC_ID,
+    F_GROUPS,
+    ChunkPoint,
+    DocRecord,
+    Match,
+    PointFilter,
+    point_id,
+)
+from ingest.acl import AclResolver
+from ingest.chunker import Chunker
+from ingest.discover import SourceFile, discover
+from ingest.document import Chunk, ParsedDocument
+from ingest.embedder import Embedder, SparseEncoder
+from ingest.entities import EntityExtractor
+from ingest.errors import FileRejected
+from ingest.normalize import keywords_of, split_front_matter
+from ingest.readers import reader_for
+from ingest.readers.base import decode_text
+from ingest.safety_scan import looks_like_instructions
+
+log = logging.getLogger(__name__)
+
+# bump when parsing or chunking changes: every document is then re-chunked on the next load
+PIPELINE_VERSION = "3"
+_EMBED_BATCH_CHUNKS = 256
+
+
+@dataclass
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass
+class LoadReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    acl_updated: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    failed: list[Failure] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "acl_updated": self.acl_updated,
+            "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
+        }
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted or self.acl_updated)
+
+
+@dataclass
+class _Pending:
+    source: SourceFile
+    doc_hash: str
+    groups: tuple[str, ...]
+    parsed: ParsedDocument
+    chunks: list[Chunk]
+    is_new: bool
+
+
+def _doc_filter(doc_id: str) -> PointFilter:
+    return PointFilter(must=(Match(F_DOC_ID, (doc_id,)),))
+
+
+class Loader:
+    """Syncs files on disk into one collection version."""
+
+    def __init__(
+        self,
+        index: VectorIndex,
+        catalogue: EntityCatalogue,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        extractor: EntityExtractor,
+        chunker: Chunker,
+        max_file_bytes: int = 20 * 1024 * 1024,
+    ) -> None:
+        self.index = index
+        self.catalogue = catalogue
+        self.embedder = embedder
+        self.sparse = sparse
+        self.extractor = extractor
+        self.chunker = chunker
+        self.max_file_bytes = max_file_bytes
+        self._config_stamp = f"{PIPELINE_VERSION}:{chunker.max_tokens}:{chunker.overlap_tokens}:{embedder.model_id}"
+
+    # -- public -----------------------------------------------------------------
+    def load(
+        self,
+        roots: Sequence[Path],
+        acl: AclResolver,
+        *,
+        prune: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> LoadReport:
+        started = time.perf_counter()
+        report = LoadReport()
+        sources = [s for root in roots for s in discover(root)]
+        known = self.index.documents()
+        pending: list[_Pending] = []
+        batch_chunks = 0
+        for done, source in enumerate(sources, start=1):
+            try:
+                item = self._prepare(source, known.get(source.doc_id), acl, report)
+            except FileRejected as exc:
+                report.failed.append(Failure(source.rel, exc.message))
+                item = None
+            if item is not None:
+                pending.append(item)
+                batch_chunks += len(item.chunks)
+                if batch_chunks >= _EMBED_BATCH_CHUNKS:
+                    self._write(pending, report)
+                    pending, batch_chunks = [], 0
+            if progress:
+                progress(done, len(sources))
+        self._write(pending, report)
+        if prune:
+            self._prune({str(Path(r).resolve()) if Path(r).is_dir() else str(Path(r).resolve().parent)
+                         for r in roots}, {s.doc_id for s in sources}, known, report)
+        self.index.flush()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        ids = list(doc_ids)
+        for doc_id in ids:
+            self.index.delete(_doc_filter(doc_id))
+        self.catalogue.delete_documents(ids)
+        self.index.flush()
+        return len(ids)
+
+    # -- steps -------------------------------------------------------------------
+    def _hash(self, data: bytes) -> str:
+        return hashlib.sha256(data + self._config_stamp.encode()).hexdigest()
+
+    def _prepare(self, source: SourceFile, known: DocRecord | None, acl: AclResolver,
+                 report: LoadReport) -> _Pending | None:
+        size = source.path.stat().st_size
+        if size == 0:
+            raise FileRejected("empty file")
+        if size > self.max_file_bytes:
+            raise FileRejected(
+                f"file is {size / 1e6:.1f} MB, over the {self.max_file_bytes / 1e6:.0f} MB limit "
+                "(DOCENT_MAX_FILE_BYTES)"
+            )
+        reader = reader_for(source.path)
+        data = source.path.read_bytes()
+        doc_hash = self._hash(data)
+        if known is not None and known.doc_hash == doc_hash and known.complete:
+            meta = self._front_matter(source, data)
+            groups = acl.resolve(source.rel, meta)
+            if tuple(sorted(known.groups)) == groups:
+                report.unchanged += 1
+            else:
+                self._update_acl(source.doc_id, groups)
+                report.acl_updated += 1
+            return None
+        parsed = reader.read(data, source.rel)
+        groups = acl.resolve(source.rel, parsed.metadata)
+        title = parsed.title or Path(source.rel).stem.replace("-", " ").replace("_", " ").strip()
+        chunks = self.chunker.run(parsed.blocks, doc_id=source.doc_id, path=source.rel, title=title)
+        if not chunks:
+            raise FileRejected("no text found (a scanned PDF or an empty template?)")
+        parsed.title = title
+        return _Pending(source, doc_hash, groups, parsed, chunks, is_new=known is None)
+
+    @staticmethod
+    def _front_matter(source: SourceFile, data: bytes) -> dict[str, object]:
+        if source.path.suffix.lower() not in (".md", ".markdown", ".mdx"):
+            return {}
+        return split_front_matter(decode_text(data))[0]
+
+    def _update_acl(self, doc_id: str, groups: tuple[str, ...]) -> None:
+        rest = PointFilter(must=(Match(F_DOC_ID, (doc_id,)),), must_not=(Match(F_CHUNK_INDEX, (0,)),))
+        self.index.set_payload(rest, {F_GROUPS: list(groups)})
+        self.index.set_payload(_doc_filter(doc_id).and_(Match(F_CHUNK_INDEX, (0,))),
+                               {F_GROUPS: list(groups)})
+
+    def _write(self, pending: list[_Pending], report: LoadReport) -> None:
+        if not pending:
+            return
+        chunks = [c for item in pending for c in item.chunks]
+        texts = [c.embed_text for c in chunks]
+        started = time.perf_counter()
+        dense = self.embedder.embed(texts)
+        report.embed_seconds += time.perf_counter() - started
+        mentions = self.extractor.run([c.text for c in chunks])
+        offset = 0
+        for item in pending:
+            n = len(item.chunks)
+            points = [
+                self._point(item, chunk, dense[offset + k], mentions[offset + k])
+                for k, chunk in enumerate(item.chunks)
+            ]
+            doc_mentions = [
+                m.__class__(m.canonical, m.label, m.alias, k)
+                for k in range(n)
+                for m in mentions[offset + k]
+            ]
+            offset += n
+            doc_id = item.source.doc_id
+            self.index.upsert(points[1:])
+            self.index.delete(
+                PointFilter(
+                    must=(Match(F_DOC_ID, (doc_id,)),),
+                    must_not=(Match(F_DOC_HASH, (item.doc_hash,)), Match(F_CHUNK_INDEX, (0,))),
+                )
+            )
+            self.catalogue.replace_document(doc_id, doc_mentions)
+            self.index.upsert(points[:1])  # the commit marker goes last
+            report.chunks += n
+            if item.is_new:
+                report.added += 1
+            else:
+                report.updated += 1
+
+    def _point(self, item: _Pending, chunk: Chunk, dense: list[float], mentions: list) -> ChunkPoint:  # type: ignore[type-arg]
+        meta = item.parsed.metadata
+        payload = {
+            F_DOC_ID: chunk.doc_id,
+            "path": chunk.path,
+            "root": item.source.root,
+            "title": chunk.title,
+            "section": chunk.section,
+            "text": chunk.text,
+            F_CHUNK_INDEX: chunk.index,
+            "chunk_count": len(item.chunks),
+            F_DOC_HASH: item.doc_hash,
+            "chunk_hash": hashlib.sha256(chunk.text.encode()).hexdigest()[:16],
+            F_GROUPS: list(item.groups),
+            "entities": sorted({m.canonical for m in mentions}),
+            "keywords": keywords_of(meta),
+            "pages": list(chunk.pages),
+            "source_type": item.source.path.suffix.lower().lstrip("."),
+            "suspicious": looks_like_instructions(chunk.text),
+        }
+        return ChunkPoint(
+            id=point_id(chunk.doc_id, chunk.index),
+            dense=dense,
+            sparse=self.sparse.document(chunk.embed_text),
+            payload=payload,
+        )
+
+    def _prune(self, roots: set[str], seen: set[str], known: dict[str, DocRecord],
+               report: LoadReport) -> None:
+        """Delete documents of these roots that are gone, and chunks orphaned by a killed load."""
+        owners: dict[str, str] = {}
+        for hit in self.index.scroll(PointFilter(), [F_DOC_ID, "root"]):
+            owners.setdefault(str(hit.payload.get(F_DOC_ID)), str(hit.payload.get("root", "")))
+        gone = [d for d, root in owners.items() if d not in seen and root in roots]
+        for doc_id in gone:
+            self.index.delete(_doc_filter(doc_id))
+        self.catalogue.delete_documents(gone)
+        report.deleted += sum(1 for d in gone if d in known)

@@ -1,0 +1,73 @@
+"""Wire the ingest components from settings (used by the CLI, the API's admin route and eval)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from app.settings import Settings
+from indexes.catalogue import EntityCatalogue
+from indexes.protocol import VectorIndex
+from indexes.schema import ChunkPoint, PointFilter
+from indexes.store import IndexStore
+from ingest.acl import AclResolver
+from ingest.chunker import Chunker
+from ingest.document import embed_text
+from ingest.embedder import Embedder, SentenceEmbedder, SparseEncoder
+from ingest.entities import EntityExtractor
+from ingest.loader import Loader, LoadReport
+
+
+class IngestService:
+    """Owns the heavy ingest parts (models) and runs loads, deletes and reindexes."""
+
+    def __init__(self, settings: Settings, store: IndexStore, catalogue: EntityCatalogue,
+                 embedder: Embedder | None = None, extractor: EntityExtractor | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.catalogue = catalogue
+        self.embedder: Embedder = embedder or SentenceEmbedder(
+            settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
+        )
+        self.extractor = extractor or EntityExtractor(settings.spacy_model)
+        self.sparse = SparseEncoder()
+        self.chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
+
+    def loader(self, index: VectorIndex | None = None) -> Loader:
+        return Loader(
+            index or self.store.active(), self.catalogue, self.embedder, self.sparse,
+            self.extractor, self.chunker, self.settings.max_file_bytes,
+        )
+
+    def load(self, roots: Sequence[Path], acl: AclResolver, *, prune: bool = False,
+             progress: Callable[[int, int], None] | None = None) -> LoadReport:
+        report = self.loader().load(roots, acl, prune=prune, progress=progress)
+        if report.changed:
+            self.store.bump_generation()
+        return report
+
+    def delete(self, doc_ids: Sequence[str]) -> int:
+        count = self.loader().delete(doc_ids)
+        self.store.bump_generation()
+        return count
+
+    def reindex(self, batch: int = 256) -> tuple[str, int]:
+        """Copy every chunk into a new collection version with fresh vectors, then switch."""
+        old = self.store.active()
+        new = self.store.new_version()
+        hits = old.scroll(PointFilter())
+        for start in range(0, len(hits), batch):
+            part = hits[start : start + batch]
+            texts = [
+                embed_text(str(h.payload.get("title", "")), str(h.payload.get("section", "")),
+                           str(h.payload.get("text", "")))
+                for h in part
+            ]
+            dense = self.embedder.embed(texts)
+            new.upsert([
+                ChunkPoint(h.id, d, self.sparse.document(t), h.payload)
+                for h, d, t in zip(part, dense, texts, strict=True)
+            ])
+        self.store.switch(new)
+        self.store.drop(old.name)
+        return new.name, len(hits)
