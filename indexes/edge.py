@@ -54,7 +54,14 @@ def _sparse(v: SparseVec) -> q.SparseVector:
 
 
 def _hit(p: Any) -> Hit:
-    return Hit(id=str(p.id), score=float(getattr(p, "score", 0.0)), payload=dict(p.payload or {}))
+    vector = getattr(p, "vector", None)
+    dense = vector.get(DENSE) if isinstance(vector, dict) else None
+    return Hit(
+        id=str(p.id),
+        score=float(getattr(p, "score", 0.0)),
+        payload=dict(p.payload or {}),
+        dense=list(dense) if dense is not None else None,
+    )
 
 
 class EdgeIndex:
@@ -135,7 +142,8 @@ class EdgeIndex:
             only = prefetches[0]
             points = self._shard.query(
                 q.QueryRequest(
-                    limit=request.limit, query=only.query, filter=acl, with_payload=True
+                    limit=request.limit, query=only.query, filter=acl, with_payload=True,
+                    with_vector=[DENSE],
                 )
             )
             return [_hit(p) for p in points]
@@ -151,6 +159,7 @@ class EdgeIndex:
                 query=q.Fusion.Rrf(k=RRF_K, weights=weights),
                 filter=acl,
                 with_payload=True,
+                with_vector=[DENSE],
             )
         )
         return [_hit(p) for p in points]
@@ -178,7 +187,8 @@ class EdgeIndex:
 
     def chunk_counts(self) -> dict[str, int]:
         facet = self._shard.facet(q.FacetRequest(key=F_DOC_ID, limit=10_000_000, exact=True))
-        return {str(h.value): int(h.count) for h in facet}
+        # exact facets list deleted values with count 0 (seen with qdrant-edge 0.9)
+        return {str(h.value): int(h.count) for h in facet if h.count > 0}
 
     def documents(self) -> dict[str, DocRecord]:
         return doc_records(self.scroll(FIRST_CHUNKS, DOC_FIELDS), self.chunk_counts())

@@ -82,6 +82,7 @@ class Hit:
     id: str
     score: float
     payload: dict[str, Any]
+    dense: list[float] | None = None  # filled by search(), for similarity checks downstream
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,6 @@ class DocRecord:
         return self.stored_chunks == self.chunk_count
 
 
-def acl_filter(groups: tuple[str, ...]) -> PointFilter:
-    return PointFilter(must=(Match(F_GROUPS, tuple(groups)),))
 
 
 def scoped_filter(request: SearchRequest) -> PointFilter:

@@ -55,7 +55,14 @@ def _sparse(v: SparseVec) -> models.SparseVector:
 
 
 def _hit(p: Any) -> Hit:
-    return Hit(id=str(p.id), score=float(getattr(p, "score", 0.0)), payload=dict(p.payload or {}))
+    vector = getattr(p, "vector", None)
+    dense = vector.get(DENSE) if isinstance(vector, dict) else None
+    return Hit(
+        id=str(p.id),
+        score=float(getattr(p, "score", 0.0)),
+        payload=dict(p.payload or {}),
+        dense=list(dense) if dense is not None else None,
+    )
 
 
 class ServerIndex:
@@ -136,6 +143,7 @@ class ServerIndex:
                 query_filter=flt,
                 limit=request.limit,
                 with_payload=True,
+                with_vectors=[DENSE],
             )
             return [_hit(p) for p in res.points]
         weights = [1.0] * len(prefetches)
@@ -153,6 +161,7 @@ class ServerIndex:
             query_filter=flt,
             limit=request.limit,
             with_payload=True,
+            with_vectors=[DENSE],
         )
         return [_hit(p) for p in res.points]
 
@@ -177,7 +186,7 @@ class ServerIndex:
 
     def chunk_counts(self) -> dict[str, int]:
         res = self.client.facet(self.name, key=F_DOC_ID, limit=10_000_000, exact=True)
-        return {str(h.value): int(h.count) for h in res.hits}
+        return {str(h.value): int(h.count) for h in res.hits if h.count > 0}
 
     def documents(self) -> dict[str, DocRecord]:
         return doc_records(self.scroll(FIRST_CHUNKS, DOC_FIELDS), self.chunk_counts())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,7 +202,10 @@ class Loader:
         title = parsed.title or Path(source.rel).stem.replace("-", " ").replace("_", " ").strip()
         chunks = self.chunker.run(parsed.blocks, doc_id=source.doc_id, path=source.rel, title=title)
         if not chunks:
-            raise FileRejected("no text found (a scanned PDF or an empty template?)")
+            target = parsed.metadata.get("redirect_to")
+            if target:
+                raise FileRejected(f"redirect-only page (redirect_to: {target}): no content to index")
+            raise FileRejected("no text found (a scanned PDF, an image or an empty template?)")
         parsed.title = title
         return _Pending(source, doc_hash, groups, parsed, chunks, is_new=known is None)
 
@@ -222,10 +226,14 @@ class Loader:
             return
         chunks = [c for item in pending for c in item.chunks]
         texts = [c.embed_text for c in chunks]
-        started = time.perf_counter()
-        dense = self.embedder.embed(texts)
-        report.embed_seconds += time.perf_counter() - started
-        mentions = self.extractor.run([c.text for c in chunks])
+        # NER runs on a second thread while torch embeds: torch releases the GIL and leaves
+        # part of a core idle, so the entity pass costs little wall time
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ner = pool.submit(self.extractor.run, [c.text for c in chunks])
+            started = time.perf_counter()
+            dense = self.embedder.embed(texts)
+            report.embed_seconds += time.perf_counter() - started
+            mentions = ner.result()
         offset = 0
         for item in pending:
             n = len(item.chunks)

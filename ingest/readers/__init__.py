@@ -16,7 +16,9 @@ for _reader in (MarkdownReader(), TextReader(), HtmlReader(), PdfReader(), DocxR
     for _ext in _reader.extensions:
         _READERS[_ext] = _reader
 
-SUPPORTED_EXTENSIONS = frozenset(_READERS)
+# extension-less files (LICENSE, README) are read as plain text when they decode
+_READERS[""] = _READERS[".txt"]
+SUPPORTED_EXTENSIONS = frozenset(e for e in _READERS if e)
 
 
 def reader_for(path: Path) -> Reader:

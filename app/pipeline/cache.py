@@ -1,0 +1,52 @@
+"""The answer cache: keyed by standalone question, groups, index version, prompt and model."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from app.pipeline.types import QueryResult
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    question: str  # normalized standalone question
+    groups: tuple[str, ...]  # sorted: the same groups see the same documents
+    index_version: str
+    prompt_version: str
+    model: str
+
+
+class AnswerCache:
+    """A thread-safe LRU of finished results; entries never cross group boundaries."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._data: OrderedDict[CacheKey, QueryResult] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: CacheKey) -> QueryResult | None:
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return copy.deepcopy(found)
+
+    def put(self, key: CacheKey, result: QueryResult) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = copy.deepcopy(result)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()

@@ -1,0 +1,131 @@
+"""Stage 7a: parse ``[n]`` markers and check each cited sentence against the cited chunk.
+
+A citation is kept when every number and name in the sentence appears in the chunk and
+the sentence's content words overlap the chunk enough, or its embedding is close enough.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.pipeline.types import RetrievedChunk, SentenceCheck
+from ingest.embedder import Embedder
+
+CITATION = re.compile(r"\s?\[(\d{1,3})\]")
+_SENTENCE = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+(?=[A-Z0-9\"'(])")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*%?")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+)*|[A-Z]{2,})\b")
+_WORD = re.compile(r"[a-z0-9]+")
+STOPWORDS = frozenset(
+    "a an the of to in on for and or but is are was were be been being it its this that these "
+    "those with as by at from you your we our they their he she his her i me my can could "
+    "should would will may might must do does did not no yes if then than so such there here "
+    "what which who whom when where why how all any each more most other some only also just "
+    "about into over after before up down out per via has have had get gets".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2]
+
+
+def _stem(word: str) -> str:
+    return word[:6]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split an answer into sentences, keeping each sentence's trailing markers with it."""
+    parts = re.split(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(])", text.strip())
+    out: list[str] = []
+    for i in range(0, len(parts), 2):
+        sentence = parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")
+        if sentence.strip():
+            out.append(sentence.strip())
+    return out
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    text: str  # the answer with invalid and unsupported markers removed
+    sentences: list[SentenceCheck]
+    kept: list[int]  # source numbers still cited, in order of first use
+    dropped: int  # markers removed (out of range or unsupported)
+    attributed: int = 0  # uncited sentences given the first source that supports them
+
+    @property
+    def supported(self) -> bool:
+        return any(s.supported for s in self.sentences)
+
+
+@dataclass(frozen=True)
+class SupportThresholds:
+    overlap: float = 0.6
+    similarity: float = 0.62
+
+
+class CitationChecker:
+    """Verifies every ``[n]`` against source n; ``embedder`` gives the similarity test."""
+
+    def __init__(self, embedder: Embedder | None, thresholds: SupportThresholds | None = None,
+                 attribute_uncited: bool = True) -> None:
+        self.embedder = embedder
+        self.t = thresholds or SupportThresholds()
+        # small models often state a supported fact without a marker: cite the source that
+        # passes the same check, rather than throwing a correct sentence away
+        self.attribute_uncited = attribute_uncited
+
+    def supports(self, sentence: str, chunk: RetrievedChunk) -> bool:
+        claim = CITATION.sub("", sentence)
+        haystack = f"{chunk.title} {chunk.section} {chunk.text}"
+        lower = haystack.lower()
+        for number in _NUMBER.findall(claim):
+            if number.rstrip("%") not in haystack:
+                return False
+        for name in _NAME.findall(claim):
+            if name.lower() not in lower:
+                return False
+        words = content_words(claim)
+        if not words:
+            return False
+        chunk_stems = {_stem(w) for w in content_words(haystack)}
+        overlap = sum(_stem(w) in chunk_stems for w in words) / len(words)
+        if overlap >= self.t.overlap:
+            return True
+        if self.embedder is None or overlap < self.t.overlap / 2:
+            return False
+        from app.pipeline.retrieve import cosine
+
+        a, b = self.embedder.embed([claim, chunk.text])
+        return cosine(a, b) >= self.t.similarity
+
+    def run(self, answer: str, sources: Sequence[RetrievedChunk]) -> CheckedAnswer:
+        k = len(sources)
+        checks: list[SentenceCheck] = []
+        out_sentences: list[str] = []
+        kept: list[int] = []
+        dropped = attributed = 0
+        for sentence in split_sentences(answer):
+            cited = [int(n) for n in CITATION.findall(sentence)]
+            valid = []
+            for n in dict.fromkeys(cited):
+                if 1 <= n <= k and self.supports(sentence, sources[n - 1]):
+                    valid.append(n)
+                else:
+                    dropped += 1
+            bare = CITATION.sub("", sentence).strip()
+            if not cited and self.attribute_uncited:
+                first = next((n for n, c in enumerate(sources, 1) if self.supports(bare, c)), None)
+                if first is not None:
+                    valid.append(first)
+                    attributed += 1
+            marked = bare
+            if valid:
+                tail = bare[-1] if bare[-1:] in ".!?" else ""
+                body = bare[:-1] if tail else bare
+                marked = body + "".join(f" [{n}]" for n in valid) + tail
+            out_sentences.append(marked)
+            checks.append(SentenceCheck(bare, tuple(valid), bool(valid)))
+            kept.extend(n for n in valid if n not in kept)
+        return CheckedAnswer(" ".join(out_sentences), checks, kept, dropped, attributed)

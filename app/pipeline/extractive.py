@@ -1,0 +1,94 @@
+"""Stage 7b: the deterministic extractive answer, quoting the best-supported sentences.
+
+Used when the generated answer fails the citation check (the tiny CPU model often does),
+and as the whole answer with the extractive generator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.pipeline.citations import content_words, split_sentences
+from app.pipeline.retrieve import cosine
+from app.pipeline.types import RetrievedChunk, SentenceCheck
+from ingest.embedder import Embedder
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_NUMBERISH = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"hundred|half|once|twice)\b", re.I)
+_WHEN = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december|daily|weekly|monthly|"
+    r"annually|quarter|day|week|month|year)s?\b|\d{4}", re.I)
+_URL = re.compile(r"https?://|www\.|\.gov\b|\.com\b")
+# (what the question asks for, what a sentence that answers it contains)
+_ANSWER_TYPES = [
+    (re.compile(r"\be-?mail\b", re.I), _EMAIL),
+    (re.compile(r"\bhow (?:many|much|long|often|old)\b|\bpercent|\bnumber of\b", re.I), _NUMBERISH),
+    (re.compile(r"\bwhen\b|\bwhat (?:day|date|time)\b|\bwhich (?:day|weekday|month)\b|"
+                r"\bdeadline\b", re.I), _WHEN),
+    (re.compile(r"\b(?:url|link|website|site)\b", re.I), _URL),
+]
+
+
+def answer_type_bonus(question: str, sentence: str) -> float:
+    """A sentence holding the kind of thing the question asks for (a date, an address) ranks up."""
+    return sum(0.15 for asks, has in _ANSWER_TYPES if asks.search(question) and has.search(sentence))
+
+
+@dataclass(frozen=True)
+class Extract:
+    text: str
+    sentences: list[SentenceCheck]
+    cited: list[int]
+    score: float  # best sentence's score: low means the sources do not answer
+
+
+def coverage(question: str, text: str) -> float:
+    """Share of the question's content words (by 6-letter stem) found in ``text``."""
+    words = {w[:6] for w in content_words(question)}
+    if not words:
+        return 0.0
+    have = {w[:6] for w in content_words(text)}
+    return len(words & have) / len(words)
+
+
+class ExtractiveAnswerer:
+    def __init__(self, embedder: Embedder, max_sentences: int = 2, from_chunks: int = 3) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.from_chunks = from_chunks
+
+    def run(self, question: str, sources: list[RetrievedChunk]) -> Extract:
+        candidates: list[tuple[int, int, str]] = []  # (source n, order, sentence)
+        for n, chunk in enumerate(sources[: self.from_chunks], start=1):
+            for order, sentence in enumerate(split_sentences(chunk.text.replace("\n", " "))):
+                if 4 <= len(sentence.split()) <= 80:
+                    candidates.append((n, order, sentence))
+        if not candidates:
+            return Extract("", [], [], 0.0)
+        vectors = self.embedder.embed([question] + [c[2] for c in candidates])
+        qvec = vectors[0]
+        scored = []
+        for (n, order, sentence), vec in zip(candidates, vectors[1:], strict=True):
+            rank_bonus = 0.05 * (self.from_chunks - n)
+            score = (0.6 * cosine(qvec, vec) + 0.4 * coverage(question, sentence) + rank_bonus
+                     + answer_type_bonus(question, sentence))
+            scored.append((score, n, order, sentence))
+        scored.sort(key=lambda t: -t[0])
+        best = scored[0][0]
+        chosen = [s for s in scored[: self.max_sentences] if s[0] >= best * 0.85]
+        chosen.sort(key=lambda t: (t[1], t[2]))
+        parts, checks, cited = [], [], []
+        for _, n, _, sentence in chosen:
+            body = sentence.rstrip()
+            tail = body[-1] if body[-1:] in ".!?" else "."
+            body = body[:-1] if body[-1:] in ".!?" else body
+            parts.append(f"{body} [{n}]{tail}")
+            checks.append(SentenceCheck(sentence, (n,), True))
+            if n not in cited:
+                cited.append(n)
+        return Extract(" ".join(parts), checks, cited, best)

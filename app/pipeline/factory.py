@@ -1,0 +1,81 @@
+"""Build a ``QueryPipeline`` from settings; the API lifespan and eval both use this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.generation.base import Generator, GenerationParams
+from app.generation.extractive import ExtractiveOnlyGenerator
+from app.generation.llama_cpp import LlamaCppGenerator
+from app.generation.openai_compat import OpenAIGenerator
+from app.pipeline.cache import AnswerCache
+from app.pipeline.citations import CitationChecker
+from app.pipeline.extractive import ExtractiveAnswerer
+from app.pipeline.linking import EntityLinker
+from app.pipeline.pipeline import AbstainPolicy, QueryPipeline
+from app.pipeline.preprocess import Preprocessor
+from app.pipeline.prompt import PromptBuilder
+from app.pipeline.retrieve import FusionReranker, Retriever
+from app.pipeline.rewrite import FollowUpRewriter
+from app.pipeline.safety import SafetyChecker
+from app.settings import GeneratorKind, Settings
+from indexes.catalogue import EntityCatalogue
+from indexes.store import IndexStore
+from ingest.embedder import CachedEmbedder, Embedder, SentenceEmbedder, SparseEncoder
+
+
+def build_generator(settings: Settings) -> Generator:
+    if settings.generator is GeneratorKind.OPENAI:
+        if not settings.llm_base_url:
+            from app.errors import ConfigError
+
+            raise ConfigError("DOCENT_GENERATOR=openai needs DOCENT_LLM_BASE_URL")
+        return OpenAIGenerator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
+                               settings.llm_timeout_s, settings.llm_retries)
+    if settings.generator is GeneratorKind.EXTRACTIVE:
+        return ExtractiveOnlyGenerator()
+    return LlamaCppGenerator(settings.llm_model_path, settings.llm_context, settings.llm_threads)
+
+
+@dataclass
+class Components:
+    """The long-lived parts, built once per process and shared by requests."""
+
+    pipeline: QueryPipeline
+    embedder: Embedder
+    linker: EntityLinker
+    generator: Generator
+    retriever: Retriever
+
+
+def build_pipeline(settings: Settings, store: IndexStore, catalogue: EntityCatalogue,
+                   embedder: Embedder | None = None, generator: Generator | None = None) -> Components:
+    base_embedder = embedder or SentenceEmbedder(
+        settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
+    )
+    query_embedder = CachedEmbedder(base_embedder)
+    linker = EntityLinker(catalogue, settings.spacy_model)
+    gen = generator or build_generator(settings)
+    retriever = Retriever(
+        store.active, query_embedder, SparseEncoder(), FusionReranker(),
+        mode=settings.retrieval_mode, candidates=settings.retrieve_candidates,
+        max_chunks=settings.context_chunks, token_budget=settings.context_token_budget,
+    )
+    pipeline = QueryPipeline(
+        preprocessor=Preprocessor(settings.max_question_chars),
+        safety=SafetyChecker(settings.injection_policy),
+        linker=linker,
+        rewriter=FollowUpRewriter(),
+        retriever=retriever,
+        prompts=PromptBuilder(settings.prompt_version, settings.prompt_ab_version,
+                              settings.prompt_ab_share),
+        generator=gen,
+        checker=CitationChecker(query_embedder),
+        extractive=ExtractiveAnswerer(query_embedder),
+        cache=AnswerCache(settings.answer_cache_size),
+        index_version=store.generation,
+        params=GenerationParams(settings.temperature, settings.max_tokens),
+        abstain=AbstainPolicy(min_similarity=settings.min_retrieval_score),
+        allowed_hosts=settings.allowed_link_hosts,
+    )
+    return Components(pipeline, query_embedder, linker, gen, retriever)

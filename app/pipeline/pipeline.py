@@ -1,0 +1,201 @@
+"""The query pipeline: wires the stages together and records timings for every answer."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.generation.base import Generator, GenerationParams
+from app.pipeline.cache import AnswerCache, CacheKey
+from app.pipeline.citations import CitationChecker
+from app.pipeline.extractive import ExtractiveAnswerer, coverage
+from app.pipeline.linking import EntityLinker, boost_terms
+from app.pipeline.output_safety import sanitize
+from app.pipeline.preprocess import Preprocessor
+from app.pipeline.prompt import PromptBuilder
+from app.pipeline.retrieve import Retriever
+from app.pipeline.rewrite import FollowUpRewriter
+from app.pipeline.safety import SafetyChecker
+from app.pipeline.types import (
+    AnswerSource,
+    Citation,
+    LinkedEntity,
+    QueryResult,
+    RetrievedChunk,
+    Turn,
+    User,
+)
+
+ABSTAIN_TEXT = "I could not find this in the documents you can access."
+
+
+@dataclass(frozen=True)
+class AbstainPolicy:
+    """When the sources are too weak to answer from. Tuned on the dev and docent sets."""
+
+    min_similarity: float = 0.30  # best chunk's cosine similarity to the question
+    min_coverage: float = 0.5  # share of the question's content words in the top chunks
+    min_extract_score: float = 0.35  # best extractive sentence's score
+
+
+@dataclass
+class PipelineEvent:
+    """``token`` (raw model text), ``citations`` (verified) or ``result`` (final)."""
+
+    kind: str
+    data: Any
+
+
+@dataclass
+class _Timer:
+    marks: dict[str, float] = field(default_factory=dict)
+    _t: float = field(default_factory=time.perf_counter)
+    _start: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.marks[stage] = round((now - self._t) * 1000, 2)
+        self._t = now
+
+    def total(self) -> dict[str, float]:
+        return {**self.marks, "total": round((time.perf_counter() - self._start) * 1000, 2)}
+
+
+def _citation(n: int, chunk: RetrievedChunk, snippet: str | None = None) -> Citation:
+    return Citation(n=n, doc_id=chunk.doc_id, path=chunk.path, title=chunk.title,
+                    section=chunk.section, snippet=(snippet or chunk.text)[:400],
+                    score=round(chunk.score, 4), pages=chunk.pages)
+
+
+class QueryPipeline:
+    """Question in, grounded and verified answer out. Stages are injected, not global."""
+
+    def __init__(self, *, preprocessor: Preprocessor, safety: SafetyChecker,
+                 linker: EntityLinker, rewriter: FollowUpRewriter, retriever: Retriever,
+                 prompts: PromptBuilder, generator: Generator, checker: CitationChecker,
+                 extractive: ExtractiveAnswerer, cache: AnswerCache,
+                 index_version: Callable[[], str], params: GenerationParams,
+                 abstain: AbstainPolicy | None = None, allowed_hosts: list[str] | None = None) -> None:
+        self.preprocessor = preprocessor
+        self.safety = safety
+        self.linker = linker
+        self.rewriter = rewriter
+        self.retriever = retriever
+        self.prompts = prompts
+        self.generator = generator
+        self.checker = checker
+        self.extractive = extractive
+        self.cache = cache
+        self.index_version = index_version
+        self.params = params
+        self.abstain = abstain or AbstainPolicy()
+        self.allowed_hosts = allowed_hosts or []
+
+    def run(self, question: str, user: User, history: list[Turn] | None = None) -> QueryResult:
+        result: QueryResult | None = None
+        for event in self.stream(question, user, history):
+            if event.kind == "result":
+                result = event.data
+        assert result is not None
+        return result
+
+    def stream(self, question: str, user: User,
+               history: list[Turn] | None = None) -> Iterator[PipelineEvent]:
+        timer = _Timer()
+        trace_id = uuid.uuid4().hex
+        pre = self.preprocessor.run(question)
+        timer.lap("preprocess")
+        safety = self.safety.run(pre.text)
+        timer.lap("safety")
+        linked = self.linker.run(pre.text)
+        rewrite = self.rewriter.run(pre.text, list(history or []), linked)
+        if rewrite.is_follow_up:
+            known = {e.canonical for e in linked}
+            linked += [e for e in self.linker.run(rewrite.standalone) if e.canonical not in known]
+            linked += [LinkedEntity(c, c, "CARRIED") for c in rewrite.carried_entities
+                       if c not in {e.canonical for e in linked}]
+        standalone = rewrite.standalone
+        query_text = self.linker.expand(standalone, linked)
+        timer.lap("grounding")
+
+        version = self.prompts.version_for(user.id)
+        key = CacheKey(self.preprocessor.run(standalone).cache_key, tuple(sorted(user.groups)),
+                       self.index_version(), version, self.generator.name)
+        cached = self.cache.get(key)
+        if cached is not None:
+            cached.trace_id = trace_id
+            cached.question = pre.text
+            cached.answer_source = AnswerSource.CACHE
+            cached.timings_ms = timer.total()
+            yield PipelineEvent("citations", cached.citations)
+            yield PipelineEvent("result", cached)
+            return
+
+        retrieval = self.retriever.run(query_text, user.groups, boost_terms(self.linker, linked))
+        chunks = retrieval.chunks
+        timer.lap("retrieve")
+
+        base: dict[str, Any] = dict(
+            question=pre.text, standalone_question=standalone, entities=linked,
+            prompt_version=version, generator=self.generator.name,
+            safety=safety.as_trace(), retrieved=chunks, trace_id=trace_id,
+        )
+        top_text = " ".join(f"{c.title} {c.section} {c.text}" for c in chunks[:3])
+        weak = (not chunks or retrieval.top_similarity < self.abstain.min_similarity
+                or coverage(standalone, top_text) < self.abstain.min_coverage)
+        if weak:
+            result = self._abstained(base, chunks, timer)
+            yield PipelineEvent("citations", [])
+            yield PipelineEvent("result", result)
+            self.cache.put(key, result)
+            return
+
+        prompt = self.prompts.run(standalone, chunks, version)
+        timer.lap("prompt")
+        parts: list[str] = []
+        tokens_in = tokens_out = 0
+        for delta in self.generator.stream(prompt.messages, self.params):
+            if delta.text:
+                parts.append(delta.text)
+                yield PipelineEvent("token", delta.text)
+            if delta.done:
+                tokens_in, tokens_out = delta.tokens_in or 0, delta.tokens_out or 0
+        timer.lap("generate")
+
+        checked = self.checker.run("".join(parts), chunks)
+        source = AnswerSource.GENERATED
+        text, sentences, cited = checked.text, checked.sentences, checked.kept
+        if not checked.supported:
+            extract = self.extractive.run(standalone, chunks)
+            if extract.score < self.abstain.min_extract_score or not extract.text:
+                result = self._abstained(base, chunks, timer, tokens_in, tokens_out,
+                                         checked.dropped)
+                yield PipelineEvent("citations", [])
+                yield PipelineEvent("result", result)
+                self.cache.put(key, result)
+                return
+            source = AnswerSource.EXTRACTIVE
+            text, sentences, cited = extract.text, extract.sentences, extract.cited
+        citations = [_citation(n, chunks[n - 1]) for n in cited]
+        timer.lap("postprocess")
+        result = QueryResult(
+            answer=sanitize(text, self.allowed_hosts), citations=citations, abstained=False,
+            answer_source=source, sentences=sentences, dropped_citations=checked.dropped,
+            timings_ms=timer.total(), tokens_in=tokens_in, tokens_out=tokens_out, **base,
+        )
+        yield PipelineEvent("citations", citations)
+        yield PipelineEvent("result", result)
+        self.cache.put(key, result)
+
+    def _abstained(self, base: dict[str, Any], chunks: list[RetrievedChunk], timer: _Timer,
+                   tokens_in: int = 0, tokens_out: int = 0, dropped: int = 0) -> QueryResult:
+        timer.lap("postprocess")
+        return QueryResult(
+            answer=ABSTAIN_TEXT, citations=[], abstained=True,
+            answer_source=AnswerSource.ABSTAINED, dropped_citations=dropped,
+            closest_sources=[_citation(i, c) for i, c in enumerate(chunks[:3], start=1)],
+            timings_ms=timer.total(), tokens_in=tokens_in, tokens_out=tokens_out, **base,
+        )

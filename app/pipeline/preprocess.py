@@ -1,0 +1,39 @@
+"""Stage 1: normalize the question and enforce limits. Spelling is never "corrected"."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from app.pipeline.errors import InvalidQuestion
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    text: str  # what the rest of the pipeline uses
+    cache_key: str  # case- and space-insensitive form for the answer cache
+
+
+class Preprocessor:
+    def __init__(self, max_chars: int = 2000) -> None:
+        if max_chars < 10:
+            raise ValueError("max_chars must be at least 10")
+        self.max_chars = max_chars
+
+    def run(self, question: str) -> Preprocessed:
+        text = unicodedata.normalize("NFKC", question)
+        text = _INVISIBLE.sub("", text)
+        text = _CONTROL.sub(" ", text)
+        text = " ".join(text.split())
+        if not text:
+            raise InvalidQuestion("The question is empty: type a question about your documents.")
+        if len(text) > self.max_chars:
+            raise InvalidQuestion(
+                f"The question is {len(text)} characters long; the limit is {self.max_chars}. "
+                "Shorten it or split it into several questions."
+            )
+        return Preprocessed(text=text, cache_key=text.lower().rstrip("?!. "))

@@ -1,0 +1,131 @@
+"""Stage 4: hybrid retrieval with the ACL filter inside the query, then rerank, dedupe,
+diversify and pack to a token budget."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from app.pipeline.types import RetrievedChunk
+from app.settings import RetrievalMode
+from indexes.protocol import VectorIndex
+from indexes.schema import SearchRequest
+from ingest.chunker import count_tokens
+from ingest.embedder import Embedder, SparseEncoder
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+class Reranker(Protocol):
+    """Reorders candidates; a cross-encoder can be plugged in where a deployment has one."""
+
+    def rerank(self, query: str, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]: ...
+
+
+class FusionReranker:
+    """Today's reranker: keeps Qdrant's RRF order, blended with dense similarity.
+
+    ``score`` on the way in is the cosine similarity; the fused rank gives the rest.
+    """
+
+    def __init__(self, rank_weight: float = 0.5) -> None:
+        self.rank_weight = rank_weight
+
+    def rerank(self, query: str, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
+        n = len(chunks)
+        scored = [
+            (self.rank_weight * (1 - i / max(n, 1)) + (1 - self.rank_weight) * c.score, c)
+            for i, c in enumerate(chunks)
+        ]
+        return [c for _, c in sorted(scored, key=lambda t: -t[0])]
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    chunks: list[RetrievedChunk]  # packed for the prompt, best first
+    candidates: int  # how many the index returned
+    top_similarity: float  # cosine of the best candidate: the abstention signal
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    sa, sb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    if not sa or not sb:
+        return a == b
+    return len(sa & sb) / len(sa | sb) >= 0.85
+
+
+class Retriever:
+    """Searches the live index as the user, never outside their groups."""
+
+    def __init__(self, index: Callable[[], VectorIndex], embedder: Embedder,
+                 sparse: SparseEncoder, reranker: Reranker, *, mode: RetrievalMode,
+                 candidates: int = 40, max_chunks: int = 5, token_budget: int = 1400,
+                 per_doc: int = 2) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.sparse = sparse
+        self.reranker = reranker
+        self.mode = mode
+        self.candidates = candidates
+        self.max_chunks = max_chunks
+        self.token_budget = token_budget
+        self.per_doc = per_doc
+
+    def search(self, query: str, groups: tuple[str, ...], *, limit: int | None = None,
+               boost: tuple[str, ...] = (), mode: RetrievalMode | None = None) -> list[RetrievedChunk]:
+        """Ranked candidates (no packing), each scored by cosine similarity to the query."""
+        if not groups:
+            return []  # default-deny before the index is even asked
+        mode = mode or self.mode
+        qvec = self.embedder.embed([query])[0]
+        request = SearchRequest(
+            groups=groups,
+            limit=limit or self.candidates,
+            dense=qvec if mode is not RetrievalMode.SPARSE else None,
+            sparse=self.sparse.query(query) if mode is not RetrievalMode.DENSE else None,
+            boost_entities=boost if mode is RetrievalMode.HYBRID else (),
+        )
+        hits = self.index().search(request)
+        return [
+            RetrievedChunk.from_payload(h.id, cosine(qvec, h.dense) if h.dense else 0.0, h.payload)
+            for h in hits
+        ]
+
+    def run(self, query: str, groups: tuple[str, ...], boost: tuple[str, ...] = ()) -> Retrieval:
+        found = self.search(query, groups, boost=boost)
+        top = max((c.score for c in found), default=0.0)
+        ranked = self.reranker.rerank(query, found)
+        return Retrieval(self._pack(ranked), len(found), top)
+
+    def _pack(self, ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
+        kept: list[RetrievedChunk] = []
+        per_doc: dict[str, int] = {}
+        used = 0
+        for chunk in ranked:
+            if len(kept) >= self.max_chunks:
+                break
+            if per_doc.get(chunk.doc_id, 0) >= self.per_doc:
+                continue  # diversity: no single document crowds out the rest
+            if any(_near_duplicate(chunk.text, k.text) for k in kept):
+                continue
+            tokens = count_tokens(chunk.text)
+            if kept and used + tokens > self.token_budget:
+                continue
+            if not kept and tokens > self.token_budget:
+                words = chunk.text.split()
+                chunk = replace(chunk, text=" ".join(words[: int(self.token_budget * 0.7)]))
+                tokens = count_tokens(chunk.text)
+            kept.append(chunk)
+            per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+            used += tokens
+        return kept

@@ -1,0 +1,109 @@
+"""Typed values passed between stages, and the final result."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class User:
+    """The verified identity: groups come from here, never from a request body."""
+
+    id: str
+    groups: tuple[str, ...]
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of the conversation."""
+
+    question: str
+    answer: str = ""
+    entities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkedEntity:
+    mention: str
+    canonical: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """A chunk the user may read, as ranked by retrieval."""
+
+    id: str
+    doc_id: str
+    path: str
+    title: str
+    section: str
+    text: str
+    score: float
+    pages: tuple[int, ...] = ()
+    entities: tuple[str, ...] = ()
+    suspicious: bool = False
+
+    @classmethod
+    def from_payload(cls, id_: str, score: float, p: dict[str, Any]) -> RetrievedChunk:
+        return cls(
+            id=id_, doc_id=str(p.get("doc_id", "")), path=str(p.get("path", "")),
+            title=str(p.get("title", "")), section=str(p.get("section", "")),
+            text=str(p.get("text", "")), score=score, pages=tuple(p.get("pages") or ()),
+            entities=tuple(p.get("entities") or ()), suspicious=bool(p.get("suspicious", False)),
+        )
+
+
+class AnswerSource(enum.StrEnum):
+    """Which path produced the final answer text."""
+
+    GENERATED = "generated"
+    EXTRACTIVE = "extractive"  # the model's answer failed the check; best sentences quoted
+    ABSTAINED = "abstained"
+    CACHE = "cache"
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    path: str
+    title: str
+    section: str
+    snippet: str
+    score: float
+    pages: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    text: str
+    cited: tuple[int, ...]
+    supported: bool
+
+
+@dataclass
+class QueryResult:
+    """Everything the caller gets back, and everything the trace records."""
+
+    answer: str
+    citations: list[Citation]
+    abstained: bool
+    question: str
+    standalone_question: str
+    entities: list[LinkedEntity]
+    prompt_version: str
+    generator: str
+    answer_source: AnswerSource
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    dropped_citations: int = 0
+    closest_sources: list[Citation] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    safety: dict[str, Any] = field(default_factory=dict)
+    retrieved: list[RetrievedChunk] = field(default_factory=list)
+    trace_id: str = ""
