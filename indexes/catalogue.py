@@ -80,7 +80,9 @@ class EntityCatalogue:
                 (min_documents,),
             ).fetchall()
         return [
-            Entity(canonical=c, label=lab, aliases=tuple(sorted(json.loads(a))), documents=d, chunks=n)
+            Entity(
+                canonical=c, label=lab, aliases=tuple(sorted(json.loads(a))), documents=d, chunks=n
+            )
             for c, lab, a, d, n in rows
         ]
 

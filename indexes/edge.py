@@ -126,7 +126,9 @@ class EdgeIndex:
         cand = max(request.limit, 20)
         if request.dense is not None:
             prefetches.append(
-                q.Prefetch(limit=cand, query=q.Query.Nearest(request.dense, using=DENSE), filter=acl)
+                q.Prefetch(
+                    limit=cand, query=q.Query.Nearest(request.dense, using=DENSE), filter=acl
+                )
             )
         if request.sparse is not None and request.sparse.indices:
             prefetches.append(
@@ -142,7 +144,10 @@ class EdgeIndex:
             only = prefetches[0]
             points = self._shard.query(
                 q.QueryRequest(
-                    limit=request.limit, query=only.query, filter=acl, with_payload=True,
+                    limit=request.limit,
+                    query=only.query,
+                    filter=acl,
+                    with_payload=True,
                     with_vector=[DENSE],
                 )
             )
@@ -156,7 +161,7 @@ class EdgeIndex:
             q.QueryRequest(
                 limit=request.limit,
                 prefetches=prefetches,
-                query=q.Fusion.Rrf(k=RRF_K, weights=weights),
+                query=q.Fusion.Rrf(k=RRF_K, weights=weights),  # type: ignore[arg-type]
                 filter=acl,
                 with_payload=True,
                 with_vector=[DENSE],

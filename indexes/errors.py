@@ -1,9 +1,9 @@
 """Index-layer errors.
 
-    DocentError
-    └── IndexError_            the vector store failed
-        ├── IndexLockedError   another process holds the embedded shard
-        └── IndexMissingError  no collection has been built yet
+DocentError
+└── IndexError_            the vector store failed
+    ├── IndexLockedError   another process holds the embedded shard
+    └── IndexMissingError  no collection has been built yet
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from app.errors import DocentError
 
 
-class IndexError_(DocentError):  # noqa: N801 - trailing underscore avoids the builtin
+class IndexError_(DocentError):
     """The vector store failed."""
 
     code = "index_error"

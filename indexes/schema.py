@@ -103,8 +103,6 @@ class DocRecord:
         return self.stored_chunks == self.chunk_count
 
 
-
-
 def scoped_filter(request: SearchRequest) -> PointFilter:
     """The filter every search runs under: the user's groups, plus any required entities."""
     base = PointFilter(

@@ -40,13 +40,13 @@ _UPSERT_BATCH = 256
 def _match(m: Match) -> models.FieldCondition:
     if len(m.values) == 1:
         return models.FieldCondition(key=m.key, match=models.MatchValue(value=m.values[0]))
-    return models.FieldCondition(key=m.key, match=models.MatchAny(any=list(m.values)))  # type: ignore[arg-type]
+    return models.FieldCondition(key=m.key, match=models.MatchAny(any=list(m.values)))
 
 
 def to_client_filter(f: PointFilter) -> models.Filter:
     return models.Filter(
-        must=[_match(m) for m in f.must] or None,  # type: ignore[arg-type]
-        must_not=[_match(m) for m in f.must_not] or None,  # type: ignore[arg-type]
+        must=[_match(m) for m in f.must] or None,
+        must_not=[_match(m) for m in f.must_not] or None,
     )
 
 
@@ -100,7 +100,9 @@ class ServerIndex:
                 self.name,
                 points=[
                     models.PointStruct(
-                        id=p.id, vector={DENSE: p.dense, SPARSE: _sparse(p.sparse)}, payload=p.payload
+                        id=p.id,
+                        vector={DENSE: p.dense, SPARSE: _sparse(p.sparse)},
+                        payload=p.payload,
                     )
                     for p in batch
                 ],
@@ -109,7 +111,9 @@ class ServerIndex:
 
     def delete(self, where: PointFilter) -> None:
         self.client.delete(
-            self.name, points_selector=models.FilterSelector(filter=to_client_filter(where)), wait=True
+            self.name,
+            points_selector=models.FilterSelector(filter=to_client_filter(where)),
+            wait=True,
         )
 
     def set_payload(self, where: PointFilter, payload: dict[str, Any]) -> None:

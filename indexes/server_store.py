@@ -19,7 +19,9 @@ class ServerStore:
 
     def versions(self) -> list[str]:
         return sorted(
-            c.name for c in self.client.get_collections().collections if c.name.startswith(self.base)
+            c.name
+            for c in self.client.get_collections().collections
+            if c.name.startswith(self.base)
         )
 
     def active_name(self) -> str | None:
@@ -50,13 +52,15 @@ class ServerStore:
     def switch(self, index: VectorIndex) -> None:
         ops: list[models.CreateAliasOperation | models.DeleteAliasOperation] = []
         if self.active_name() is not None:
-            ops.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.base)))
+            ops.append(
+                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.base))
+            )
         ops.append(
             models.CreateAliasOperation(
                 create_alias=models.CreateAlias(collection_name=index.name, alias_name=self.base)
             )
         )
-        self.client.update_collection_aliases(change_aliases_operations=ops)  # type: ignore[arg-type]
+        self.client.update_collection_aliases(change_aliases_operations=ops)
         self._generation += 1
 
     def drop(self, name: str) -> None:

@@ -67,7 +67,9 @@ class EdgeStore:
         os.replace(tmp, self._alias_file)  # atomic: readers see the old or the new alias
 
     def versions(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name.startswith(self.base))
+        return sorted(
+            p.name for p in self.root.iterdir() if p.is_dir() and p.name.startswith(self.base)
+        )
 
     def active_name(self) -> str | None:
         name = self._state().get("active")

@@ -50,8 +50,12 @@ class AclRule:
 class AclResolver:
     """Resolves the groups of one document from the load's permission sources."""
 
-    def __init__(self, groups: tuple[str, ...] = (), rules: tuple[AclRule, ...] = (),
-                 default: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        groups: tuple[str, ...] = (),
+        rules: tuple[AclRule, ...] = (),
+        default: tuple[str, ...] = (),
+    ) -> None:
         self.groups = groups
         self.rules = rules
         self.default = default or groups
@@ -74,7 +78,11 @@ class AclResolver:
             raise IngestError(f"ACL file {acl_file} must be a mapping with a 'rules' list")
         rules = []
         for i, rule in enumerate(data.get("rules", [])):
-            if not isinstance(rule, dict) or "match" not in rule or not parse_groups(rule.get("groups")):
+            if (
+                not isinstance(rule, dict)
+                or "match" not in rule
+                or not parse_groups(rule.get("groups"))
+            ):
                 raise IngestError(f"ACL file {acl_file}: rule {i + 1} needs 'match' and 'groups'")
             rules.append(AclRule(str(rule["match"]), parse_groups(rule["groups"])))
         default = parse_groups(data.get("default")) or base

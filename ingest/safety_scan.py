@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 _PATTERNS = [
-    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)",
+    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) "
+    r"(?:instructions|prompts?|rules)",
     r"disregard (?:all |any )?(?:the )?(?:previous|prior|above|system) (?:instructions|prompts?)",
     r"forget (?:all |everything )?(?:your |the )?(?:previous |prior )?instructions",
     r"you are now (?:a|an|in) ",

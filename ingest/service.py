@@ -21,8 +21,14 @@ from ingest.loader import Loader, LoadReport
 class IngestService:
     """Owns the heavy ingest parts (models) and runs loads, deletes and reindexes."""
 
-    def __init__(self, settings: Settings, store: IndexStore, catalogue: EntityCatalogue,
-                 embedder: Embedder | None = None, extractor: EntityExtractor | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: IndexStore,
+        catalogue: EntityCatalogue,
+        embedder: Embedder | None = None,
+        extractor: EntityExtractor | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.catalogue = catalogue
@@ -35,12 +41,23 @@ class IngestService:
 
     def loader(self, index: VectorIndex | None = None) -> Loader:
         return Loader(
-            index or self.store.active(), self.catalogue, self.embedder, self.sparse,
-            self.extractor, self.chunker, self.settings.max_file_bytes,
+            index or self.store.active(),
+            self.catalogue,
+            self.embedder,
+            self.sparse,
+            self.extractor,
+            self.chunker,
+            self.settings.max_file_bytes,
         )
 
-    def load(self, roots: Sequence[Path], acl: AclResolver, *, prune: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> LoadReport:
+    def load(
+        self,
+        roots: Sequence[Path],
+        acl: AclResolver,
+        *,
+        prune: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> LoadReport:
         report = self.loader().load(roots, acl, prune=prune, progress=progress)
         if report.changed:
             self.store.bump_generation()
@@ -59,15 +76,20 @@ class IngestService:
         for start in range(0, len(hits), batch):
             part = hits[start : start + batch]
             texts = [
-                embed_text(str(h.payload.get("title", "")), str(h.payload.get("section", "")),
-                           str(h.payload.get("text", "")))
+                embed_text(
+                    str(h.payload.get("title", "")),
+                    str(h.payload.get("section", "")),
+                    str(h.payload.get("text", "")),
+                )
                 for h in part
             ]
             dense = self.embedder.embed(texts)
-            new.upsert([
-                ChunkPoint(h.id, d, self.sparse.document(t), h.payload)
-                for h, d, t in zip(part, dense, texts, strict=True)
-            ])
+            new.upsert(
+                [
+                    ChunkPoint(h.id, d, self.sparse.document(t), h.payload)
+                    for h, d, t in zip(part, dense, texts, strict=True)
+                ]
+            )
         self.store.switch(new)
         self.store.drop(old.name)
         return new.name, len(hits)

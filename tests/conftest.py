@@ -70,8 +70,11 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 def small_corpus(tmp_path: Path) -> Path:
     """A copy of a few real handbook folders, safe to edit."""
     dest = tmp_path / "docs"
-    for rel in ("18f-handbook/pages/getting-started", "18f-handbook/downloads",
-                "sourcegraph-handbook/content/benefits-pay-perks/benefits-perks"):
+    for rel in (
+        "18f-handbook/pages/getting-started",
+        "18f-handbook/downloads",
+        "sourcegraph-handbook/content/benefits-pay-perks/benefits-perks",
+    ):
         shutil.copytree(CORPUS / rel, dest / rel)
     return dest
 

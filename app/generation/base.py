@@ -46,8 +46,9 @@ class Generator(Protocol):
         ...
 
 
-def collect(generator: Generator, messages: list[dict[str, str]],
-            params: GenerationParams) -> Generation:
+def collect(
+    generator: Generator, messages: list[dict[str, str]], params: GenerationParams
+) -> Generation:
     """Run a stream to completion."""
     parts: list[str] = []
     tokens_in = tokens_out = 0

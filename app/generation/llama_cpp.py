@@ -32,8 +32,12 @@ class LlamaCppGenerator:
             )
         from llama_cpp import Llama
 
-        self._llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx,
-                          n_threads=self.n_threads, verbose=False)
+        self._llm = Llama(
+            model_path=str(self.model_path),
+            n_ctx=self.n_ctx,
+            n_threads=self.n_threads,
+            verbose=False,
+        )
 
     def ready(self) -> bool:
         return self._llm is not None or self.model_path.exists()
@@ -48,8 +52,11 @@ class LlamaCppGenerator:
             prompt_tokens = sum(self.count_tokens(m["content"]) + 4 for m in messages)
             out_tokens = 0
             for part in self._llm.create_chat_completion(
-                messages=messages, temperature=params.temperature, max_tokens=params.max_tokens,
-                stop=list(params.stop), stream=True,
+                messages=messages,
+                temperature=params.temperature,
+                max_tokens=params.max_tokens,
+                stop=list(params.stop),
+                stream=True,
             ):
                 text = part["choices"][0]["delta"].get("content") or ""
                 if text:

@@ -16,16 +16,24 @@ from app.pipeline.errors import GenerationUnavailable
 class OpenAIGenerator:
     """Streams ``/v1/chat/completions``; connection failures retry, then fail clearly."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None,
-                 timeout_s: float = 60.0, retries: int = 2,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.retries = retries
         self.name = f"openai:{model}"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
-            base_url=self.base_url, headers=headers, transport=transport,
+            base_url=self.base_url,
+            headers=headers,
+            transport=transport,
             timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
         )
 
@@ -63,8 +71,12 @@ class OpenAIGenerator:
 
     def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
         body = {
-            "model": self.model, "messages": messages, "temperature": params.temperature,
-            "max_tokens": params.max_tokens, "stop": list(params.stop), "stream": True,
+            "model": self.model,
+            "messages": messages,
+            "temperature": params.temperature,
+            "max_tokens": params.max_tokens,
+            "stop": list(params.stop),
+            "stream": True,
             "stream_options": {"include_usage": True},
         }
         response = self._open(body)

@@ -19,11 +19,14 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*%?")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+)*|[A-Z]{2,})\b")
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
-    "a an the of to in on for and or but is are was were be been being it its this that these "
-    "those with as by at from you your we our they their he she his her i me my can could "
-    "should would will may might must do does did not no yes if then than so such there here "
-    "what which who whom when where why how all any each more most other some only also just "
-    "about into over after before up down out per via has have had get gets".split()
+    """
+    a an the of to in on for and or but is are was were be been being it its this
+    that these those with as by at from you your we our they their he she his her i
+    me my can could should would will may might must do does did not no yes if then
+    than so such there here what which who whom when where why how all any each more
+    most other some only also just about into over after before up down out per via
+    has have had get gets
+    """.split()
 )
 
 
@@ -68,8 +71,12 @@ class SupportThresholds:
 class CitationChecker:
     """Verifies every ``[n]`` against source n; ``embedder`` gives the similarity test."""
 
-    def __init__(self, embedder: Embedder | None, thresholds: SupportThresholds | None = None,
-                 attribute_uncited: bool = True) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        thresholds: SupportThresholds | None = None,
+        attribute_uncited: bool = True,
+    ) -> None:
         self.embedder = embedder
         self.t = thresholds or SupportThresholds()
         # small models often state a supported fact without a marker: cite the source that

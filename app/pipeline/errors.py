@@ -1,11 +1,11 @@
 """Query-side errors, each mapped to one HTTP status by the API.
 
-    DocentError
-    └── PipelineError
-        ├── InvalidQuestion        empty or too long (422)
-        ├── InjectionRefused       the question tries to steer the model (422)
-        ├── GenerationUnavailable  the model server is down or timed out (503)
-        └── Overloaded             too many generations at once (503 + Retry-After)
+DocentError
+└── PipelineError
+    ├── InvalidQuestion        empty or too long (422)
+    ├── InjectionRefused       the question tries to steer the model (422)
+    ├── GenerationUnavailable  the model server is down or timed out (503)
+    └── Overloaded             too many generations at once (503 + Retry-After)
 """
 
 from __future__ import annotations

@@ -14,29 +14,40 @@ from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from ingest.embedder import Embedder
 
-
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _NUMBERISH = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"hundred|half|once|twice)\b", re.I)
+    r"hundred|half|once|twice)\b",
+    re.I,
+)
 _WHEN = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
     r"april|may|june|july|august|september|october|november|december|daily|weekly|monthly|"
-    r"annually|quarter|day|week|month|year)s?\b|\d{4}", re.I)
+    r"annually|quarter|day|week|month|year)s?\b|\d{4}",
+    re.I,
+)
 _URL = re.compile(r"https?://|www\.|\.gov\b|\.com\b")
 # (what the question asks for, what a sentence that answers it contains)
 _ANSWER_TYPES = [
     (re.compile(r"\be-?mail\b", re.I), _EMAIL),
     (re.compile(r"\bhow (?:many|much|long|often|old)\b|\bpercent|\bnumber of\b", re.I), _NUMBERISH),
-    (re.compile(r"\bwhen\b|\bwhat (?:day|date|time)\b|\bwhich (?:day|weekday|month)\b|"
-                r"\bdeadline\b", re.I), _WHEN),
+    (
+        re.compile(
+            r"\bwhen\b|\bwhat (?:day|date|time)\b|\bwhich (?:day|weekday|month)\b|"
+            r"\bdeadline\b",
+            re.I,
+        ),
+        _WHEN,
+    ),
     (re.compile(r"\b(?:url|link|website|site)\b", re.I), _URL),
 ]
 
 
 def answer_type_bonus(question: str, sentence: str) -> float:
     """A sentence holding the kind of thing the question asks for (a date, an address) ranks up."""
-    return sum(0.15 for asks, has in _ANSWER_TYPES if asks.search(question) and has.search(sentence))
+    return sum(
+        0.15 for asks, has in _ANSWER_TYPES if asks.search(question) and has.search(sentence)
+    )
 
 
 @dataclass(frozen=True)
@@ -75,8 +86,12 @@ class ExtractiveAnswerer:
         scored = []
         for (n, order, sentence), vec in zip(candidates, vectors[1:], strict=True):
             rank_bonus = 0.05 * (self.from_chunks - n)
-            score = (0.6 * cosine(qvec, vec) + 0.4 * coverage(question, sentence) + rank_bonus
-                     + answer_type_bonus(question, sentence))
+            score = (
+                0.6 * cosine(qvec, vec)
+                + 0.4 * coverage(question, sentence)
+                + rank_bonus
+                + answer_type_bonus(question, sentence)
+            )
             scored.append((score, n, order, sentence))
         scored.sort(key=lambda t: -t[0])
         best = scored[0][0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.generation.base import Generator, GenerationParams
+from app.generation.base import GenerationParams, Generator
 from app.generation.extractive import ExtractiveOnlyGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.generation.openai_compat import OpenAIGenerator
@@ -30,8 +30,13 @@ def build_generator(settings: Settings) -> Generator:
             from app.errors import ConfigError
 
             raise ConfigError("DOCENT_GENERATOR=openai needs DOCENT_LLM_BASE_URL")
-        return OpenAIGenerator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
-                               settings.llm_timeout_s, settings.llm_retries)
+        return OpenAIGenerator(
+            settings.llm_base_url,
+            settings.llm_model,
+            settings.llm_api_key,
+            settings.llm_timeout_s,
+            settings.llm_retries,
+        )
     if settings.generator is GeneratorKind.EXTRACTIVE:
         return ExtractiveOnlyGenerator()
     return LlamaCppGenerator(settings.llm_model_path, settings.llm_context, settings.llm_threads)
@@ -48,8 +53,13 @@ class Components:
     retriever: Retriever
 
 
-def build_pipeline(settings: Settings, store: IndexStore, catalogue: EntityCatalogue,
-                   embedder: Embedder | None = None, generator: Generator | None = None) -> Components:
+def build_pipeline(
+    settings: Settings,
+    store: IndexStore,
+    catalogue: EntityCatalogue,
+    embedder: Embedder | None = None,
+    generator: Generator | None = None,
+) -> Components:
     base_embedder = embedder or SentenceEmbedder(
         settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
     )
@@ -57,9 +67,14 @@ def build_pipeline(settings: Settings, store: IndexStore, catalogue: EntityCatal
     linker = EntityLinker(catalogue, settings.spacy_model)
     gen = generator or build_generator(settings)
     retriever = Retriever(
-        store.active, query_embedder, SparseEncoder(), FusionReranker(),
-        mode=settings.retrieval_mode, candidates=settings.retrieve_candidates,
-        max_chunks=settings.context_chunks, token_budget=settings.context_token_budget,
+        store.active,
+        query_embedder,
+        SparseEncoder(),
+        FusionReranker(),
+        mode=settings.retrieval_mode,
+        candidates=settings.retrieve_candidates,
+        max_chunks=settings.context_chunks,
+        token_budget=settings.context_token_budget,
     )
     pipeline = QueryPipeline(
         preprocessor=Preprocessor(settings.max_question_chars),
@@ -67,8 +82,9 @@ def build_pipeline(settings: Settings, store: IndexStore, catalogue: EntityCatal
         linker=linker,
         rewriter=FollowUpRewriter(),
         retriever=retriever,
-        prompts=PromptBuilder(settings.prompt_version, settings.prompt_ab_version,
-                              settings.prompt_ab_share),
+        prompts=PromptBuilder(
+            settings.prompt_version, settings.prompt_ab_version, settings.prompt_ab_share
+        ),
         generator=gen,
         checker=CitationChecker(query_embedder),
         extractive=ExtractiveAnswerer(query_embedder),

@@ -41,7 +41,9 @@ class EntityLinker:
         try:
             nlp = spacy.load(self.model, exclude=["parser", "lemmatizer", "tagger", "senter"])
         except OSError as exc:
-            raise ConfigError(f"spaCy model {self.model!r} is not installed: run `make setup`") from exc
+            raise ConfigError(
+                f"spaCy model {self.model!r} is not installed: run `make setup`"
+            ) from exc
         aliases: dict[str, tuple[str, str]] = {}
         acronyms: dict[str, list[str]] = {}
         patterns: list[dict[str, Any]] = []
@@ -56,14 +58,18 @@ class EntityLinker:
                 if alias.isupper() and alias != entity.canonical:
                     acronyms.setdefault(entity.canonical, []).append(alias)
                 if alias.isupper():
-                    patterns.append({"label": entity.label, "pattern": alias, "id": entity.canonical})
+                    patterns.append(
+                        {"label": entity.label, "pattern": alias, "id": entity.canonical}
+                    )
                 else:
-                    patterns.append({
-                        "label": entity.label,
-                        "pattern": [{"LOWER": w.lower()} for w in alias.split()],
-                        "id": entity.canonical,
-                    })
-        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
+                    patterns.append(
+                        {
+                            "label": entity.label,
+                            "pattern": [{"LOWER": w.lower()} for w in alias.split()],
+                            "id": entity.canonical,
+                        }
+                    )
+        ruler: Any = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
         ruler.add_patterns(patterns)
         self._nlp, self._aliases, self._acronyms = nlp, aliases, acronyms
 
@@ -88,7 +94,8 @@ class EntityLinker:
     def expand(self, text: str, entities: list[LinkedEntity]) -> str:
         """Spell out linked acronyms so dense and sparse retrieval both see the full name."""
         extra = [
-            e.canonical for e in entities
+            e.canonical
+            for e in entities
             if e.mention != e.canonical and e.canonical.lower() not in text.lower()
         ]
         if not extra:

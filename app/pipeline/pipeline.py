@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.generation.base import Generator, GenerationParams
+from app.generation.base import GenerationParams, Generator
 from app.pipeline.cache import AnswerCache, CacheKey
 from app.pipeline.citations import CitationChecker
 from app.pipeline.extractive import ExtractiveAnswerer, coverage
@@ -65,20 +65,39 @@ class _Timer:
 
 
 def _citation(n: int, chunk: RetrievedChunk, snippet: str | None = None) -> Citation:
-    return Citation(n=n, doc_id=chunk.doc_id, path=chunk.path, title=chunk.title,
-                    section=chunk.section, snippet=(snippet or chunk.text)[:400],
-                    score=round(chunk.score, 4), pages=chunk.pages)
+    return Citation(
+        n=n,
+        doc_id=chunk.doc_id,
+        path=chunk.path,
+        title=chunk.title,
+        section=chunk.section,
+        snippet=(snippet or chunk.text)[:400],
+        score=round(chunk.score, 4),
+        pages=chunk.pages,
+    )
 
 
 class QueryPipeline:
     """Question in, grounded and verified answer out. Stages are injected, not global."""
 
-    def __init__(self, *, preprocessor: Preprocessor, safety: SafetyChecker,
-                 linker: EntityLinker, rewriter: FollowUpRewriter, retriever: Retriever,
-                 prompts: PromptBuilder, generator: Generator, checker: CitationChecker,
-                 extractive: ExtractiveAnswerer, cache: AnswerCache,
-                 index_version: Callable[[], str], params: GenerationParams,
-                 abstain: AbstainPolicy | None = None, allowed_hosts: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        preprocessor: Preprocessor,
+        safety: SafetyChecker,
+        linker: EntityLinker,
+        rewriter: FollowUpRewriter,
+        retriever: Retriever,
+        prompts: PromptBuilder,
+        generator: Generator,
+        checker: CitationChecker,
+        extractive: ExtractiveAnswerer,
+        cache: AnswerCache,
+        index_version: Callable[[], str],
+        params: GenerationParams,
+        abstain: AbstainPolicy | None = None,
+        allowed_hosts: list[str] | None = None,
+    ) -> None:
         self.preprocessor = preprocessor
         self.safety = safety
         self.linker = linker
@@ -102,8 +121,9 @@ class QueryPipeline:
         assert result is not None
         return result
 
-    def stream(self, question: str, user: User,
-               history: list[Turn] | None = None) -> Iterator[PipelineEvent]:
+    def stream(
+        self, question: str, user: User, history: list[Turn] | None = None
+    ) -> Iterator[PipelineEvent]:
         timer = _Timer()
         trace_id = uuid.uuid4().hex
         pre = self.preprocessor.run(question)
@@ -115,15 +135,23 @@ class QueryPipeline:
         if rewrite.is_follow_up:
             known = {e.canonical for e in linked}
             linked += [e for e in self.linker.run(rewrite.standalone) if e.canonical not in known]
-            linked += [LinkedEntity(c, c, "CARRIED") for c in rewrite.carried_entities
-                       if c not in {e.canonical for e in linked}]
+            linked += [
+                LinkedEntity(c, c, "CARRIED")
+                for c in rewrite.carried_entities
+                if c not in {e.canonical for e in linked}
+            ]
         standalone = rewrite.standalone
         query_text = self.linker.expand(standalone, linked)
         timer.lap("grounding")
 
         version = self.prompts.version_for(user.id)
-        key = CacheKey(self.preprocessor.run(standalone).cache_key, tuple(sorted(user.groups)),
-                       self.index_version(), version, self.generator.name)
+        key = CacheKey(
+            self.preprocessor.run(standalone).cache_key,
+            tuple(sorted(user.groups)),
+            self.index_version(),
+            version,
+            self.generator.name,
+        )
         cached = self.cache.get(key)
         if cached is not None:
             cached.trace_id = trace_id
@@ -139,13 +167,21 @@ class QueryPipeline:
         timer.lap("retrieve")
 
         base: dict[str, Any] = dict(
-            question=pre.text, standalone_question=standalone, entities=linked,
-            prompt_version=version, generator=self.generator.name,
-            safety=safety.as_trace(), retrieved=chunks, trace_id=trace_id,
+            question=pre.text,
+            standalone_question=standalone,
+            entities=linked,
+            prompt_version=version,
+            generator=self.generator.name,
+            safety=safety.as_trace(),
+            retrieved=chunks,
+            trace_id=trace_id,
         )
         top_text = " ".join(f"{c.title} {c.section} {c.text}" for c in chunks[:3])
-        weak = (not chunks or retrieval.top_similarity < self.abstain.min_similarity
-                or coverage(standalone, top_text) < self.abstain.min_coverage)
+        weak = (
+            not chunks
+            or retrieval.top_similarity < self.abstain.min_similarity
+            or coverage(standalone, top_text) < self.abstain.min_coverage
+        )
         if weak:
             result = self._abstained(base, chunks, timer)
             yield PipelineEvent("citations", [])
@@ -171,8 +207,9 @@ class QueryPipeline:
         if not checked.supported:
             extract = self.extractive.run(standalone, chunks)
             if extract.score < self.abstain.min_extract_score or not extract.text:
-                result = self._abstained(base, chunks, timer, tokens_in, tokens_out,
-                                         checked.dropped)
+                result = self._abstained(
+                    base, chunks, timer, tokens_in, tokens_out, checked.dropped
+                )
                 yield PipelineEvent("citations", [])
                 yield PipelineEvent("result", result)
                 self.cache.put(key, result)
@@ -182,20 +219,40 @@ class QueryPipeline:
         citations = [_citation(n, chunks[n - 1]) for n in cited]
         timer.lap("postprocess")
         result = QueryResult(
-            answer=sanitize(text, self.allowed_hosts), citations=citations, abstained=False,
-            answer_source=source, sentences=sentences, dropped_citations=checked.dropped,
-            timings_ms=timer.total(), tokens_in=tokens_in, tokens_out=tokens_out, **base,
+            answer=sanitize(text, self.allowed_hosts),
+            citations=citations,
+            abstained=False,
+            answer_source=source,
+            sentences=sentences,
+            dropped_citations=checked.dropped,
+            timings_ms=timer.total(),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            **base,
         )
         yield PipelineEvent("citations", citations)
         yield PipelineEvent("result", result)
         self.cache.put(key, result)
 
-    def _abstained(self, base: dict[str, Any], chunks: list[RetrievedChunk], timer: _Timer,
-                   tokens_in: int = 0, tokens_out: int = 0, dropped: int = 0) -> QueryResult:
+    def _abstained(
+        self,
+        base: dict[str, Any],
+        chunks: list[RetrievedChunk],
+        timer: _Timer,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        dropped: int = 0,
+    ) -> QueryResult:
         timer.lap("postprocess")
         return QueryResult(
-            answer=ABSTAIN_TEXT, citations=[], abstained=True,
-            answer_source=AnswerSource.ABSTAINED, dropped_citations=dropped,
+            answer=ABSTAIN_TEXT,
+            citations=[],
+            abstained=True,
+            answer_source=AnswerSource.ABSTAINED,
+            dropped_citations=dropped,
             closest_sources=[_citation(i, c) for i, c in enumerate(chunks[:3], start=1)],
-            timings_ms=timer.total(), tokens_in=tokens_in, tokens_out=tokens_out, **base,
+            timings_ms=timer.total(),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            **base,
         )

@@ -35,11 +35,17 @@ def _fence(text: str) -> str:
 class PromptBuilder:
     """Loads every template in the manifest once; picks a version per user for A/B splits."""
 
-    def __init__(self, active: str, ab_version: str | None = None, ab_share: float = 0.0,
-                 directory: Path = PROMPT_DIR) -> None:
+    def __init__(
+        self,
+        active: str,
+        ab_version: str | None = None,
+        ab_share: float = 0.0,
+        directory: Path = PROMPT_DIR,
+    ) -> None:
         manifest = yaml.safe_load((directory / "manifest.yaml").read_text())
-        env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                   keep_trailing_newline=True)
+        env = SandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+        )
         self._templates: dict[str, tuple[Any, Any]] = {}
         for name, spec in manifest.items():
             try:
@@ -72,8 +78,13 @@ class PromptBuilder:
     def run(self, question: str, sources: list[RetrievedChunk], version: str) -> Prompt:
         system, user = self._templates[version]
         fenced = [
-            {"n": i, "title": _fence(s.title), "section": _fence(s.section),
-             "text": _fence(s.text), "suspicious": s.suspicious}
+            {
+                "n": i,
+                "title": _fence(s.title),
+                "section": _fence(s.section),
+                "text": _fence(s.text),
+                "suspicious": s.suspicious,
+            }
             for i, s in enumerate(sources, start=1)
         ]
         return Prompt(

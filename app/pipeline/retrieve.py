@@ -67,10 +67,19 @@ def _near_duplicate(a: str, b: str) -> bool:
 class Retriever:
     """Searches the live index as the user, never outside their groups."""
 
-    def __init__(self, index: Callable[[], VectorIndex], embedder: Embedder,
-                 sparse: SparseEncoder, reranker: Reranker, *, mode: RetrievalMode,
-                 candidates: int = 40, max_chunks: int = 5, token_budget: int = 1400,
-                 per_doc: int = 2) -> None:
+    def __init__(
+        self,
+        index: Callable[[], VectorIndex],
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        reranker: Reranker,
+        *,
+        mode: RetrievalMode,
+        candidates: int = 40,
+        max_chunks: int = 5,
+        token_budget: int = 1400,
+        per_doc: int = 2,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.sparse = sparse
@@ -81,8 +90,15 @@ class Retriever:
         self.token_budget = token_budget
         self.per_doc = per_doc
 
-    def search(self, query: str, groups: tuple[str, ...], *, limit: int | None = None,
-               boost: tuple[str, ...] = (), mode: RetrievalMode | None = None) -> list[RetrievedChunk]:
+    def search(
+        self,
+        query: str,
+        groups: tuple[str, ...],
+        *,
+        limit: int | None = None,
+        boost: tuple[str, ...] = (),
+        mode: RetrievalMode | None = None,
+    ) -> list[RetrievedChunk]:
         """Ranked candidates (no packing), each scored by cosine similarity to the query."""
         if not groups:
             return []  # default-deny before the index is even asked

@@ -18,10 +18,48 @@ _ELLIPSIS = re.compile(
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|this|that|they|them|those|these|there|its)\b", re.I)
-_QUESTION_WORD = re.compile(r"^(who|what|when|where|why|how|which|is|are|do|does|can|should|will)\b", re.I)
-_STOP = {"the", "a", "an", "of", "for", "to", "in", "on", "my", "our", "your", "i", "we", "do",
-         "does", "is", "are", "what", "how", "many", "much", "when", "where", "who", "which",
-         "can", "should", "get", "there", "any", "at", "by", "with", "and", "or", "about", "me"}
+_QUESTION_WORD = re.compile(
+    r"^(who|what|when|where|why|how|which|is|are|do|does|can|should|will)\b", re.I
+)
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "for",
+    "to",
+    "in",
+    "on",
+    "my",
+    "our",
+    "your",
+    "i",
+    "we",
+    "do",
+    "does",
+    "is",
+    "are",
+    "what",
+    "how",
+    "many",
+    "much",
+    "when",
+    "where",
+    "who",
+    "which",
+    "can",
+    "should",
+    "get",
+    "there",
+    "any",
+    "at",
+    "by",
+    "with",
+    "and",
+    "or",
+    "about",
+    "me",
+}
 
 
 @dataclass(frozen=True)

@@ -50,10 +50,16 @@ class RetrievedChunk:
     @classmethod
     def from_payload(cls, id_: str, score: float, p: dict[str, Any]) -> RetrievedChunk:
         return cls(
-            id=id_, doc_id=str(p.get("doc_id", "")), path=str(p.get("path", "")),
-            title=str(p.get("title", "")), section=str(p.get("section", "")),
-            text=str(p.get("text", "")), score=score, pages=tuple(p.get("pages") or ()),
-            entities=tuple(p.get("entities") or ()), suspicious=bool(p.get("suspicious", False)),
+            id=id_,
+            doc_id=str(p.get("doc_id", "")),
+            path=str(p.get("path", "")),
+            title=str(p.get("title", "")),
+            section=str(p.get("section", "")),
+            text=str(p.get("text", "")),
+            score=score,
+            pages=tuple(p.get("pages") or ()),
+            entities=tuple(p.get("entities") or ()),
+            suspicious=bool(p.get("suspicious", False)),
         )
 
 

@@ -12,7 +12,15 @@ from ingest.readers.office import DocxReader, XlsxReader
 from ingest.readers.pdf import PdfReader
 
 _READERS: dict[str, Reader] = {}
-for _reader in (MarkdownReader(), TextReader(), HtmlReader(), PdfReader(), DocxReader(), XlsxReader()):
+_reader: Reader
+for _reader in (
+    MarkdownReader(),
+    TextReader(),
+    HtmlReader(),
+    PdfReader(),
+    DocxReader(),
+    XlsxReader(),
+):
     for _ext in _reader.extensions:
         _READERS[_ext] = _reader
 

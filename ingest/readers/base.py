@@ -11,7 +11,10 @@ from ingest.errors import FileRejected
 class Reader(Protocol):
     """Parses the bytes of one file type into blocks."""
 
-    extensions: tuple[str, ...]
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """Lower-case file extensions this reader handles, with the dot."""
+        ...
 
     def read(self, data: bytes, name: str) -> ParsedDocument: ...
 

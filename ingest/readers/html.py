@@ -8,7 +8,21 @@ from ingest.document import Block, BlockKind, ParsedDocument
 from ingest.normalize import clean_text, strip_template_tags
 from ingest.readers.base import decode_text
 
-_BLOCK_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "table", "blockquote", "dt", "dd"}
+_BLOCK_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "pre",
+    "table",
+    "blockquote",
+    "dt",
+    "dd",
+}
 
 
 class HtmlReader:

@@ -54,7 +54,9 @@ def markdown_blocks(body: str) -> list[Block]:
         heading = _HEADING.match(line)
         if heading:
             flush_para()
-            blocks.append(Block(BlockKind.HEADING, _inline(heading.group(2)), level=len(heading.group(1))))
+            blocks.append(
+                Block(BlockKind.HEADING, _inline(heading.group(2)), level=len(heading.group(1)))
+            )
             i += 1
             continue
         if para and _SETEXT.match(line) and len(para) == 1:

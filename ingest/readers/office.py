@@ -19,6 +19,8 @@ class DocxReader:
     def read(self, data: bytes, name: str) -> ParsedDocument:
         import docx
         from docx.opc.exceptions import PackageNotFoundError
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
 
         try:
             document = docx.Document(io.BytesIO(data))
@@ -29,7 +31,7 @@ class DocxReader:
         for child in body.iterchildren():
             tag = child.tag.rsplit("}", 1)[-1]
             if tag == "p":
-                para = docx.text.paragraph.Paragraph(child, document)
+                para = Paragraph(child, document)
                 text = " ".join(para.text.split())
                 if not text:
                     continue
@@ -41,7 +43,7 @@ class DocxReader:
                 else:
                     blocks.append(Block(BlockKind.PARAGRAPH, text))
             elif tag == "tbl":
-                table = docx.table.Table(child, document)
+                table = Table(child, document)
                 for row in table.rows:
                     cells = [" ".join(c.text.split()) for c in row.cells]
                     if any(cells):

@@ -22,7 +22,7 @@ class PdfReader:
             if pdf.is_encrypted and not pdf.decrypt(""):
                 raise FileRejected("encrypted PDF; remove the password and load it again")
             pages = [page.extract_text() or "" for page in pdf.pages]
-            title = str((pdf.metadata or {}).get("/Title") or "").strip()
+            title = str((pdf.metadata or {}).get("/Title") or "").strip()  # type: ignore[call-overload]
         except FileRejected:
             raise
         except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:

@@ -12,7 +12,9 @@ def _chunks(md: str, max_tokens: int = 60, overlap: int = 10):  # type: ignore[n
 
 
 def test_headings_give_each_chunk_its_section_path() -> None:
-    chunks = _chunks("# Leave\n\nIntro text.\n\n## Parental\n\nTwelve weeks.\n\n# Travel\n\nBook early.")
+    chunks = _chunks(
+        "# Leave\n\nIntro text.\n\n## Parental\n\nTwelve weeks.\n\n# Travel\n\nBook early."
+    )
     assert [c.section for c in chunks] == ["Leave", "Leave > Parental", "Travel"]
     assert [c.index for c in chunks] == [0, 1, 2]
 
@@ -37,8 +39,10 @@ def test_table_rows_and_code_blocks_are_never_split() -> None:
 
 
 def test_pdf_pages_are_kept() -> None:
-    blocks = [Block(BlockKind.PARAGRAPH, "Page one text.", page=1),
-              Block(BlockKind.PARAGRAPH, "Page two text.", page=2)]
+    blocks = [
+        Block(BlockKind.PARAGRAPH, "Page one text.", page=1),
+        Block(BlockKind.PARAGRAPH, "Page two text.", page=2),
+    ]
     chunks = Chunker(220, 40).run(blocks, doc_id="d", path="f.pdf", title="F")
     assert chunks[0].pages == (1, 2)
 

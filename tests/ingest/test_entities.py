@@ -7,8 +7,16 @@ from ingest.entities import EntityExtractor, rule_mentions
 @pytest.mark.parametrize(
     ("text", "canonical", "alias"),
     [
-        ("The Technology Transformation Services (TTS) office.", "Technology Transformation Services", "TTS"),
-        ("TTS (Technology Transformation Services) is in GSA.", "Technology Transformation Services", "TTS"),
+        (
+            "The Technology Transformation Services (TTS) office.",
+            "Technology Transformation Services",
+            "TTS",
+        ),
+        (
+            "TTS (Technology Transformation Services) is in GSA.",
+            "Technology Transformation Services",
+            "TTS",
+        ),
         ("Employees get Paid Parental Leave (PPL) after birth.", "Paid Parental Leave", "PPL"),
     ],
 )
@@ -19,7 +27,10 @@ def test_acronyms_link_to_their_expansion(text: str, canonical: str, alias: str)
 
 @pytest.mark.unit
 def test_tools_and_titles_are_found() -> None:
-    found = {(m.label, m.canonical) for m in rule_mentions("Ask the Chief Financial Officer in Slack.", 0)}
+    found = {
+        (m.label, m.canonical)
+        for m in rule_mentions("Ask the Chief Financial Officer in Slack.", 0)
+    }
     assert ("TOOL", "Slack") in found
     assert ("TITLE", "Chief Financial Officer") in found
 

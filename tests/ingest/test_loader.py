@@ -34,7 +34,9 @@ class CountingEmbedder:
 @pytest.fixture
 def service(settings: Settings, embedder: SentenceEmbedder, extractor: EntityExtractor):  # type: ignore[no-untyped-def]
     store = open_store(settings)
-    svc = IngestService(settings, store, open_catalogue(settings), CountingEmbedder(embedder), extractor)
+    svc = IngestService(
+        settings, store, open_catalogue(settings), CountingEmbedder(embedder), extractor
+    )
     yield svc
     store.close()
 
@@ -58,7 +60,9 @@ def _doc(doc_id: str) -> PointFilter:
     return PointFilter(must=(Match(F_DOC_ID, (doc_id,)),))
 
 
-def test_second_load_skips_everything_without_embedding(service: IngestService, small_corpus: Path) -> None:
+def test_second_load_skips_everything_without_embedding(
+    service: IngestService, small_corpus: Path
+) -> None:
     acl = AclResolver(groups=("everyone",))
     first = service.load([small_corpus], acl)
     assert first.added > 10 and not first.failed and first.chunks > 0
@@ -71,11 +75,15 @@ def test_second_load_skips_everything_without_embedding(service: IngestService, 
     assert_consistent(service)
 
 
-def test_edit_delete_rename_are_reflected_exactly_with_prune(service: IngestService, small_corpus: Path) -> None:
+def test_edit_delete_rename_are_reflected_exactly_with_prune(
+    service: IngestService, small_corpus: Path
+) -> None:
     acl = AclResolver(groups=("everyone",))
     service.load([small_corpus], acl)
     base = small_corpus / "18f-handbook/pages/getting-started"
-    (base / "piv.md").write_text("---\ntitle: PIV card\n---\n\n# Badges\n\nBadges are processed on Fridays now.\n")
+    (base / "piv.md").write_text(
+        "---\ntitle: PIV card\n---\n\n# Badges\n\nBadges are processed on Fridays now.\n"
+    )
     (base / "equipment.md").unlink()
     (base / "index.md").rename(base / "start-here.md")
     report = service.load([small_corpus], acl, prune=True)
@@ -88,13 +96,17 @@ def test_edit_delete_rename_are_reflected_exactly_with_prune(service: IngestServ
     assert_consistent(service)
 
 
-def test_acl_only_change_updates_payload_without_embedding(service: IngestService, small_corpus: Path) -> None:
+def test_acl_only_change_updates_payload_without_embedding(
+    service: IngestService, small_corpus: Path
+) -> None:
     service.load([small_corpus], AclResolver(groups=("everyone",)))
     before = service.embedder.texts  # type: ignore[attr-defined]
     report = service.load([small_corpus], AclResolver(groups=("hr",)))
     assert report.acl_updated > 10 and report.updated == 0
     assert service.embedder.texts == before  # type: ignore[attr-defined]
-    groups = {tuple(h.payload["groups"]) for h in service.store.active().scroll(PointFilter(), ["groups"])}
+    groups = {
+        tuple(h.payload["groups"]) for h in service.store.active().scroll(PointFilter(), ["groups"])
+    }
     assert groups == {("hr",)}
 
 
@@ -113,8 +125,9 @@ def test_bad_files_fail_alone_and_the_rest_loads(service: IngestService, tmp_pat
     assert "empty" in reasons["empty.md"] and "PDF" in reasons["corrupt.pdf"]
 
 
-def test_huge_file_is_rejected(settings: Settings, embedder: SentenceEmbedder, extractor: EntityExtractor,
-                               tmp_path: Path) -> None:
+def test_huge_file_is_rejected(
+    settings: Settings, embedder: SentenceEmbedder, extractor: EntityExtractor, tmp_path: Path
+) -> None:
     small = settings.model_copy(update={"max_file_bytes": 1000})
     store = open_store(small)
     svc = IngestService(small, store, open_catalogue(small), embedder, extractor)
@@ -126,7 +139,9 @@ def test_huge_file_is_rejected(settings: Settings, embedder: SentenceEmbedder, e
     assert report.failed and "limit" in report.failed[0].reason
 
 
-def test_reindex_switches_to_a_complete_new_version(service: IngestService, small_corpus: Path) -> None:
+def test_reindex_switches_to_a_complete_new_version(
+    service: IngestService, small_corpus: Path
+) -> None:
     service.load([small_corpus], AclResolver(groups=("everyone",)))
     old = service.store.active()
     n = old.count()

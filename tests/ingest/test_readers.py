@@ -18,15 +18,19 @@ def test_markdown_front_matter_title_and_no_template_tags(corpus: Path) -> None:
     assert doc.title == "PIV card"
     text = " ".join(b.text for b in doc.blocks)
     assert "{%" not in text and "redirect_from" not in text
-    assert any(b.kind is BlockKind.HEADING and b.text == "Getting issued a card" for b in doc.blocks)
+    assert any(
+        b.kind is BlockKind.HEADING and b.text == "Getting issued a card" for b in doc.blocks
+    )
     assert "hspd12.security@gsa.gov" in text  # link text kept, markup gone
 
 
 def test_html_reader(tmp_path: Path) -> None:
     f = tmp_path / "p.html"
-    f.write_text("<html><head><title>Leave</title><script>x()</script></head><body>"
-                 "<h2>Parental</h2><p>Twelve weeks.</p><table><tr><td>a</td><td>b</td></tr></table>"
-                 "</body></html>")
+    f.write_text(
+        "<html><head><title>Leave</title><script>x()</script></head><body>"
+        "<h2>Parental</h2><p>Twelve weeks.</p><table><tr><td>a</td><td>b</td></tr></table>"
+        "</body></html>"
+    )
     doc = _read(f)
     assert doc.title == "Leave"
     assert [b.kind for b in doc.blocks] == [BlockKind.HEADING, BlockKind.PARAGRAPH, BlockKind.TABLE]
@@ -55,7 +59,9 @@ def test_docx_headings_and_xlsx_rows(corpus: Path) -> None:
         ("noext", b"\xff\xfe\x00", "UTF"),
     ],
 )
-def test_bad_files_are_rejected_with_a_reason(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+def test_bad_files_are_rejected_with_a_reason(
+    tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
     f = tmp_path / name
     f.write_bytes(data)
     with pytest.raises(FileRejected, match=reason):
