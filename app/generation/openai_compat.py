@@ -9,8 +9,13 @@ from typing import Any
 
 import httpx
 
-from app.generation.base import Delta, GenerationParams
+from app.generation.base import Delta, Generation, GenerationParams
 from app.pipeline.errors import GenerationUnavailable
+from ingest.chunker import count_tokens
+
+
+def _estimate(messages: list[dict[str, str]]) -> int:
+    return sum(count_tokens(m["content"]) + 4 for m in messages)
 
 
 class OpenAIGenerator:
@@ -69,17 +74,40 @@ class OpenAIGenerator:
             f"attempts ({last}). Check DOCENT_LLM_BASE_URL and that the server is running."
         )
 
-    def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
-        body = {
+    def _body(
+        self, messages: list[dict[str, str]], params: GenerationParams, stream: bool
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "temperature": params.temperature,
             "max_tokens": params.max_tokens,
             "stop": list(params.stop),
-            "stream": True,
-            "stream_options": {"include_usage": True},
+            "stream": stream,
         }
-        response = self._open(body)
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Generation:
+        """One non-streaming request."""
+        response = self._open(self._body(messages, params, stream=False))
+        try:
+            data = json.loads(response.read())
+        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            raise GenerationUnavailable(f"The model server answered badly: {exc}") from exc
+        finally:
+            response.close()
+        text = data["choices"][0]["message"].get("content") or ""
+        usage = data.get("usage") or {}
+        return Generation(
+            text,
+            usage.get("prompt_tokens") or _estimate(messages),
+            usage.get("completion_tokens") or count_tokens(text),
+        )
+
+    def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
+        response = self._open(self._body(messages, params, stream=True))
         tokens_in = tokens_out = 0
         counted = 0
         try:
@@ -104,7 +132,9 @@ class OpenAIGenerator:
             raise GenerationUnavailable(f"The model server stream broke: {exc}") from exc
         finally:
             response.close()
-        yield Delta(tokens_in=tokens_in, tokens_out=tokens_out or counted, done=True)
+        # some servers (llama_cpp.server) send no usage when streaming: estimate instead
+        yield Delta(tokens_in=tokens_in or _estimate(messages), tokens_out=tokens_out or counted,
+                    done=True)
 
     def close(self) -> None:
         self._client.close()

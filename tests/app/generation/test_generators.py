@@ -1,0 +1,53 @@
+"""Generators against real parts: llama.cpp in-process and a real OpenAI-protocol server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from app.generation.base import GenerationParams, collect
+from app.generation.llama_cpp import LlamaCppGenerator
+from app.generation.openai_compat import OpenAIGenerator
+from app.pipeline.errors import GenerationUnavailable
+from tests.app.generation.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+MESSAGES = [
+    {"role": "system", "content": "Answer briefly."},
+    {"role": "user", "content": "Sources:\n<source n=\"1\">Badges are processed every Wednesday.</source>\n"
+                                "Question: When are badges processed?\nAnswer:"},
+]
+PARAMS = GenerationParams(temperature=0.0, max_tokens=24)
+
+
+def test_embedded_llama_cpp_streams_and_counts_tokens(model_path: Path) -> None:
+    gen = LlamaCppGenerator(model_path, n_ctx=2048)
+    deltas = list(gen.stream(MESSAGES, PARAMS))
+    assert len([d for d in deltas if d.text]) >= 2  # really streamed, piece by piece
+    final = deltas[-1]
+    assert final.done and final.tokens_in and final.tokens_in > 20 and final.tokens_out
+    assert "".join(d.text for d in deltas).strip()
+
+
+def test_openai_server_non_streaming_and_streaming(llama_server: str) -> None:
+    gen = OpenAIGenerator(llama_server, "smollm2", timeout_s=60, retries=0)
+    assert gen.ready()
+    result = collect(gen, MESSAGES, PARAMS)
+    assert result.text.strip() and result.tokens_in > 20 and result.tokens_out > 0
+    assert len(result.deltas) >= 2
+    whole = gen.complete(MESSAGES, PARAMS)
+    assert whole.text.strip() == result.text.strip()  # temperature 0: same answer both ways
+    assert whole.tokens_in > 20 and whole.tokens_out > 0
+    gen.close()
+
+
+def test_server_down_is_a_clear_error_not_a_hang() -> None:
+    gen = OpenAIGenerator(f"http://127.0.0.1:{free_port()}", "x", timeout_s=5, retries=1)
+    started = time.monotonic()
+    with pytest.raises(GenerationUnavailable, match="unreachable"):
+        collect(gen, MESSAGES, PARAMS)
+    assert time.monotonic() - started < 10
+    assert not gen.ready()
