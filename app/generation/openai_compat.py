@@ -133,8 +133,9 @@ class OpenAIGenerator:
         finally:
             response.close()
         # some servers (llama_cpp.server) send no usage when streaming: estimate instead
-        yield Delta(tokens_in=tokens_in or _estimate(messages), tokens_out=tokens_out or counted,
-                    done=True)
+        yield Delta(
+            tokens_in=tokens_in or _estimate(messages), tokens_out=tokens_out or counted, done=True
+        )
 
     def close(self) -> None:
         self._client.close()

@@ -96,7 +96,7 @@ class ExtractiveAnswerer:
         scored.sort(key=lambda t: -t[0])
         best = scored[0][0]
         chosen = [s for s in scored[: self.max_sentences] if s[0] >= best * 0.85]
-        chosen.sort(key=lambda t: (t[1], t[2]))
+        # best first: a reader wants the answer, not the page order
         parts, checks, cited = [], [], []
         for _, n, _, sentence in chosen:
             body = sentence.rstrip()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import collections.abc as cabc
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.generation.base import GenerationParams, Generator
 from app.pipeline.cache import AnswerCache, CacheKey
@@ -30,6 +31,23 @@ from app.pipeline.types import (
 )
 
 ABSTAIN_TEXT = "I could not find this in the documents you can access."
+
+
+class Gate(Protocol):
+    """Admission to generation (the API's concurrency cap)."""
+
+    def acquire(self) -> None: ...
+    def release(self) -> None: ...
+
+
+class OpenGate:
+    """No cap: for the CLI, eval and tests."""
+
+    def acquire(self) -> None:
+        return None
+
+    def release(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,7 @@ class QueryPipeline:
         params: GenerationParams,
         abstain: AbstainPolicy | None = None,
         allowed_hosts: list[str] | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.preprocessor = preprocessor
         self.safety = safety
@@ -112,6 +131,7 @@ class QueryPipeline:
         self.params = params
         self.abstain = abstain or AbstainPolicy()
         self.allowed_hosts = allowed_hosts or []
+        self.gate = gate or OpenGate()
 
     def run(self, question: str, user: User, history: list[Turn] | None = None) -> QueryResult:
         result: QueryResult | None = None
@@ -123,7 +143,7 @@ class QueryPipeline:
 
     def stream(
         self, question: str, user: User, history: list[Turn] | None = None
-    ) -> Iterator[PipelineEvent]:
+    ) -> cabc.Generator[PipelineEvent, None, None]:
         timer = _Timer()
         trace_id = uuid.uuid4().hex
         pre = self.preprocessor.run(question)
@@ -193,12 +213,16 @@ class QueryPipeline:
         timer.lap("prompt")
         parts: list[str] = []
         tokens_in = tokens_out = 0
-        for delta in self.generator.stream(prompt.messages, self.params):
-            if delta.text:
-                parts.append(delta.text)
-                yield PipelineEvent("token", delta.text)
-            if delta.done:
-                tokens_in, tokens_out = delta.tokens_in or 0, delta.tokens_out or 0
+        self.gate.acquire()  # raises Overloaded when every generation slot is busy
+        try:
+            for delta in self.generator.stream(prompt.messages, self.params):
+                if delta.text:
+                    parts.append(delta.text)
+                    yield PipelineEvent("token", delta.text)
+                if delta.done:
+                    tokens_in, tokens_out = delta.tokens_in or 0, delta.tokens_out or 0
+        finally:
+            self.gate.release()
         timer.lap("generate")
 
         checked = self.checker.run("".join(parts), chunks)

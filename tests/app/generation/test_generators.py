@@ -17,8 +17,11 @@ pytestmark = pytest.mark.integration
 
 MESSAGES = [
     {"role": "system", "content": "Answer briefly."},
-    {"role": "user", "content": "Sources:\n<source n=\"1\">Badges are processed every Wednesday.</source>\n"
-                                "Question: When are badges processed?\nAnswer:"},
+    {
+        "role": "user",
+        "content": 'Sources:\n<source n="1">Badges are processed every Wednesday.</source>\n'
+        "Question: When are badges processed?\nAnswer:",
+    },
 ]
 PARAMS = GenerationParams(temperature=0.0, max_tokens=24)
 

@@ -1,0 +1,172 @@
+"""Runs the pipeline for the API: limits, conversations, a worker thread, timeouts,
+cancellation on disconnect, and recording of traces, audit and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+from app.api.errors import ApiError
+from app.limits import RateLimiter
+from app.observability import Metrics
+from app.pipeline.pipeline import PipelineEvent, QueryPipeline
+from app.pipeline.safety import redact
+from app.pipeline.types import QueryResult, Turn, User
+from app.storage.repository import Repository
+
+log = logging.getLogger("docent.answers")
+_END = object()
+
+
+def result_json(result: QueryResult, conversation_id: str | None) -> dict[str, Any]:
+    """The public shape of a result (``AskResponse``)."""
+    return {
+        "answer": result.answer,
+        "citations": [asdict(c) for c in result.citations],
+        "abstained": result.abstained,
+        "conversation_id": conversation_id,
+        "trace_id": result.trace_id,
+        "prompt_version": result.prompt_version,
+        "timings_ms": result.timings_ms,
+        "question": result.question,
+        "standalone_question": result.standalone_question,
+        "entities": [asdict(e) for e in result.entities],
+        "generator": result.generator,
+        "answer_source": str(result.answer_source),
+        "sentences": [asdict(s) for s in result.sentences],
+        "closest_sources": [asdict(c) for c in result.closest_sources],
+        "dropped_citations": result.dropped_citations,
+        "tokens_in": result.tokens_in,
+        "tokens_out": result.tokens_out,
+    }
+
+
+class Answering:
+    """The API's way into the pipeline."""
+
+    def __init__(
+        self,
+        pipeline: QueryPipeline,
+        repo: Repository,
+        metrics: Metrics,
+        limiter: RateLimiter,
+        timeout_s: float,
+    ) -> None:
+        self.pipeline = pipeline
+        self.repo = repo
+        self.metrics = metrics
+        self.limiter = limiter
+        self.timeout_s = timeout_s
+
+    def admit(self, user: User) -> None:
+        wait = self.limiter.check(user.id)
+        if wait is not None:
+            self.metrics.rejections.labels("rate").inc()
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"Too many questions: wait {wait} s and ask again.",
+                {"Retry-After": str(wait)},
+            )
+
+    def conversation(
+        self, user: User, conversation_id: str | None, question: str
+    ) -> tuple[str, list[Turn]]:
+        try:
+            conv = self.repo.get_or_create_conversation(user.id, conversation_id, question)
+        except PermissionError as exc:
+            raise ApiError(404, "not_found", "No such conversation.") from exc
+        return conv.id, self.repo.history(conv.id)
+
+    async def events(
+        self,
+        user: User,
+        question: str,
+        history: list[Turn],
+        disconnected: Callable[[], Awaitable[bool]] | None = None,
+    ) -> AsyncIterator[PipelineEvent]:
+        """Pipeline events from a worker thread; stops the worker when the client leaves."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def work() -> None:
+            stream = self.pipeline.stream(question, user, history)
+            try:
+                for event in stream:
+                    if cancel.is_set():
+                        break
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                stream.close()  # stops llama.cpp and frees its slot at once
+                loop.call_soon_threadsafe(queue.put_nowait, _END)
+
+        worker = loop.run_in_executor(None, work)
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ApiError(
+                        504,
+                        "generation_timeout",
+                        f"No answer within {self.timeout_s:.0f} s. Try again.",
+                    )
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=min(remaining, 0.5))
+                except TimeoutError:
+                    if disconnected is not None and await disconnected():
+                        log.info("client disconnected; generation cancelled")
+                        return
+                    continue
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if disconnected is not None and await disconnected():
+                    log.info("client disconnected; generation cancelled")
+                    return
+        finally:
+            cancel.set()  # the worker stops at its next event and closes the stream
+            _ = worker
+
+    def record(
+        self, user: User, conversation_id: str | None, result: QueryResult
+    ) -> dict[str, Any]:
+        body = result_json(result, conversation_id)
+        self.metrics.observe(result)
+        self.repo.record_answer(user.id, conversation_id, result, body)
+        log.info(
+            "answered",
+            extra={
+                "fields": {
+                    "trace_id": result.trace_id,
+                    "user": user.id,
+                    "question": redact(result.question),
+                    "abstained": result.abstained,
+                    "source": str(result.answer_source),
+                    "ms": result.timings_ms.get("total"),
+                    "chunks": [c.id for c in result.retrieved],
+                }
+            },
+        )
+        return body
+
+    async def answer(
+        self, user: User, question: str, conversation_id: str | None, history: list[Turn]
+    ) -> dict[str, Any]:
+        result: QueryResult | None = None
+        async for event in self.events(user, question, history):
+            if event.kind == "result":
+                result = event.data
+        if result is None:
+            raise ApiError(500, "internal_error", "The pipeline produced no result.")
+        return self.record(user, conversation_id, result)

@@ -1,0 +1,96 @@
+"""POST /v1/ask (JSON or Server-Sent Events) and POST /v1/retrieve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import CurrentUser, StateDep
+from app.api.errors import COMMON_RESPONSES, GENERATION_RESPONSES, ApiError, status_for
+from app.api.schemas import AskRequest, AskResponse, RetrieveRequest, RetrieveResponse
+from app.errors import DocentError
+
+router = APIRouter(prefix="/v1", tags=["answers"])
+
+SSE_DOC = """With `stream: true` the response is `text/event-stream`:
+`event: token` (`{"text"}`, raw model text as it is generated), then `event: citations`
+(the verified citations), then `event: result` (the full verified result, same shape as the
+JSON response; its `answer` replaces the streamed text). Errors arrive as `event: error`
+with `{"error": {"code", "message"}}`. Closing the connection cancels generation."""
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+@router.post(
+    "/ask", response_model=AskResponse, responses=GENERATION_RESPONSES, description=SSE_DOC
+)
+async def ask(body: AskRequest, user: CurrentUser, state: StateDep, request: Request) -> Any:
+    answering = state.answering
+    answering.admit(user)
+    conversation_id, history = answering.conversation(user, body.conversation_id, body.question)
+    if not body.stream:
+        return await answering.answer(user, body.question, conversation_id, history)
+
+    events = answering.events(user, body.question, history, request.is_disconnected)
+    # wait for the first event so that refusals (422, 503) still get a proper status
+    first = await anext(events, None)
+
+    async def sse() -> AsyncIterator[str]:
+        event = first
+        try:
+            while event is not None:
+                if event.kind == "token":
+                    yield _sse("token", {"text": event.data})
+                elif event.kind == "citations":
+                    yield _sse("citations", [asdict(c) for c in event.data])
+                elif event.kind == "result":
+                    yield _sse("result", answering.record(user, conversation_id, event.data))
+                event = await anext(events, None)
+        except (DocentError, ApiError) as exc:
+            code = exc.code
+            yield _sse(
+                "error",
+                {
+                    "error": {
+                        "code": code,
+                        "message": exc.message,
+                        "status": getattr(exc, "status", status_for(exc)),
+                    }
+                },
+            )
+
+    return StreamingResponse(
+        sse(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/retrieve", response_model=RetrieveResponse, responses=COMMON_RESPONSES)
+async def retrieve(body: RetrieveRequest, user: CurrentUser, state: StateDep) -> Any:
+    state.answering.admit(user)
+    from starlette.concurrency import run_in_threadpool
+
+    chunks = await run_in_threadpool(
+        state.components.retriever.search, body.query, user.groups, limit=body.top_k
+    )
+    return {
+        "chunks": [
+            {
+                "doc_id": c.doc_id,
+                "path": c.path,
+                "title": c.title,
+                "section": c.section,
+                "text": c.text,
+                "score": round(c.score, 4),
+            }
+            for c in chunks[: body.top_k]
+        ]
+    }

@@ -1,0 +1,82 @@
+"""Conversations and feedback. A user sees and changes only their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from app.api.deps import CurrentUser, StateDep
+from app.api.errors import COMMON_RESPONSES, ApiError
+from app.api.schemas import (
+    ConversationDetail,
+    ConversationList,
+    FeedbackRequest,
+    FeedbackResponse,
+    RenameRequest,
+)
+from app.storage.models import Conversation
+
+router = APIRouter(prefix="/v1", tags=["conversations"])
+NOT_FOUND = {**COMMON_RESPONSES, 404: {"description": "No such conversation or trace"}}
+
+
+def _conv(c: Conversation) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "title": c.title,
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+@router.get("/conversations", response_model=ConversationList, responses=COMMON_RESPONSES)
+def list_conversations(user: CurrentUser, state: StateDep) -> Any:
+    return {"conversations": [_conv(c) for c in state.repo.list_conversations(user.id)]}
+
+
+@router.get(
+    "/conversations/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND
+)
+def get_conversation(conversation_id: str, user: CurrentUser, state: StateDep) -> Any:
+    found = state.repo.conversation(user.id, conversation_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No such conversation.")
+    conv, messages = found
+    return {
+        **_conv(conv),
+        "messages": [
+            {
+                "question": m.question,
+                "answer": m.answer,
+                "trace_id": m.trace_id,
+                "created_at": m.created_at.isoformat(),
+                "result": m.result,
+            }
+            for m in messages
+        ],
+    }
+
+
+@router.patch("/conversations/{conversation_id}", status_code=204, responses=NOT_FOUND)
+def rename_conversation(
+    conversation_id: str, body: RenameRequest, user: CurrentUser, state: StateDep
+) -> Response:
+    if not state.repo.rename_conversation(user.id, conversation_id, body.title):
+        raise ApiError(404, "not_found", "No such conversation.")
+    return Response(status_code=204)
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204, responses=NOT_FOUND)
+def delete_conversation(conversation_id: str, user: CurrentUser, state: StateDep) -> Response:
+    if not state.repo.delete_conversation(user.id, conversation_id):
+        raise ApiError(404, "not_found", "No such conversation.")
+    return Response(status_code=204)
+
+
+@router.post("/feedback", response_model=FeedbackResponse, responses=NOT_FOUND)
+def feedback(body: FeedbackRequest, user: CurrentUser, state: StateDep) -> Any:
+    fid = state.repo.add_feedback(user.id, body.trace_id, body.rating, body.comment)
+    if fid is None:
+        raise ApiError(404, "not_found", "No answer with this trace id was given to you.")
+    return {"id": fid}

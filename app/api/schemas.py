@@ -1,0 +1,146 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=20_000)
+    conversation_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    stream: bool = False
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    path: str
+    title: str
+    section: str
+    snippet: str
+    score: float
+    pages: list[int] = []
+
+
+class EntityOut(BaseModel):
+    mention: str
+    canonical: str
+    label: str
+
+
+class SentenceOut(BaseModel):
+    text: str
+    cited: list[int]
+    supported: bool
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+    abstained: bool
+    conversation_id: str | None
+    trace_id: str
+    prompt_version: str
+    timings_ms: dict[str, float]
+    question: str
+    standalone_question: str
+    entities: list[EntityOut]
+    generator: str
+    answer_source: str
+    sentences: list[SentenceOut]
+    closest_sources: list[CitationOut]
+    dropped_citations: int
+    tokens_in: int
+    tokens_out: int
+
+
+class RetrieveRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=20_000)
+    top_k: int = Field(default=5, ge=1, le=50)
+
+
+class ChunkOut(BaseModel):
+    doc_id: str
+    path: str
+    title: str
+    section: str
+    text: str
+    score: float
+
+
+class RetrieveResponse(BaseModel):
+    chunks: list[ChunkOut]
+
+
+class FeedbackRequest(BaseModel):
+    trace_id: str = Field(min_length=1, max_length=64)
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+
+
+class ConversationOut(BaseModel):
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationOut]
+
+
+class MessageOut(BaseModel):
+    question: str
+    answer: str
+    trace_id: str
+    created_at: str
+    result: dict[str, Any]
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+
+class RenameRequest(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | None = ""
+
+
+class ChatRequest(BaseModel):
+    model: str = "docent"
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    temperature: float | None = None
+    max_tokens: int | None = None
+    user: str | None = None
+
+
+class AdminIngestRequest(BaseModel):
+    paths: list[str] = Field(min_length=1)
+    groups: str | None = None
+    acl: str | None = Field(default=None, description="ACL file content (YAML)")
+    prune: bool = False
+
+
+class HealthResponse(BaseModel):
+    status: str
+    checks: dict[str, str] = {}

@@ -1,0 +1,141 @@
+"""The FastAPI app factory and its lifespan: clients are built once, here.
+
+uvicorn app.main:create_app --factory --port 8000
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.answering import Answering
+from app.api import errors
+from app.api.routes import admin, ask, chat, conversations, health
+from app.auth import Authenticator, OidcAuth, UsersFileAuth
+from app.errors import ConfigError
+from app.generation.base import Generator
+from app.limits import BodySizeLimit, GenerationGate, RateLimiter
+from app.logging_setup import setup_logging, trace_id_var
+from app.observability import Metrics
+from app.offline import enforce_offline
+from app.pipeline.factory import build_pipeline
+from app.settings import Settings, get_settings
+from app.state import AppState
+from app.storage.repository import Repository, make_engine
+from indexes.factory import open_catalogue, open_store
+from ingest.embedder import Embedder
+
+log = logging.getLogger("docent.api")
+
+
+def build_auth(settings: Settings) -> Authenticator:
+    if settings.oidc_jwks_url:
+        if not (settings.oidc_issuer and settings.oidc_audience):
+            raise ConfigError("OIDC needs DOCENT_OIDC_ISSUER and DOCENT_OIDC_AUDIENCE")
+        return OidcAuth(
+            settings.oidc_jwks_url,
+            settings.oidc_issuer,
+            settings.oidc_audience,
+            settings.oidc_algorithm,
+            settings.oidc_groups_claim,
+        )
+    if settings.users_file is None:
+        raise ConfigError("Set DOCENT_USERS_FILE (development) or DOCENT_OIDC_JWKS_URL")
+    return UsersFileAuth(settings.users_file)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    generator: Generator | None = None,
+    auth: Authenticator | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    enforce_offline()
+    setup_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings)
+        catalogue = open_catalogue(settings)
+        repo = Repository(make_engine(settings.sqlalchemy_url))
+        repo.create_schema()
+        components = build_pipeline(settings, store, catalogue, embedder, generator)
+        components.pipeline.gate = GenerationGate(settings.max_concurrent_generations)
+        metrics = Metrics()
+        answering = Answering(
+            components.pipeline,
+            repo,
+            metrics,
+            RateLimiter(settings.rate_limit_per_minute),
+            settings.generation_timeout_s,
+        )
+        app.state.docent = AppState(
+            settings,
+            store,
+            catalogue,
+            components,
+            repo,
+            auth or build_auth(settings),
+            metrics,
+            answering,
+        )
+        await run_in_threadpool(_warm_up, components)
+        log.info("ready", extra={"fields": {"startup_s": round(time.perf_counter() - started, 2)}})
+        try:
+            yield
+        finally:
+            catalogue.close()
+            store.close()
+
+    app = FastAPI(
+        title="Docent",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Grounded, permission-checked answers from company documents.",
+    )
+    errors.install(app)
+    for module in (ask, chat, conversations, admin, health):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+        route = request.scope.get("route")
+        started = time.perf_counter()
+        token = trace_id_var.set(None)
+        try:
+            response: Response = await call_next(request)
+        finally:
+            trace_id_var.reset(token)
+        state = getattr(request.app.state, "docent", None)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        if state is not None:
+            state.metrics.requests.labels(path, request.method, str(response.status_code)).inc()
+            state.metrics.latency.labels(path, request.method).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _warm_up(components: object) -> None:
+    """Load every model now, so the first question is not slow."""
+    from app.pipeline.factory import Components
+
+    assert isinstance(components, Components)
+    components.embedder.embed(["warm up"])
+    components.linker.warm_up()
+    warm = getattr(components.generator, "warm_up", None)
+    if callable(warm):
+        warm()

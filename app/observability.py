@@ -1,0 +1,54 @@
+"""Prometheus metrics, one registry per app (no module-level collectors)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from app.pipeline.types import QueryResult
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "docent_http_requests_total", "HTTP requests", ["route", "method", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "docent_http_request_seconds",
+            "HTTP latency",
+            ["route", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.stage = Histogram(
+            "docent_stage_seconds",
+            "Pipeline stage latency",
+            ["stage"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter("docent_tokens_total", "Generation tokens", ["direction"], registry=r)
+        self.cache_hits = Counter("docent_answer_cache_hits_total", "Answer cache hits", registry=r)
+        self.answers = Counter("docent_answers_total", "Answers by source", ["source"], registry=r)
+        self.abstentions = Counter("docent_abstentions_total", "Abstained answers", registry=r)
+        self.citation_drops = Counter(
+            "docent_citations_dropped_total", "Citations removed by the checker", registry=r
+        )
+        self.rejections = Counter(
+            "docent_rejections_total", "Requests refused by limits", ["reason"], registry=r
+        )
+
+    def observe(self, result: QueryResult) -> None:
+        for stage, ms in result.timings_ms.items():
+            self.stage.labels(stage).observe(ms / 1000)
+        self.tokens.labels("in").inc(result.tokens_in)
+        self.tokens.labels("out").inc(result.tokens_out)
+        self.answers.labels(str(result.answer_source)).inc()
+        if str(result.answer_source) == "cache":
+            self.cache_hits.inc()
+        if result.abstained:
+            self.abstentions.inc()
+        self.citation_drops.inc(result.dropped_citations)

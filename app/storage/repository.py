@@ -1,0 +1,248 @@
+"""All reads and writes of the service's state, behind one small class."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from app.pipeline.safety import redact
+from app.pipeline.types import QueryResult, Turn
+from app.storage.models import (
+    AuditEntry,
+    Base,
+    Conversation,
+    Feedback,
+    IngestRun,
+    Message,
+    Trace,
+    utcnow,
+)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Repository:
+    """Conversations, traces, audit, feedback and ingest runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+
+    # -- conversations ---------------------------------------------------------------
+    def get_or_create_conversation(
+        self, user_id: str, conversation_id: str | None, first_question: str
+    ) -> Conversation:
+        with self._session() as s:
+            if conversation_id:
+                conv = s.get(Conversation, conversation_id)
+                if conv is not None and conv.user_id == user_id:
+                    return conv
+                if conv is not None:
+                    raise PermissionError("conversation belongs to another user")
+            conv = Conversation(
+                id=conversation_id or uuid.uuid4().hex,
+                user_id=user_id,
+                title=redact(first_question)[:80],
+            )
+            s.add(conv)
+            s.commit()
+            return conv
+
+    def history(self, conversation_id: str, limit: int = 6) -> list[Turn]:
+        with self._session() as s:
+            rows = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc())
+                .limit(limit)
+            ).all()
+        return [Turn(m.standalone, m.answer, tuple(m.entities or ())) for m in reversed(rows)]
+
+    def list_conversations(self, user_id: str) -> list[Conversation]:
+        with self._session() as s:
+            return list(
+                s.scalars(
+                    select(Conversation)
+                    .where(Conversation.user_id == user_id)
+                    .order_by(Conversation.updated_at.desc())
+                ).all()
+            )
+
+    def conversation(
+        self, user_id: str, conversation_id: str
+    ) -> tuple[Conversation, list[Message]] | None:
+        with self._session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None or conv.user_id != user_id:
+                return None
+            msgs = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id)
+            ).all()
+            return conv, list(msgs)
+
+    def rename_conversation(self, user_id: str, conversation_id: str, title: str) -> bool:
+        with self._session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None or conv.user_id != user_id:
+                return False
+            conv.title = title[:200]
+            s.commit()
+            return True
+
+    def delete_conversation(self, user_id: str, conversation_id: str) -> bool:
+        with self._session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None or conv.user_id != user_id:
+                return False
+            s.execute(delete(Message).where(Message.conversation_id == conversation_id))
+            s.delete(conv)
+            s.commit()
+            return True
+
+    # -- answers ---------------------------------------------------------------------
+    def record_answer(
+        self,
+        user_id: str,
+        conversation_id: str | None,
+        result: QueryResult,
+        result_json: dict[str, Any],
+    ) -> None:
+        """The trace, the audit rows of every chunk shown, and the conversation message."""
+        cited = {c.doc_id for c in result.citations}
+        with self._session() as s:
+            s.add(
+                Trace(
+                    trace_id=result.trace_id,
+                    user_id=user_id,
+                    conversation_id=conversation_id,
+                    question=redact(result.question),
+                    standalone=redact(result.standalone_question),
+                    answer=result.answer,
+                    abstained=result.abstained,
+                    prompt_version=result.prompt_version,
+                    generator=result.generator,
+                    answer_source=str(result.answer_source),
+                    citations=[asdict(c) for c in result.citations],
+                    retrieved=[
+                        {"id": c.id, "doc_id": c.doc_id, "path": c.path, "score": c.score}
+                        for c in result.retrieved
+                    ],
+                    entities=[e.canonical for e in result.entities],
+                    safety=result.safety,
+                    timings_ms=result.timings_ms,
+                    tokens_in=result.tokens_in,
+                    tokens_out=result.tokens_out,
+                    dropped_citations=result.dropped_citations,
+                )
+            )
+            for chunk in result.retrieved:
+                s.add(
+                    AuditEntry(
+                        trace_id=result.trace_id,
+                        user_id=user_id,
+                        chunk_id=chunk.id,
+                        doc_id=chunk.doc_id,
+                        path=chunk.path,
+                        cited=chunk.doc_id in cited,
+                    )
+                )
+            if conversation_id:
+                s.add(
+                    Message(
+                        conversation_id=conversation_id,
+                        question=result.question,
+                        standalone=result.standalone_question,
+                        answer=result.answer,
+                        entities=[e.canonical for e in result.entities],
+                        trace_id=result.trace_id,
+                        result=result_json,
+                    )
+                )
+                conv = s.get(Conversation, conversation_id)
+                if conv is not None:
+                    conv.updated_at = utcnow()
+            s.commit()
+
+    def trace(self, trace_id: str) -> Trace | None:
+        with self._session() as s:
+            return s.get(Trace, trace_id)
+
+    def audit_for(self, trace_id: str) -> list[AuditEntry]:
+        with self._session() as s:
+            return list(s.scalars(select(AuditEntry).where(AuditEntry.trace_id == trace_id)).all())
+
+    # -- feedback --------------------------------------------------------------------
+    def add_feedback(self, user_id: str, trace_id: str, rating: str, comment: str) -> int | None:
+        with self._session() as s:
+            trace = s.get(Trace, trace_id)
+            if trace is None or trace.user_id != user_id:
+                return None
+            fb = Feedback(
+                trace_id=trace_id, user_id=user_id, rating=rating, comment=redact(comment)
+            )
+            s.add(fb)
+            s.commit()
+            return fb.id
+
+    def feedback_with_traces(self, rating: str | None = None) -> list[tuple[Feedback, Trace]]:
+        with self._session() as s:
+            q = select(Feedback, Trace).join(Trace, Feedback.trace_id == Trace.trace_id)
+            if rating:
+                q = q.where(Feedback.rating == rating)
+            return [(f, t) for f, t in s.execute(q.order_by(Feedback.id)).all()]
+
+    def feedback_summary(self) -> list[dict[str, Any]]:
+        with self._session() as s:
+            rows = s.execute(
+                select(Trace.prompt_version, Feedback.rating, func.count())
+                .join(Trace, Feedback.trace_id == Trace.trace_id)
+                .group_by(Trace.prompt_version, Feedback.rating)
+            ).all()
+        return [{"prompt_version": v, "rating": r, "count": n} for v, r, n in rows]
+
+    def recent_traces(self, limit: int = 500) -> list[Trace]:
+        with self._session() as s:
+            return list(
+                s.scalars(select(Trace).order_by(Trace.created_at.desc()).limit(limit)).all()
+            )
+
+    # -- ingest runs -----------------------------------------------------------------
+    def record_ingest(self, user_id: str, paths: list[str], summary: dict[str, Any]) -> None:
+        with self._session() as s:
+            s.add(IngestRun(user_id=user_id, paths=paths, summary=summary))
+            s.commit()
+
+    def ingest_runs(self, limit: int = 20) -> list[IngestRun]:
+        with self._session() as s:
+            return list(
+                s.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)).all()
+            )
