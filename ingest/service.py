@@ -13,6 +13,7 @@ from indexes.store import IndexStore
 from ingest.acl import AclResolver
 from ingest.chunker import Chunker
 from ingest.document import embed_text
+from ingest.embed_cache import CachingEmbedder
 from ingest.embedder import Embedder, SentenceEmbedder, SparseEncoder
 from ingest.entities import EntityExtractor
 from ingest.loader import Loader, LoadReport
@@ -32,8 +33,13 @@ class IngestService:
         self.settings = settings
         self.store = store
         self.catalogue = catalogue
-        self.embedder: Embedder = embedder or SentenceEmbedder(
+        base: Embedder = embedder or SentenceEmbedder(
             settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
+        )
+        self.embedder: Embedder = (
+            CachingEmbedder(base, settings.embedding_cache_file)
+            if settings.embedding_cache
+            else base
         )
         self.extractor = extractor or EntityExtractor(settings.spacy_model)
         self.sparse = SparseEncoder()

@@ -40,7 +40,7 @@ def _stem(word: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Split an answer into sentences, keeping each sentence's trailing markers with it."""
-    parts = re.split(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(])", text.strip())
+    parts = re.split(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(*_\[-])", text.strip())
     out: list[str] = []
     for i in range(0, len(parts), 2):
         sentence = parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")

@@ -67,8 +67,25 @@ def coverage(question: str, text: str) -> float:
     return len(words & have) / len(words)
 
 
+def _units(text: str) -> list[str]:
+    """Quotable units: sentences of prose, and table rows as "cell: cell; cell"."""
+    out: list[str] = []
+    prose: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|"):
+            cells = [c.strip().strip("`* ") for c in stripped.strip("|").split("|")]
+            cells = [c for c in cells if c and not set(c) <= set("-: ")]
+            if len(cells) >= 2:
+                out.append(f"{cells[0]}: " + "; ".join(cells[1:]))
+            continue
+        prose.append(stripped)
+    out.extend(split_sentences(" ".join(p for p in prose if p)))
+    return out
+
+
 class ExtractiveAnswerer:
-    def __init__(self, embedder: Embedder, max_sentences: int = 2, from_chunks: int = 3) -> None:
+    def __init__(self, embedder: Embedder, max_sentences: int = 2, from_chunks: int = 5) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.from_chunks = from_chunks
@@ -76,8 +93,8 @@ class ExtractiveAnswerer:
     def run(self, question: str, sources: list[RetrievedChunk]) -> Extract:
         candidates: list[tuple[int, int, str]] = []  # (source n, order, sentence)
         for n, chunk in enumerate(sources[: self.from_chunks], start=1):
-            for order, sentence in enumerate(split_sentences(chunk.text.replace("\n", " "))):
-                if 4 <= len(sentence.split()) <= 80:
+            for order, sentence in enumerate(_units(chunk.text)):
+                if 3 <= len(sentence.split()) <= 80:
                     candidates.append((n, order, sentence))
         if not candidates:
             return Extract("", [], [], 0.0)
@@ -85,7 +102,7 @@ class ExtractiveAnswerer:
         qvec = vectors[0]
         scored = []
         for (n, order, sentence), vec in zip(candidates, vectors[1:], strict=True):
-            rank_bonus = 0.05 * (self.from_chunks - n)
+            rank_bonus = 0.03 * (self.from_chunks - n)
             score = (
                 0.6 * cosine(qvec, vec)
                 + 0.4 * coverage(question, sentence)

@@ -8,6 +8,7 @@ from app.generation.base import GenerationParams, Generator
 from app.generation.extractive import ExtractiveOnlyGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.generation.openai_compat import OpenAIGenerator
+from app.pipeline.answerability import AnswerabilityCheck, TermStats
 from app.pipeline.cache import AnswerCache
 from app.pipeline.citations import CitationChecker
 from app.pipeline.extractive import ExtractiveAnswerer
@@ -66,10 +67,11 @@ def build_pipeline(
     query_embedder = CachedEmbedder(base_embedder)
     linker = EntityLinker(catalogue, settings.spacy_model)
     gen = generator or build_generator(settings)
+    sparse = SparseEncoder()
     retriever = Retriever(
         store.active,
         query_embedder,
-        SparseEncoder(),
+        sparse,
         FusionReranker(),
         mode=settings.retrieval_mode,
         candidates=settings.retrieve_candidates,
@@ -88,6 +90,7 @@ def build_pipeline(
         generator=gen,
         checker=CitationChecker(query_embedder),
         extractive=ExtractiveAnswerer(query_embedder),
+        answerability=AnswerabilityCheck(TermStats(store.active, store.generation, sparse), sparse),
         cache=AnswerCache(settings.answer_cache_size),
         index_version=store.generation,
         params=GenerationParams(settings.temperature, settings.max_tokens),

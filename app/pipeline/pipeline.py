@@ -12,7 +12,8 @@ from typing import Any, Protocol
 from app.generation.base import GenerationParams, Generator
 from app.pipeline.cache import AnswerCache, CacheKey
 from app.pipeline.citations import CitationChecker
-from app.pipeline.extractive import ExtractiveAnswerer, coverage
+from app.pipeline.answerability import AnswerabilityCheck
+from app.pipeline.extractive import ExtractiveAnswerer
 from app.pipeline.linking import EntityLinker, boost_terms
 from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
@@ -55,7 +56,7 @@ class AbstainPolicy:
     """When the sources are too weak to answer from. Tuned on the dev and docent sets."""
 
     min_similarity: float = 0.30  # best chunk's cosine similarity to the question
-    min_coverage: float = 0.5  # share of the question's content words in the top chunks
+    min_coverage: float = 0.6  # IDF-weighted share of the question's terms in the top chunks
     min_extract_score: float = 0.35  # best extractive sentence's score
 
 
@@ -110,6 +111,7 @@ class QueryPipeline:
         generator: Generator,
         checker: CitationChecker,
         extractive: ExtractiveAnswerer,
+        answerability: AnswerabilityCheck,
         cache: AnswerCache,
         index_version: Callable[[], str],
         params: GenerationParams,
@@ -126,6 +128,7 @@ class QueryPipeline:
         self.generator = generator
         self.checker = checker
         self.extractive = extractive
+        self.answerability = answerability
         self.cache = cache
         self.index_version = index_version
         self.params = params
@@ -196,11 +199,12 @@ class QueryPipeline:
             retrieved=chunks,
             trace_id=trace_id,
         )
-        top_text = " ".join(f"{c.title} {c.section} {c.text}" for c in chunks[:3])
+        answerability = self.answerability.score(standalone, chunks)
+        base["answerability"] = round(answerability, 3)
         weak = (
             not chunks
             or retrieval.top_similarity < self.abstain.min_similarity
-            or coverage(standalone, top_text) < self.abstain.min_coverage
+            or answerability < self.abstain.min_coverage
         )
         if weak:
             result = self._abstained(base, chunks, timer)

@@ -113,3 +113,4 @@ class QueryResult:
     safety: dict[str, Any] = field(default_factory=dict)
     retrieved: list[RetrievedChunk] = field(default_factory=list)
     trace_id: str = ""
+    answerability: float = 0.0  # IDF-weighted term coverage of the top chunks

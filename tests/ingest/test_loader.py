@@ -66,10 +66,10 @@ def test_second_load_skips_everything_without_embedding(
     acl = AclResolver(groups=("everyone",))
     first = service.load([small_corpus], acl)
     assert first.added > 10 and not first.failed and first.chunks > 0
-    embedded = service.embedder.texts  # type: ignore[attr-defined]
+    embedded = service.embedder.inner.texts  # type: ignore[attr-defined]
     second = service.load([small_corpus], acl)
     assert second.unchanged == first.added and second.added == second.updated == 0
-    assert service.embedder.texts == embedded  # type: ignore[attr-defined]
+    assert service.embedder.inner.texts == embedded  # type: ignore[attr-defined]
     paths = {d.path for d in service.store.active().documents().values()}
     assert "18f-handbook/pages/getting-started/piv.md" in paths  # relative to the loaded root
     assert_consistent(service)
@@ -100,10 +100,10 @@ def test_acl_only_change_updates_payload_without_embedding(
     service: IngestService, small_corpus: Path
 ) -> None:
     service.load([small_corpus], AclResolver(groups=("everyone",)))
-    before = service.embedder.texts  # type: ignore[attr-defined]
+    before = service.embedder.inner.texts  # type: ignore[attr-defined]
     report = service.load([small_corpus], AclResolver(groups=("hr",)))
     assert report.acl_updated > 10 and report.updated == 0
-    assert service.embedder.texts == before  # type: ignore[attr-defined]
+    assert service.embedder.inner.texts == before  # type: ignore[attr-defined]
     groups = {
         tuple(h.payload["groups"]) for h in service.store.active().scroll(PointFilter(), ["groups"])
     }

@@ -1,0 +1,1 @@
+"""Evaluation harness and benchmarks: ``python -m eval run|compare|leak|bench|export-feedback``."""
