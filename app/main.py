@@ -136,7 +136,7 @@ def _warm_up(components: object) -> None:
     assert isinstance(components, Components)
     components.embedder.embed(["warm up"])
     components.linker.warm_up()
-    components.pipeline.answerability.stats.warm_up()
+    components.pipeline.answerability.scorer.stats.warm_up()
     warm = getattr(components.generator, "warm_up", None)
     if callable(warm):
         warm()

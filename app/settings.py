@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     context_chunks: int = 5
     context_token_budget: int = 1400
     min_retrieval_score: float = 0.30
+    min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
+    rerank_rank_weight: float = 0.7  # fused rank vs dense similarity in the fusion reranker
     injection_policy: InjectionPolicy = InjectionPolicy.RECORD
     prompt_version: str = "answer-v2"
     prompt_ab_version: str | None = None

@@ -4,9 +4,10 @@
   python -m eval run --dataset ../shared/eval/dev.jsonl --corpus ../shared/corpus --out /tmp/e
   python -m eval run --dataset eval/datasets/docent.jsonl --corpus ../shared/corpus \\
       --out /tmp/dense --config retrieval_mode=dense
-  python -m eval run --dataset eval/datasets/docent.jsonl --corpus ../shared/corpus --out /tmp/leaks \\
-      --acl deploy/demo-acl.yaml --users var/users.yaml
-  python -m eval run --dataset ../shared/eval/dev.jsonl --api http://127.0.0.1:8000 --key KEY --out /tmp/api
+  python -m eval run --dataset eval/datasets/docent.jsonl --corpus ../shared/corpus \\
+      --out /tmp/leaks --acl deploy/demo-acl.yaml --users var/users.yaml
+  python -m eval run --dataset ../shared/eval/dev.jsonl --api http://127.0.0.1:8000 \\
+      --key KEY --out /tmp/api
   python -m eval compare /tmp/e/metrics.json /tmp/dense/metrics.json
   python -m eval bench --corpus ../shared/corpus
   python -m eval export-feedback --out eval/datasets/feedback.jsonl
@@ -39,11 +40,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from eval import report
     from eval.dataset import load_cases
     from eval.metrics import Outcome, compute
+    from eval.runner import Asker
 
     cases = load_cases(args.dataset)[: args.limit or None]
     overrides = _overrides(args.config)
     started = time.perf_counter()
     outcomes: list[Outcome] = []
+    asker: Asker
     if args.api:
         from eval.runner import ApiAsker
 
@@ -107,8 +110,11 @@ def cmd_export_feedback(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     enforce_offline()
-    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m eval",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run", help="ask every question of a dataset and score the answers")
     run.add_argument("--dataset", type=Path, required=True)
@@ -120,8 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--acl", type=Path, help="ACL file for the corpus load")
     run.add_argument("--users", type=Path, help="users file: run the leak check as each user")
     run.add_argument("--limit", type=int, default=0)
-    run.add_argument("--index", type=Path,
-                     help="reuse this data dir instead of a fresh temporary index (faster reruns)")
+    run.add_argument(
+        "--index",
+        type=Path,
+        help="reuse this data dir instead of a fresh temporary index (faster reruns)",
+    )
     run.set_defaults(func=cmd_run)
     cmp_ = sub.add_parser("compare", help="side-by-side table of two metrics.json files")
     cmp_.add_argument("a", type=Path)

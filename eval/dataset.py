@@ -26,12 +26,19 @@ def load_cases(path: Path) -> list[Case]:
         try:
             raw = json.loads(line)
             history = raw.get("history") or []
-            cases.append(Case(
-                id=str(raw["id"]), question=str(raw["question"]), answer=str(raw.get("answer", "")),
-                must_include=tuple(raw.get("must_include") or ()),
-                sources=tuple(raw.get("sources") or ()), answerable=bool(raw.get("answerable", True)),
-                history=tuple(h["question"] if isinstance(h, dict) else str(h) for h in history),
-            ))
+            cases.append(
+                Case(
+                    id=str(raw["id"]),
+                    question=str(raw["question"]),
+                    answer=str(raw.get("answer", "")),
+                    must_include=tuple(raw.get("must_include") or ()),
+                    sources=tuple(raw.get("sources") or ()),
+                    answerable=bool(raw.get("answerable", True)),
+                    history=tuple(
+                        h["question"] if isinstance(h, dict) else str(h) for h in history
+                    ),
+                )
+            )
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path}:{number}: not a valid case ({exc})") from exc
     return cases

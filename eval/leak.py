@@ -23,9 +23,14 @@ class LeakReport:
     examples: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {"users": self.users, "questions": self.questions,
-                "chunks_checked": self.chunks_checked, "leaked_chunks": self.leaked_chunks,
-                "leaked_citations": self.leaked_citations, "examples": self.examples[:20]}
+        return {
+            "users": self.users,
+            "questions": self.questions,
+            "chunks_checked": self.chunks_checked,
+            "leaked_chunks": self.leaked_chunks,
+            "leaked_citations": self.leaked_citations,
+            "examples": self.examples[:20],
+        }
 
 
 def load_users(path: Path) -> list[User]:
@@ -33,15 +38,18 @@ def load_users(path: Path) -> list[User]:
     return [User(str(u["id"]), tuple(u.get("groups") or ())) for u in data.get("users", [])]
 
 
-def run_leaks(components: Components, store: IndexStore, cases: list[Case],
-              users: list[User]) -> LeakReport:
+def run_leaks(
+    components: Components, store: IndexStore, cases: list[Case], users: list[User]
+) -> LeakReport:
     groups_of = {d.path: set(d.groups) for d in store.active().documents().values()}
     report = LeakReport(users=len(users), questions=len(cases))
     for user in users:
         allowed = set(user.groups)
         for case in cases:
             result = components.pipeline.run(case.question, user)
-            shown = result.retrieved + components.retriever.search(case.question, user.groups, limit=20)
+            shown = result.retrieved + components.retriever.search(
+                case.question, user.groups, limit=20
+            )
             paths = [c.path for c in shown] + [c.path for c in result.closest_sources]
             report.chunks_checked += len(paths)
             for path in paths:

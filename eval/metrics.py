@@ -95,10 +95,12 @@ def compute(outcomes: list[Outcome]) -> dict[str, Any]:
         },
         "citations": {
             "precision": round(len(correct) / len(kept), 4) if kept else 0.0,
-            "recall": mean([
-                float(any(o.citation_correct(c) for c in o.citations)) for o in answerable
-            ]),
-            "dropped_rate": round(dropped / (dropped + len(kept)), 4) if dropped + len(kept) else 0.0,
+            "recall": mean(
+                [float(any(o.citation_correct(c) for c in o.citations)) for o in answerable]
+            ),
+            "dropped_rate": round(dropped / (dropped + len(kept)), 4)
+            if dropped + len(kept)
+            else 0.0,
         },
         "abstention": {
             "accuracy": mean([float(o.abstained) for o in unanswerable]),
@@ -108,8 +110,10 @@ def compute(outcomes: list[Outcome]) -> dict[str, Any]:
             "p50": round(_pct(totals, 0.5), 1),
             "p95": round(_pct(totals, 0.95), 1),
             "stages": {
-                s: {"p50": round(_pct([o.timings_ms.get(s, 0.0) for o in outcomes], 0.5), 1),
-                    "p95": round(_pct([o.timings_ms.get(s, 0.0) for o in outcomes], 0.95), 1)}
+                s: {
+                    "p50": round(_pct([o.timings_ms.get(s, 0.0) for o in outcomes], 0.5), 1),
+                    "p95": round(_pct([o.timings_ms.get(s, 0.0) for o in outcomes], 0.95), 1),
+                }
                 for s in stages
             },
         },

@@ -42,8 +42,9 @@ def _plots(metrics: dict[str, Any], outcomes: list[Outcome], out: Path) -> list[
     names = []
     keys = [k for k, _ in HEADLINE[:10]]
     fig, ax = plt.subplots(figsize=(8, 4))
-    ax.barh([k.split(".", 1)[1] for k in keys], [get(metrics, k) or 0 for k in keys],
-            color="#2f6f8f")
+    ax.barh(
+        [k.split(".", 1)[1] for k in keys], [get(metrics, k) or 0 for k in keys], color="#2f6f8f"
+    )
     ax.set_xlim(0, 1)
     ax.set_title("Quality (higher is better, except dropped and false abstention)")
     fig.tight_layout()
@@ -56,8 +57,13 @@ def _plots(metrics: dict[str, Any], outcomes: list[Outcome], out: Path) -> list[
         fig, ax = plt.subplots(figsize=(8, 3.5))
         labels = list(stages)
         ax.bar(labels, [stages[s]["p50"] for s in labels], label="p50", color="#2f6f8f")
-        ax.bar(labels, [stages[s]["p95"] - stages[s]["p50"] for s in labels],
-               bottom=[stages[s]["p50"] for s in labels], label="p95", color="#9cc3d5")
+        ax.bar(
+            labels,
+            [stages[s]["p95"] - stages[s]["p50"] for s in labels],
+            bottom=[stages[s]["p50"] for s in labels],
+            label="p95",
+            color="#9cc3d5",
+        )
         ax.set_ylabel("ms")
         ax.set_title("Latency per stage")
         ax.legend()
@@ -92,11 +98,13 @@ def write(out: Path, metrics: dict[str, Any], outcomes: list[Outcome], title: st
 
 def compare(a_path: Path, b_path: Path) -> str:
     a, b = json.loads(a_path.read_text()), json.loads(b_path.read_text())
-    lines = [f"| metric | {a_path.parent.name or a_path.name} | {b_path.parent.name or b_path.name} | change |",
-             "| --- | --- | --- | --- |"]
+    name_a, name_b = a_path.parent.name or a_path.name, b_path.parent.name or b_path.name
+    lines = [f"| metric | {name_a} | {name_b} | change |", "| --- | --- | --- | --- |"]
     for key, label in HEADLINE:
         va, vb = get(a, key), get(b, key)
-        delta = f"{vb - va:+.4g}" if isinstance(va, int | float) and isinstance(vb, int | float) else ""
+        delta = (
+            f"{vb - va:+.4g}" if isinstance(va, int | float) and isinstance(vb, int | float) else ""
+        )
         lines.append(f"| {label} | {va} | {vb} | {delta} |")
     return "\n".join(lines)
 

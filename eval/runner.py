@@ -44,20 +44,27 @@ class LocalAsker:
         history: list[Turn] = []
         for earlier in case.history:
             r = pipeline.run(earlier, self.user, history)
-            history.append(Turn(r.standalone_question, r.answer,
-                                tuple(e.canonical for e in r.entities)))
+            history.append(
+                Turn(r.standalone_question, r.answer, tuple(e.canonical for e in r.entities))
+            )
         result = pipeline.run(case.question, self.user, history)
         query = self.components.linker.expand(result.standalone_question, result.entities)
         ranked = self.components.retriever.search(query, self.user.groups, limit=10)
         ranked = self.components.retriever.reranker.rerank(query, ranked)
         by_n = {n: c for n, c in enumerate(result.retrieved, start=1)}
         return Outcome(
-            case=case, answer=result.answer, abstained=result.abstained,
+            case=case,
+            answer=result.answer,
+            abstained=result.abstained,
             ranked_paths=[c.path for c in ranked],
-            citations=[CitationRecord(c.path, by_n[c.n].text if c.n in by_n else c.snippet)
-                       for c in result.citations],
-            dropped_citations=result.dropped_citations, timings_ms=result.timings_ms,
-            tokens_in=result.tokens_in, tokens_out=result.tokens_out,
+            citations=[
+                CitationRecord(c.path, by_n[c.n].text if c.n in by_n else c.snippet)
+                for c in result.citations
+            ],
+            dropped_citations=result.dropped_citations,
+            timings_ms=result.timings_ms,
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
             answer_source=str(result.answer_source),
             retrieved_paths=[c.path for c in result.retrieved],
         )
@@ -67,8 +74,9 @@ class ApiAsker:
     """Asks a running Docent service over HTTP with one user's key."""
 
     def __init__(self, url: str, key: str, timeout_s: float = 180) -> None:
-        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout_s,
-                                   headers={"Authorization": f"Bearer {key}"})
+        self.client = httpx.Client(
+            base_url=url.rstrip("/"), timeout=timeout_s, headers={"Authorization": f"Bearer {key}"}
+        )
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         resp = self.client.post(path, json=body)
@@ -80,16 +88,21 @@ class ApiAsker:
     def ask(self, case: Case) -> Outcome:
         conversation: str | None = None
         for earlier in case.history:
-            conversation = self._post("/v1/ask", {"question": earlier,
-                                                  "conversation_id": conversation})["conversation_id"]
+            conversation = self._post(
+                "/v1/ask", {"question": earlier, "conversation_id": conversation}
+            )["conversation_id"]
         r = self._post("/v1/ask", {"question": case.question, "conversation_id": conversation})
         ranked = self._post("/v1/retrieve", {"query": r["standalone_question"], "top_k": 10})
         return Outcome(
-            case=case, answer=r["answer"], abstained=r["abstained"],
+            case=case,
+            answer=r["answer"],
+            abstained=r["abstained"],
             ranked_paths=[c["path"] for c in ranked["chunks"]],
             citations=[CitationRecord(c["path"], c["snippet"]) for c in r["citations"]],
-            dropped_citations=r.get("dropped_citations", 0), timings_ms=r["timings_ms"],
-            tokens_in=r.get("tokens_in", 0), tokens_out=r.get("tokens_out", 0),
+            dropped_citations=r.get("dropped_citations", 0),
+            timings_ms=r["timings_ms"],
+            tokens_in=r.get("tokens_in", 0),
+            tokens_out=r.get("tokens_out", 0),
             answer_source=r.get("answer_source", ""),
         )
 
@@ -102,18 +115,22 @@ class LocalRun:
     close: Callable[[], None]
 
 
-def open_local(corpus: Path, settings: Settings, acl_file: Path | None = None,
-               data_dir: Path | None = None) -> LocalRun:
+def open_local(
+    corpus: Path, settings: Settings, acl_file: Path | None = None, data_dir: Path | None = None
+) -> LocalRun:
     """Load ``corpus`` into a fresh temporary index (the same code path as ``ingest``)."""
     tmp = tempfile.TemporaryDirectory(prefix="docent-eval-")
-    settings = settings.model_copy(update={
-        "data_dir": data_dir or Path(tmp.name),
-        "embedding_cache_path": settings.embedding_cache_path or default_cache(),
-    })
+    settings = settings.model_copy(
+        update={
+            "data_dir": data_dir or Path(tmp.name),
+            "embedding_cache_path": settings.embedding_cache_path or default_cache(),
+        }
+    )
     store = open_store(settings)
     catalogue = open_catalogue(settings)
-    embedder = SentenceEmbedder(settings.embedding_model_path, settings.embedding_device,
-                                settings.embedding_batch_size)
+    embedder = SentenceEmbedder(
+        settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
+    )
     service = IngestService(settings, store, catalogue, embedder)
     acl = AclResolver.from_options(None if acl_file else "everyone", acl_file)
     report = service.load([corpus], acl)

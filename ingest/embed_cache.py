@@ -54,8 +54,10 @@ class CachingEmbedder:
             with self._lock:
                 self._conn.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                    [(keys[i], np.asarray(v, dtype=np.float32).tobytes())
-                     for i, v in zip(missing, fresh, strict=True)],
+                    [
+                        (keys[i], np.asarray(v, dtype=np.float32).tobytes())
+                        for i, v in zip(missing, fresh, strict=True)
+                    ],
                 )
                 self._conn.commit()
             for i, v in zip(missing, fresh, strict=True):

@@ -21,8 +21,9 @@ from ingest.embedder import SparseEncoder
 class TermStats:
     """Document frequencies of BM25 terms over all chunks, rebuilt when the index changes."""
 
-    def __init__(self, index: Callable[[], VectorIndex], generation: Callable[[], str],
-                 sparse: SparseEncoder) -> None:
+    def __init__(
+        self, index: Callable[[], VectorIndex], generation: Callable[[], str], sparse: SparseEncoder
+    ) -> None:
         self.index = index
         self.generation = generation
         self.sparse = sparse
@@ -42,8 +43,11 @@ class TermStats:
             hits = self.index().scroll(PointFilter(), ["text", "title", "section"])
             for h in hits:
                 p = h.payload
-                df.update(self.sparse.terms(f"{p.get('title', '')} {p.get('section', '')} "
-                                            f"{p.get('text', '')}"))
+                df.update(
+                    self.sparse.terms(
+                        f"{p.get('title', '')} {p.get('section', '')} {p.get('text', '')}"
+                    )
+                )
             self._df, self._n, self._built_for = df, len(hits), current
 
     def idf(self, term: int) -> float:
@@ -54,19 +58,33 @@ class TermStats:
         self._refresh()
 
 
-class AnswerabilityCheck:
-    def __init__(self, stats: TermStats, sparse: SparseEncoder, top: int = 3) -> None:
+class TermScorer:
+    """IDF-weighted coverage of a question's terms by some text."""
+
+    def __init__(self, stats: TermStats, sparse: SparseEncoder) -> None:
         self.stats = stats
         self.sparse = sparse
+
+    def weights(self, question: str) -> dict[int, float]:
+        return {t: self.stats.idf(t) for t in self.sparse.terms(question)}
+
+    def coverage(self, weights: dict[int, float], text: str) -> float:
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        have = self.sparse.terms(text)
+        return sum(w for t, w in weights.items() if t in have) / total
+
+
+class AnswerabilityCheck:
+    """How much of the question the top chunks cover; low means abstain."""
+
+    def __init__(self, scorer: TermScorer, top: int = 3) -> None:
+        self.scorer = scorer
         self.top = top
 
     def score(self, question: str, chunks: list[RetrievedChunk]) -> float:
-        terms = self.sparse.terms(question)
-        if not terms or not chunks:
+        if not chunks:
             return 0.0
-        have: set[int] = set()
-        for c in chunks[: self.top]:
-            have |= self.sparse.terms(f"{c.title} {c.section} {c.text}")
-        weights = {t: self.stats.idf(t) for t in terms}
-        total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
+        text = " ".join(f"{c.title} {c.section} {c.text}" for c in chunks[: self.top])
+        return self.scorer.coverage(self.scorer.weights(question), text)

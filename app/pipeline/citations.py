@@ -39,13 +39,17 @@ def _stem(word: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split an answer into sentences, keeping each sentence's trailing markers with it."""
-    parts = re.split(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(*_\[-])", text.strip())
+    """Split an answer into sentences, keeping each sentence's trailing markers with it.
+
+    Blank lines always end a sentence (models often put the key fact on its own line).
+    """
     out: list[str] = []
-    for i in range(0, len(parts), 2):
-        sentence = parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")
-        if sentence.strip():
-            out.append(sentence.strip())
+    for block in re.split(r"\n\s*\n", text.strip()):
+        parts = re.split(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(*_\[-])", block.strip())
+        for i in range(0, len(parts), 2):
+            sentence = parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")
+            if sentence.strip():
+                out.append(" ".join(sentence.split()))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.pipeline.answerability import TermScorer
 from app.pipeline.citations import content_words, split_sentences
 from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
@@ -70,7 +71,6 @@ def coverage(question: str, text: str) -> float:
 def _units(text: str) -> list[str]:
     """Quotable units: sentences of prose, and table rows as "cell: cell; cell"."""
     out: list[str] = []
-    prose: list[str] = []
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped.startswith("|") and stripped.endswith("|"):
@@ -79,43 +79,76 @@ def _units(text: str) -> list[str]:
             if len(cells) >= 2:
                 out.append(f"{cells[0]}: " + "; ".join(cells[1:]))
             continue
-        prose.append(stripped)
-    out.extend(split_sentences(" ".join(p for p in prose if p)))
+        if stripped:
+            # a line is a paragraph or a list item: sentences never run across lines
+            out.extend(split_sentences(stripped.lstrip("-*+ ")))
     return out
 
 
 class ExtractiveAnswerer:
-    def __init__(self, embedder: Embedder, max_sentences: int = 2, from_chunks: int = 5) -> None:
+    """Picks the sentences most likely to state the answer, and cites their chunks."""
+
+    def __init__(
+        self, embedder: Embedder, scorer: TermScorer, max_sentences: int = 2, from_chunks: int = 5
+    ) -> None:
         self.embedder = embedder
+        self.scorer = scorer
         self.max_sentences = max_sentences
         self.from_chunks = from_chunks
 
+    def _score(
+        self,
+        question: str,
+        weights: dict[int, float],
+        qvec: list[float],
+        vec: list[float],
+        text: str,
+    ) -> float:
+        return (
+            0.4 * cosine(qvec, vec)
+            + 0.4 * self.scorer.coverage(weights, text)
+            + answer_type_bonus(question, text)
+        )
+
+    def relevance(self, question: str, answer: str) -> float:
+        """How well an answer text addresses the question, on the same scale as ``run``.
+
+        The context bonus is credited in full: a supported answer comes from the sources.
+        """
+        qvec, vec = self.embedder.embed([question, answer])
+        return self._score(question, self.scorer.weights(question), qvec, vec, answer) + 0.2
+
     def run(self, question: str, sources: list[RetrievedChunk]) -> Extract:
-        candidates: list[tuple[int, int, str]] = []  # (source n, order, sentence)
+        weights = self.scorer.weights(question)
+        candidates: list[tuple[int, int, str, float]] = []  # (source n, order, text, context)
         for n, chunk in enumerate(sources[: self.from_chunks], start=1):
+            context = self.scorer.coverage(weights, f"{chunk.title} {chunk.section} {chunk.text}")
             for order, sentence in enumerate(_units(chunk.text)):
                 if 3 <= len(sentence.split()) <= 80:
-                    candidates.append((n, order, sentence))
+                    candidates.append((n, order, sentence, context))
         if not candidates:
             return Extract("", [], [], 0.0)
         vectors = self.embedder.embed([question] + [c[2] for c in candidates])
         qvec = vectors[0]
         scored = []
-        for (n, order, sentence), vec in zip(candidates, vectors[1:], strict=True):
-            rank_bonus = 0.03 * (self.from_chunks - n)
+        for (n, order, sentence, context), vec in zip(candidates, vectors[1:], strict=True):
             score = (
-                0.6 * cosine(qvec, vec)
-                + 0.4 * coverage(question, sentence)
-                + rank_bonus
-                + answer_type_bonus(question, sentence)
+                self._score(question, weights, qvec, vec, sentence)
+                + 0.2 * context
+                + 0.02 * (self.from_chunks - n)
             )
             scored.append((score, n, order, sentence))
         scored.sort(key=lambda t: -t[0])
-        best = scored[0][0]
-        chosen = [s for s in scored[: self.max_sentences] if s[0] >= best * 0.85]
-        # best first: a reader wants the answer, not the page order
+        best = scored[0]
+        chosen = [best]
+        for cand in scored[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            next_to_best = cand[1] == best[1] and abs(cand[2] - best[2]) == 1
+            if cand[0] >= best[0] * (0.8 if next_to_best else 0.92):
+                chosen.append(cand)
         parts, checks, cited = [], [], []
-        for _, n, _, sentence in chosen:
+        for _, n, _, sentence in chosen:  # best first: a reader wants the answer first
             body = sentence.rstrip()
             tail = body[-1] if body[-1:] in ".!?" else "."
             body = body[:-1] if body[-1:] in ".!?" else body
@@ -123,4 +156,4 @@ class ExtractiveAnswerer:
             checks.append(SentenceCheck(sentence, (n,), True))
             if n not in cited:
                 cited.append(n)
-        return Extract(" ".join(parts), checks, cited, best)
+        return Extract(" ".join(parts), checks, cited, best[0])

@@ -8,7 +8,7 @@ from app.generation.base import GenerationParams, Generator
 from app.generation.extractive import ExtractiveOnlyGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.generation.openai_compat import OpenAIGenerator
-from app.pipeline.answerability import AnswerabilityCheck, TermStats
+from app.pipeline.answerability import AnswerabilityCheck, TermScorer, TermStats
 from app.pipeline.cache import AnswerCache
 from app.pipeline.citations import CitationChecker
 from app.pipeline.extractive import ExtractiveAnswerer
@@ -68,11 +68,12 @@ def build_pipeline(
     linker = EntityLinker(catalogue, settings.spacy_model)
     gen = generator or build_generator(settings)
     sparse = SparseEncoder()
+    scorer = TermScorer(TermStats(store.active, store.generation, sparse), sparse)
     retriever = Retriever(
         store.active,
         query_embedder,
         sparse,
-        FusionReranker(),
+        FusionReranker(settings.rerank_rank_weight),
         mode=settings.retrieval_mode,
         candidates=settings.retrieve_candidates,
         max_chunks=settings.context_chunks,
@@ -89,12 +90,14 @@ def build_pipeline(
         ),
         generator=gen,
         checker=CitationChecker(query_embedder),
-        extractive=ExtractiveAnswerer(query_embedder),
-        answerability=AnswerabilityCheck(TermStats(store.active, store.generation, sparse), sparse),
+        extractive=ExtractiveAnswerer(query_embedder, scorer),
+        answerability=AnswerabilityCheck(scorer),
         cache=AnswerCache(settings.answer_cache_size),
         index_version=store.generation,
         params=GenerationParams(settings.temperature, settings.max_tokens),
-        abstain=AbstainPolicy(min_similarity=settings.min_retrieval_score),
+        abstain=AbstainPolicy(
+            min_similarity=settings.min_retrieval_score, min_coverage=settings.min_answerability
+        ),
         allowed_hosts=settings.allowed_link_hosts,
     )
     return Components(pipeline, query_embedder, linker, gen, retriever)

@@ -6,13 +6,13 @@ import collections.abc as cabc
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from app.generation.base import GenerationParams, Generator
+from app.pipeline.answerability import AnswerabilityCheck
 from app.pipeline.cache import AnswerCache, CacheKey
 from app.pipeline.citations import CitationChecker
-from app.pipeline.answerability import AnswerabilityCheck
 from app.pipeline.extractive import ExtractiveAnswerer
 from app.pipeline.linking import EntityLinker, boost_terms
 from app.pipeline.output_safety import sanitize
@@ -232,8 +232,16 @@ class QueryPipeline:
         checked = self.checker.run("".join(parts), chunks)
         source = AnswerSource.GENERATED
         text, sentences, cited = checked.text, checked.sentences, checked.kept
+        extract = self.extractive.run(standalone, chunks)
+        # a small model's answer can be supported by its source and still miss the question:
+        # keep it only when it addresses the question about as well as the best quote does
+        if checked.supported:
+            supported = " ".join(s.text for s in checked.sentences if s.supported)
+            if self.extractive.relevance(standalone, supported) < extract.score * 0.9:
+                checked = replace(
+                    checked, sentences=[replace(s, supported=False) for s in checked.sentences]
+                )
         if not checked.supported:
-            extract = self.extractive.run(standalone, chunks)
             if extract.score < self.abstain.min_extract_score or not extract.text:
                 result = self._abstained(
                     base, chunks, timer, tokens_in, tokens_out, checked.dropped
