@@ -6,9 +6,10 @@ One process at a time may open a shard (the WAL is locked); a second open raises
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import qdrant_edge as q
 
@@ -64,13 +65,47 @@ def _hit(p: Any) -> Hit:
     )
 
 
+class _ShardLock:
+    """An exclusive lock taken before qdrant-edge touches the shard.
+
+    A second ``EdgeShard.load`` of a shard another process holds fails on the WAL lock, but
+    only after it has already rewritten parts of the sparse-vector storage, which breaks the
+    holder's next flush (seen with qdrant-edge-py 0.9.0). So no second open is ever attempted.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] | None = path.open("a")
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._file.close()
+            self._file = None
+            raise IndexLockedError(
+                f"The embedded index at {path.parent} is open in another process "
+                "(the API service, usually). Stop it, or load through the service: "
+                "ingest load ... --via-api http://127.0.0.1:8000"
+            ) from exc
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
 class EdgeIndex:
     """A collection version stored as a qdrant-edge shard in ``path``."""
 
     def __init__(self, path: Path, name: str) -> None:
         self.path = path
         self.name = name
-        self._shard = self._open(path)
+        self._lock = _ShardLock(path.parent / f"{path.name}.lock")
+        try:
+            self._shard = self._open(path)
+        except BaseException:
+            self._lock.release()
+            raise
 
     @staticmethod
     def _config() -> q.EdgeConfig:
@@ -206,3 +241,4 @@ class EdgeIndex:
             self._shard.flush()
         finally:
             self._shard.close()
+            self._lock.release()

@@ -1,0 +1,108 @@
+"""A real Docent service on 127.0.0.1: the full-corpus index (a copy), real models, SQLite."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.main import create_app
+from app.settings import Settings
+from app.users import write_demo_users
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Service:
+    url: str
+    keys: dict[str, str]
+    app: Any
+    settings: Settings
+
+    def client(self, user: str | None = "alice", **kw: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.keys[user]}"} if user else {}
+        return httpx.Client(
+            base_url=self.url, headers=headers, timeout=kw.pop("timeout", 120), **kw
+        )
+
+    @property
+    def state(self) -> Any:
+        return self.app.state.docent
+
+
+@dataclass
+class _Running:
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def start(settings: Settings, **app_kw: Any) -> tuple[Service, _Running]:
+    assert settings.users_file is not None
+    keys = write_demo_users(settings.users_file)
+    app = create_app(settings, **app_kw)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        time.sleep(0.1)
+    return Service(f"http://127.0.0.1:{port}", keys, app, settings), _Running(server, thread)
+
+
+def stop(running: _Running) -> None:
+    running.server.should_exit = True
+    running.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def service(
+    full_index: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Any
+) -> Iterator[Service]:
+    data = tmp_path_factory.mktemp("api") / "var"
+    shutil.copytree(full_index, data)
+    settings = Settings(
+        data_dir=data,
+        users_file=data / "users.yaml",
+        max_concurrent_generations=1,
+        rate_limit_per_minute=1000,
+        max_body_bytes=16_384,
+    )
+    svc, running = start(settings, embedder=embedder)
+    yield svc
+    stop(running)
+
+
+@pytest.fixture
+def small_service(tmp_path: Path, embedder: Any) -> Iterator[Any]:
+    """A second service on an empty index, for limits; yields a factory of settings overrides."""
+    runs: list[_Running] = []
+
+    def make(**overrides: Any) -> Service:
+        data = tmp_path / f"var{len(runs)}"
+        from app.generation.extractive import ExtractiveOnlyGenerator
+
+        settings = Settings(data_dir=data, users_file=data / "users.yaml", **overrides)
+        svc, running = start(settings, embedder=embedder, generator=ExtractiveOnlyGenerator())
+        runs.append(running)
+        return svc
+
+    yield make
+    for running in runs:
+        stop(running)
