@@ -69,8 +69,9 @@ class EntityLinker:
                             "id": entity.canonical,
                         }
                     )
-        ruler: Any = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
-        ruler.add_patterns(patterns)
+        if patterns:  # an empty index has no catalogue yet
+            ruler: Any = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
+            ruler.add_patterns(patterns)
         self._nlp, self._aliases, self._acronyms = nlp, aliases, acronyms
 
     def acronyms_of(self, canonical: str) -> list[str]:
