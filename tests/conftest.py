@@ -11,6 +11,8 @@ import pytest
 
 from app.offline import enforce_offline
 
+pytest_plugins = ["tests.service_fixtures"]
+
 enforce_offline()
 
 ROOT = Path(__file__).resolve().parent.parent

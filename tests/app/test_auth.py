@@ -50,11 +50,18 @@ def jwks_url(key: Any) -> Iterator[str]:
 
 
 def token(key: Any, **claims: Any) -> str:
-    base = {"sub": "u1", "iss": ISS, "aud": AUD, "exp": int(time.time()) + 300,
-            "groups": ["everyone", "hr"], "name": "U One"}
+    base = {
+        "sub": "u1",
+        "iss": ISS,
+        "aud": AUD,
+        "exp": int(time.time()) + 300,
+        "groups": ["everyone", "hr"],
+        "name": "U One",
+    }
     base.update(claims)
-    return jwt.encode({k: v for k, v in base.items() if v is not None}, key, "RS256",
-                      headers={"kid": "k1"})
+    return jwt.encode(
+        {k: v for k, v in base.items() if v is not None}, key, "RS256", headers={"kid": "k1"}
+    )
 
 
 def test_valid_token_gives_the_user_and_groups_from_the_claim(key: Any, jwks_url: str) -> None:
@@ -71,14 +78,20 @@ def test_valid_token_gives_the_user_and_groups_from_the_claim(key: Any, jwks_url
         ({"exp": None}, "not valid"),
     ],
 )
-def test_bad_claims_are_rejected(key: Any, jwks_url: str, claims: dict[str, Any], message: str) -> None:
+def test_bad_claims_are_rejected(
+    key: Any, jwks_url: str, claims: dict[str, Any], message: str
+) -> None:
     with pytest.raises(AuthError, match=message):
         OidcAuth(jwks_url, ISS, AUD).authenticate(token(key, **claims))
 
 
 def test_alg_none_and_foreign_keys_are_rejected(key: Any, jwks_url: str) -> None:
-    unsigned = jwt.encode({"sub": "u1", "iss": ISS, "aud": AUD, "exp": int(time.time()) + 60},
-                          None, algorithm="none", headers={"kid": "k1"})
+    unsigned = jwt.encode(
+        {"sub": "u1", "iss": ISS, "aud": AUD, "exp": int(time.time()) + 60},
+        None,
+        algorithm="none",
+        headers={"kid": "k1"},
+    )
     with pytest.raises(AuthError):
         OidcAuth(jwks_url, ISS, AUD).authenticate(unsigned)
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)

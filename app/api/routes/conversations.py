@@ -30,6 +30,17 @@ def _conv(c: Conversation) -> dict[str, Any]:
     }
 
 
+@router.get("/me", responses=COMMON_RESPONSES)
+def me(user: CurrentUser, state: StateDep) -> Any:
+    """Who the token belongs to, and whether they may use the admin pages."""
+    return {
+        "id": user.id,
+        "name": user.name,
+        "groups": list(user.groups),
+        "admin": state.settings.admin_group in user.groups,
+    }
+
+
 @router.get("/conversations", response_model=ConversationList, responses=COMMON_RESPONSES)
 def list_conversations(user: CurrentUser, state: StateDep) -> Any:
     return {"conversations": [_conv(c) for c in state.repo.list_conversations(user.id)]}

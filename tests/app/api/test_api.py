@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.app.api.conftest import Service
+from tests.service_fixtures import Service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -17,10 +17,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
     from app.generation.extractive import ExtractiveOnlyGenerator
     from app.settings import Settings
-    from tests.app.api.conftest import start, stop
+    from tests.service_fixtures import start, stop
 
     data = tmp_path_factory.mktemp("fuzz") / "var"
-    settings = Settings(data_dir=data, users_file=data / "users.yaml", rate_limit_per_minute=100_000)
+    settings = Settings(
+        data_dir=data, users_file=data / "users.yaml", rate_limit_per_minute=100_000
+    )
     svc, running = start(settings, embedder=embedder, generator=ExtractiveOnlyGenerator())
     yield svc
     stop(running)

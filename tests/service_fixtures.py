@@ -1,4 +1,5 @@
-"""A real Docent service on 127.0.0.1: the full-corpus index (a copy), real models, SQLite."""
+"""Fixtures for a real Docent service on 127.0.0.1: a copy of the full-corpus index, real
+models, SQLite. Shared by the API and UI tests (registered in tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,90 @@
+"""The Streamlit app driven by AppTest against a real Docent service on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.service_fixtures import Service, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+
+
+def app_for(service: Service, monkeypatch: pytest.MonkeyPatch, url: str | None = None) -> AppTest:
+    monkeypatch.setenv("DOCENT_API_URL", url or service.url)
+    monkeypatch.setenv("DOCENT_USERS_FILE", str(service.settings.users_file))
+    at = AppTest.from_file(APP, default_timeout=180)
+    return at.run()
+
+
+def signed_in(service: Service, monkeypatch: pytest.MonkeyPatch, user: str = "bob") -> AppTest:
+    at = app_for(service, monkeypatch)
+    at.selectbox[0].select(user)
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in at.markdown)
+
+
+def test_sign_in_with_a_demo_user_shows_the_chat(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = signed_in(service, monkeypatch)
+    assert at.title[0].value == "Ask Docent"
+    assert "Bob" in "\n".join(str(m.value) for m in at.sidebar.markdown)
+
+
+def test_bad_key_and_api_down_give_friendly_errors(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app_for(service, monkeypatch)
+    at.text_input[0].input("dk_wrong")
+    at.button[0].click().run()
+    assert "key was not accepted" in at.error[0].value
+    down = app_for(service, monkeypatch, url=f"http://127.0.0.1:{free_port()}")
+    down.text_input[0].input("dk_any")
+    down.button[0].click().run()
+    assert "not reachable" in down.error[0].value
+    assert not down.exception
+
+
+def test_ask_shows_a_cited_answer_sources_details_and_takes_feedback(
+        service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = signed_in(service, monkeypatch)
+    at.chat_input[0].set_value("On which weekday does GSA process new badges?").run()
+    assert not at.exception
+    assert "wednesday" in texts(at).lower()
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("[1] PIV card") for label in labels) and "Details" in labels
+    assert any("piv.md" in str(c.value) for c in at.caption)
+    at.feedback[0].set_value(0).run()  # thumbs down
+    at.text_input[0].input("Please add the building address").run()
+    at.button(key=[b.key for b in at.button if b.key and b.key.startswith("fbs-")][0]).click().run()
+    assert any("Thanks for the feedback" in str(c.value) for c in at.caption)
+    rows = service.state.repo.feedback_with_traces("down")
+    assert any(fb.comment == "Please add the building address" for fb, _ in rows)
+
+
+def test_abstention_looks_different_and_follow_up_keeps_context(
+        service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = signed_in(service, monkeypatch, "carol")
+    at.chat_input[0].set_value("What is the TTS reimbursement rate for home solar panels?").run()
+    assert at.warning and "Not found in your documents" in at.warning[0].value
+    at.chat_input[0].set_value("How many weeks of paid parental leave do TTS employees get?").run()
+    at.chat_input[0].set_value("and do I need to sign an agreement to return to work?").run()
+    assert not at.exception
+    details = [str(m.value) for m in at.markdown if "Question as understood" in str(m.value)]
+    assert "parental leave" in details[-1].lower()
+    assert any(b.label.startswith("▶") for b in at.sidebar.button)  # the conversation is listed
+
+
+def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    bob = signed_in(service, monkeypatch, "bob")
+    assert not bob.sidebar.radio
+    alice = signed_in(service, monkeypatch, "alice")
+    alice.sidebar.radio[0].set_value("Admin").run()
+    assert not alice.exception and alice.title[0].value == "Admin"
+    assert int(alice.metric[0].value) > 1000

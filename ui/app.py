@@ -1,0 +1,272 @@
+"""Docent chat: `streamlit run ui/app.py`. Talks to the API at DOCENT_API_URL over HTTP only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ui.client import ApiProblem, DocentClient
+from ui.render import marked_answer, safe_markdown, source_label
+
+API_URL = os.environ.get("DOCENT_API_URL", "http://127.0.0.1:8000")
+ALLOWED_HOSTS = tuple(h for h in os.environ.get("DOCENT_ALLOWED_LINK_HOSTS", "").split(",") if h)
+SSO_HEADER = os.environ.get("DOCENT_UI_SSO_HEADER")  # e.g. X-Forwarded-Access-Token
+
+
+def demo_keys() -> dict[str, str]:
+    """Development only: the demo users' keys written by `make run`."""
+    users = os.environ.get("DOCENT_USERS_FILE")
+    if not users or os.environ.get("DOCENT_ENVIRONMENT", "development") != "development":
+        return {}
+    keys_file = Path(users + ".keys")
+    if not keys_file.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in keys_file.read_text().split() if "=" in line)
+    return {user: key for user, key in pairs}
+
+
+def client() -> DocentClient:
+    return DocentClient(API_URL, st.session_state["key"])
+
+
+def sign_in() -> None:
+    st.title("Docent")
+    st.write("Answers from your company's documents, with sources.")
+    if SSO_HEADER:
+        token = st.context.headers.get(SSO_HEADER)
+        if token:
+            _try_key(token)
+            return
+    keys = demo_keys()
+    with st.form("sign-in"):
+        who = st.selectbox("Demo user", ["(paste a key instead)", *keys]) if keys else None
+        pasted = st.text_input("API key", type="password", help="Ask your administrator for one.")
+        submitted = st.form_submit_button("Sign in")
+    if submitted:
+        key = keys.get(who or "", "") if who and who in keys else pasted.strip()
+        if not key:
+            st.error("Pick a demo user or paste your key.")
+            return
+        _try_key(key)
+
+
+def _try_key(key: str) -> None:
+    try:
+        me = DocentClient(API_URL, key).me()
+    except ApiProblem as exc:
+        st.error(exc.message)
+        return
+    st.session_state.update(key=key, me=me, conversation_id=None, turns=[])
+    st.rerun()
+
+
+def sidebar() -> str:
+    me = st.session_state["me"]
+    st.sidebar.markdown(f"**{me['name']}**  \nGroups: {', '.join(me['groups']) or 'none'}")
+    page = "Chat"
+    if me["admin"]:
+        page = st.sidebar.radio("Page", ["Chat", "Admin"], horizontal=True)
+    if st.sidebar.button("➕ New conversation", use_container_width=True):
+        st.session_state.update(conversation_id=None, turns=[])
+        st.rerun()
+    st.sidebar.subheader("Conversations")
+    try:
+        conversations = client().conversations()
+    except ApiProblem as exc:
+        st.sidebar.error(exc.message)
+        conversations = []
+    if not conversations:
+        st.sidebar.caption("No conversations yet.")
+    for conv in conversations:
+        current = conv["id"] == st.session_state.get("conversation_id")
+        label = ("▶ " if current else "") + conv["title"]
+        if st.sidebar.button(label, key=f"open-{conv['id']}", use_container_width=True):
+            _open(conv["id"])
+        if current:
+            with st.sidebar.expander("Rename or delete"):
+                title = st.text_input("New title", value=conv["title"], key=f"title-{conv['id']}")
+                if st.button("Rename", key=f"rename-{conv['id']}"):
+                    client().rename(conv["id"], title)
+                    st.rerun()
+                if st.button("Delete conversation", key=f"delete-{conv['id']}"):
+                    client().delete(conv["id"])
+                    st.session_state.update(conversation_id=None, turns=[])
+                    st.rerun()
+    if st.sidebar.button("Sign out"):
+        st.session_state.clear()
+        st.rerun()
+    return page
+
+
+def _open(cid: str) -> None:
+    detail = client().conversation(cid)
+    turns = [{"question": m["question"], "result": m["result"]} for m in detail["messages"]]
+    st.session_state.update(conversation_id=cid, turns=turns)
+    st.rerun()
+
+
+def show_sources(result: dict[str, Any], closest: bool = False) -> None:
+    sources = result["closest_sources"] if closest else result["citations"]
+    if not sources:
+        return
+    st.caption("Closest sources you can access:" if closest else "Sources:")
+    st.markdown(" ".join(f":blue-badge[{source_label(c)[:60]}]" for c in sources))
+    for c in sources:
+        with st.expander(source_label(c)):
+            st.caption(f"Path: `{c['path']}`")
+            st.markdown(safe_markdown(c["snippet"], ALLOWED_HOSTS))
+
+
+def show_result(result: dict[str, Any]) -> None:
+    if result["abstained"]:
+        st.warning("**Not found in your documents.** " + result["answer"], icon="🔎")
+        show_sources(result, closest=True)
+    else:
+        st.markdown(marked_answer(result, ALLOWED_HOSTS))
+        if result.get("answer_source") == "extractive":
+            st.caption("Quoted directly from the sources.")
+        show_sources(result)
+    with st.expander("Details"):
+        st.markdown(f"**Question as understood:** {safe_markdown(result['standalone_question'])}")
+        entities = ", ".join(f"{e['canonical']} ({e['label']})" for e in result["entities"])
+        st.markdown(f"**Linked entities:** {entities or 'none'}")
+        st.markdown(
+            f"**Prompt version:** {result['prompt_version']} · **Model:** "
+            f"{result['generator']} · **Answer from:** {result['answer_source']}"
+        )
+        st.markdown(f"**Tokens:** {result['tokens_in']} in, {result['tokens_out']} out")
+        st.table(
+            {
+                "stage": list(result["timings_ms"]),
+                "ms": [round(v) for v in result["timings_ms"].values()],
+            }
+        )
+    feedback(result)
+
+
+def feedback(result: dict[str, Any]) -> None:
+    trace = result["trace_id"]
+    sent = st.session_state.setdefault("feedback_sent", {})
+    rating = st.feedback("thumbs", key=f"fb-{trace}")
+    if rating is None or trace in sent:
+        if trace in sent:
+            st.caption("Thanks for the feedback.")
+        return
+    comment = st.text_input("Anything to add? (optional)", key=f"fbc-{trace}")
+    if st.button("Send feedback", key=f"fbs-{trace}"):
+        try:
+            client().feedback(trace, "up" if rating == 1 else "down", comment)
+            sent[trace] = True
+            st.rerun()
+        except ApiProblem as exc:
+            st.error(exc.message)
+
+
+def chat() -> None:
+    st.title("Ask Docent")
+    for turn in st.session_state["turns"]:
+        with st.chat_message("user"):
+            st.markdown(safe_markdown(turn["question"]))
+        with st.chat_message("assistant"):
+            show_result(turn["result"])
+    question = st.chat_input("Ask about your company's policies and how-tos")
+    if not question:
+        return
+    with st.chat_message("user"):
+        st.markdown(safe_markdown(question))
+    with st.chat_message("assistant"):
+        final: dict[str, Any] | None = None
+        try:
+            events = client().ask_stream(question, st.session_state.get("conversation_id"))
+
+            def tokens() -> Any:
+                nonlocal final
+                for event in events:
+                    if event.kind == "token":
+                        yield event.data["text"]
+                    elif event.kind == "result":
+                        final = event.data
+                    elif event.kind == "error":
+                        raise ApiProblem(event.data["error"]["message"])
+
+            with st.spinner("Searching your documents..."):
+                st.write_stream(tokens())
+        except ApiProblem as exc:
+            st.error(exc.message)
+            return
+    if final is not None:
+        st.session_state["conversation_id"] = final["conversation_id"]
+        st.session_state["turns"].append({"question": question, "result": final})
+        st.rerun()
+
+
+def admin() -> None:
+    st.title("Admin")
+    try:
+        data = client().admin_overview()
+    except ApiProblem as exc:
+        st.error(exc.message)
+        return
+    docs = data["documents"]
+    st.metric("Documents indexed", len(docs))
+    st.subheader("Documents")
+    st.dataframe(
+        [{k: d[k] for k in ("path", "title", "chunks", "complete")} for d in docs],
+        use_container_width=True,
+    )
+    st.subheader("Recent loads")
+    st.dataframe(
+        [
+            {
+                "at": r["at"],
+                "by": r["user"],
+                **{k: r["summary"].get(k) for k in ("added", "updated", "unchanged", "deleted")},
+                "failed": len(r["summary"].get("failed", [])),
+            }
+            for r in data["ingest_runs"]
+        ]
+    )
+    answers = data["answers"]
+    if answers:
+        import pandas as pd
+
+        frame = pd.DataFrame(answers)
+        frame["day"] = pd.to_datetime(frame["at"]).dt.date
+        st.subheader("Answers and abstentions per day")
+        st.bar_chart(frame.groupby("day")["abstained"].agg(answers="count", abstentions="sum"))
+        st.subheader("Latency per stage over time (ms)")
+        stages = pd.DataFrame([a["timings_ms"] for a in answers], index=pd.to_datetime(frame["at"]))
+        st.line_chart(stages.drop(columns=["total"], errors="ignore").sort_index())
+    if data["feedback"]:
+        import pandas as pd
+
+        st.subheader("Feedback by prompt version")
+        fb = pd.DataFrame(data["feedback"]).pivot_table(
+            index="prompt_version", columns="rating", values="count", fill_value=0
+        )
+        st.bar_chart(fb)
+    else:
+        st.caption("No feedback yet.")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Docent", page_icon="📚", layout="wide")
+    try:
+        if "key" not in st.session_state:
+            sign_in()
+            return
+        page = sidebar()
+        if page == "Admin":
+            admin()
+        else:
+            chat()
+    except ApiProblem as exc:
+        st.error(exc.message)
+    except Exception:  # never show a traceback to an employee
+        st.error("Something went wrong in the chat page. Reload the page and try again.")
+
+
+main()
