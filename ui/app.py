@@ -69,7 +69,7 @@ def sidebar() -> str:
     page = "Chat"
     if me["admin"]:
         page = st.sidebar.radio("Page", ["Chat", "Admin"], horizontal=True)
-    if st.sidebar.button("➕ New conversation", use_container_width=True):
+    if st.sidebar.button("New conversation", icon=":material/add:", use_container_width=True):
         st.session_state.update(conversation_id=None, turns=[])
         st.rerun()
     st.sidebar.subheader("Conversations")
@@ -82,8 +82,14 @@ def sidebar() -> str:
         st.sidebar.caption("No conversations yet.")
     for conv in conversations:
         current = conv["id"] == st.session_state.get("conversation_id")
-        label = ("▶ " if current else "") + conv["title"]
-        if st.sidebar.button(label, key=f"open-{conv['id']}", use_container_width=True):
+        if st.sidebar.button(
+            conv["title"],
+            key=f"open-{conv['id']}",
+            use_container_width=True,
+            icon=":material/chat:" if current else None,
+            type="primary" if current else "secondary",
+            help="Current conversation" if current else "Open",
+        ):
             _open(conv["id"])
         if current:
             with st.sidebar.expander("Rename or delete"):
@@ -113,16 +119,21 @@ def show_sources(result: dict[str, Any], closest: bool = False) -> None:
     if not sources:
         return
     st.caption("Closest sources you can access:" if closest else "Sources:")
-    st.markdown(" ".join(f":blue-badge[{source_label(c)[:60]}]" for c in sources))
+    st.markdown(" ".join(f":blue-badge[[{c['n']}] {c['title'][:40]}]" for c in sources))
     for c in sources:
         with st.expander(source_label(c)):
             st.caption(f"Path: `{c['path']}`")
-            st.markdown(safe_markdown(c["snippet"], ALLOWED_HOSTS))
+            backed = [s["text"] for s in result.get("sentences") or [] if c["n"] in s["cited"]]
+            if backed and not closest:
+                st.markdown("**Supports:** " + " ".join(safe_markdown(t) for t in backed))
+            st.markdown("**From the document:** " + safe_markdown(c["snippet"], ALLOWED_HOSTS))
 
 
 def show_result(result: dict[str, Any]) -> None:
     if result["abstained"]:
-        st.warning("**Not found in your documents.** " + result["answer"], icon="🔎")
+        st.warning(
+            "**Not found in your documents.** " + result["answer"], icon=":material/search_off:"
+        )
         show_sources(result, closest=True)
     else:
         st.markdown(marked_answer(result, ALLOWED_HOSTS))
@@ -253,7 +264,7 @@ def admin() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Docent", page_icon="📚", layout="wide")
+    st.set_page_config(page_title="Docent", page_icon=":material/menu_book:", layout="wide")
     try:
         if "key" not in st.session_state:
             sign_in()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -33,13 +32,17 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(m.value) for m in at.markdown)
 
 
-def test_sign_in_with_a_demo_user_shows_the_chat(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sign_in_with_a_demo_user_shows_the_chat(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = signed_in(service, monkeypatch)
     assert at.title[0].value == "Ask Docent"
     assert "Bob" in "\n".join(str(m.value) for m in at.sidebar.markdown)
 
 
-def test_bad_key_and_api_down_give_friendly_errors(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_key_and_api_down_give_friendly_errors(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = app_for(service, monkeypatch)
     at.text_input[0].input("dk_wrong")
     at.button[0].click().run()
@@ -52,7 +55,8 @@ def test_bad_key_and_api_down_give_friendly_errors(service: Service, monkeypatch
 
 
 def test_ask_shows_a_cited_answer_sources_details_and_takes_feedback(
-        service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = signed_in(service, monkeypatch)
     at.chat_input[0].set_value("On which weekday does GSA process new badges?").run()
     assert not at.exception
@@ -62,14 +66,15 @@ def test_ask_shows_a_cited_answer_sources_details_and_takes_feedback(
     assert any("piv.md" in str(c.value) for c in at.caption)
     at.feedback[0].set_value(0).run()  # thumbs down
     at.text_input[0].input("Please add the building address").run()
-    at.button(key=[b.key for b in at.button if b.key and b.key.startswith("fbs-")][0]).click().run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("fbs-"))).click().run()
     assert any("Thanks for the feedback" in str(c.value) for c in at.caption)
     rows = service.state.repo.feedback_with_traces("down")
     assert any(fb.comment == "Please add the building address" for fb, _ in rows)
 
 
 def test_abstention_looks_different_and_follow_up_keeps_context(
-        service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = signed_in(service, monkeypatch, "carol")
     at.chat_input[0].set_value("What is the TTS reimbursement rate for home solar panels?").run()
     assert at.warning and "Not found in your documents" in at.warning[0].value
@@ -78,7 +83,7 @@ def test_abstention_looks_different_and_follow_up_keeps_context(
     assert not at.exception
     details = [str(m.value) for m in at.markdown if "Question as understood" in str(m.value)]
     assert "parental leave" in details[-1].lower()
-    assert any(b.label.startswith("▶") for b in at.sidebar.button)  # the conversation is listed
+    assert any(b.label.startswith("What is the TTS") for b in at.sidebar.button)  # listed
 
 
 def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
