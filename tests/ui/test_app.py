@@ -66,7 +66,9 @@ def test_ask_shows_a_cited_answer_sources_details_and_takes_feedback(
     assert any("piv.md" in str(c.value) for c in at.caption)
     at.feedback[0].set_value(0).run()  # thumbs down
     at.text_input[0].input("Please add the building address").run()
-    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("fbs-"))).click().run()
+    at.button(
+        key=next(b.key for b in at.button if b.key and b.key.startswith("fbs-"))
+    ).click().run()
     assert any("Thanks for the feedback" in str(c.value) for c in at.caption)
     rows = service.state.repo.feedback_with_traces("down")
     assert any(fb.comment == "Please add the building address" for fb, _ in rows)
