@@ -108,7 +108,8 @@ class CitationChecker:
             return False
         from app.pipeline.retrieve import cosine
 
-        a, b = self.embedder.embed([claim, chunk.text])
+        [a] = self.embedder.embed([claim])
+        b = list(chunk.dense) if chunk.dense is not None else self.embedder.embed([chunk.text])[0]
         return cosine(a, b) >= self.t.similarity
 
     def run(self, answer: str, sources: Sequence[RetrievedChunk]) -> CheckedAnswer:

@@ -89,9 +89,15 @@ class ExtractiveAnswerer:
     """Picks the sentences most likely to state the answer, and cites their chunks."""
 
     def __init__(
-        self, embedder: Embedder, scorer: TermScorer, max_sentences: int = 2, from_chunks: int = 5
+        self,
+        embedder: Embedder,
+        scorer: TermScorer,
+        max_sentences: int = 2,
+        from_chunks: int = 5,
+        embed_limit: int = 4,
     ) -> None:
         self.embedder = embedder
+        self.embed_limit = embed_limit
         self.scorer = scorer
         self.max_sentences = max_sentences
         self.from_chunks = from_chunks
@@ -128,6 +134,19 @@ class ExtractiveAnswerer:
                     candidates.append((n, order, sentence, context))
         if not candidates:
             return Extract("", [], [], 0.0)
+        # embedding every sentence is the slow part: embed only the lexically best ones
+        lexical = [
+            (
+                0.4 * self.scorer.coverage(weights, c[2])
+                + answer_type_bonus(question, c[2])
+                + 0.2 * c[3]
+                + 0.02 * (self.from_chunks - c[0]),
+                i,
+            )
+            for i, c in enumerate(candidates)
+        ]
+        keep = sorted(i for _, i in sorted(lexical, reverse=True)[: self.embed_limit])
+        candidates = [candidates[i] for i in keep]
         vectors = self.embedder.embed([question] + [c[2] for c in candidates])
         qvec = vectors[0]
         scored = []

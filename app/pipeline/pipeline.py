@@ -153,6 +153,27 @@ class QueryPipeline:
         timer.lap("preprocess")
         safety = self.safety.run(pre.text)
         timer.lap("safety")
+        version = self.prompts.version_for(user.id)
+        groups = tuple(sorted(user.groups))
+
+        def cache_key(standalone: str) -> CacheKey:
+            return CacheKey(
+                self.preprocessor.run(standalone).cache_key,
+                groups,
+                self.index_version(),
+                version,
+                self.generator.name,
+            )
+
+        # without history the question is already standalone: look in the cache before
+        # paying for entity linking
+        key = cache_key(pre.text) if not history else None
+        hit = self._from_cache(key, pre.text, trace_id, timer) if key else None
+        if hit is not None:
+            yield PipelineEvent("citations", hit.citations)
+            yield PipelineEvent("result", hit)
+            return
+
         linked = self.linker.run(pre.text)
         rewrite = self.rewriter.run(pre.text, list(history or []), linked)
         if rewrite.is_follow_up:
@@ -166,24 +187,13 @@ class QueryPipeline:
         standalone = rewrite.standalone
         query_text = self.linker.expand(standalone, linked)
         timer.lap("grounding")
-
-        version = self.prompts.version_for(user.id)
-        key = CacheKey(
-            self.preprocessor.run(standalone).cache_key,
-            tuple(sorted(user.groups)),
-            self.index_version(),
-            version,
-            self.generator.name,
-        )
-        cached = self.cache.get(key)
-        if cached is not None:
-            cached.trace_id = trace_id
-            cached.question = pre.text
-            cached.answer_source = AnswerSource.CACHE
-            cached.timings_ms = timer.total()
-            yield PipelineEvent("citations", cached.citations)
-            yield PipelineEvent("result", cached)
-            return
+        if key is None:
+            key = cache_key(standalone)
+            hit = self._from_cache(key, pre.text, trace_id, timer)
+            if hit is not None:
+                yield PipelineEvent("citations", hit.citations)
+                yield PipelineEvent("result", hit)
+                return
 
         retrieval = self.retriever.run(query_text, user.groups, boost_terms(self.linker, linked))
         chunks = retrieval.chunks
@@ -269,6 +279,18 @@ class QueryPipeline:
         yield PipelineEvent("citations", citations)
         yield PipelineEvent("result", result)
         self.cache.put(key, result)
+
+    def _from_cache(
+        self, key: CacheKey, question: str, trace_id: str, timer: _Timer
+    ) -> QueryResult | None:
+        cached = self.cache.get(key)
+        if cached is None:
+            return None
+        cached.trace_id = trace_id
+        cached.question = question
+        cached.answer_source = AnswerSource.CACHE
+        cached.timings_ms = timer.total()
+        return cached
 
     def _abstained(
         self,

@@ -113,7 +113,9 @@ class Retriever:
         )
         hits = self.index().search(request)
         return [
-            RetrievedChunk.from_payload(h.id, cosine(qvec, h.dense) if h.dense else 0.0, h.payload)
+            RetrievedChunk.from_payload(
+                h.id, cosine(qvec, h.dense) if h.dense else 0.0, h.payload, h.dense
+            )
             for h in hits
         ]
 

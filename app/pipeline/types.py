@@ -46,9 +46,12 @@ class RetrievedChunk:
     pages: tuple[int, ...] = ()
     entities: tuple[str, ...] = ()
     suspicious: bool = False
+    dense: tuple[float, ...] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_payload(cls, id_: str, score: float, p: dict[str, Any]) -> RetrievedChunk:
+    def from_payload(
+        cls, id_: str, score: float, p: dict[str, Any], dense: list[float] | None = None
+    ) -> RetrievedChunk:
         return cls(
             id=id_,
             doc_id=str(p.get("doc_id", "")),
@@ -60,6 +63,7 @@ class RetrievedChunk:
             pages=tuple(p.get("pages") or ()),
             entities=tuple(p.get("entities") or ()),
             suspicious=bool(p.get("suspicious", False)),
+            dense=tuple(dense) if dense is not None else None,
         )
 
 

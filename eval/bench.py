@@ -1,0 +1,142 @@
+"""`python -m eval bench`: the three benchmarks, each in its own process, one table, bench.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK_SUBSET = "18f-handbook"  # --quick: one handbook, for a smoke run
+
+
+def _run(module: str, *args: str) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = Path(f.name)
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{proc.stderr[-3000:]}")
+    data: dict[str, Any] = json.loads(out.read_text())
+    out.unlink()
+    return data
+
+
+def table(results: dict[str, Any]) -> str:
+    ing, base = results["ingest"]["docent"], results["ingest"]["baseline"]
+    q, api = results["query"], results["api"]
+    rows = [
+        (
+            "ingest chunks/s",
+            ing["chunks_per_s"],
+            base["chunks_per_s"],
+            round(ing["chunks_per_s"] / base["chunks_per_s"], 2),
+            ">= 1.5x baseline",
+        ),
+        (
+            "ingest docs/s",
+            ing["docs_per_s"],
+            base["docs_per_s"],
+            round(ing["docs_per_s"] / base["docs_per_s"], 2),
+            "",
+        ),
+        (
+            "ingest peak RSS MB",
+            ing["peak_rss_mb"],
+            base["peak_rss_mb"],
+            round(ing["peak_rss_mb"] / base["peak_rss_mb"], 2),
+            "",
+        ),
+        ("ingest embed share of wall", ing["embed_share"], base["embed_share"], "", ""),
+        (
+            "ingest wall / embed alone",
+            ing["wall_over_embed_alone"],
+            1.0,
+            ing["wall_over_embed_alone"],
+            "<= 1.25",
+        ),
+        (
+            "query p50 ms (no generation)",
+            q["pipeline_without_generation_ms"]["p50"],
+            q["baseline_dense_search_ms"]["p50"],
+            "",
+            "<= 50",
+        ),
+        (
+            "query p95 ms (no generation)",
+            q["pipeline_without_generation_ms"]["p95"],
+            q["baseline_dense_search_ms"]["p95"],
+            "",
+            "<= 150",
+        ),
+        ("query p50 ms end to end", q["end_to_end_ms"]["p50"], "", "", ""),
+        (
+            "api cached ask p95 ms",
+            api["cached_ask"]["p95_ms"],
+            api["baseline_healthz"]["p95_ms"],
+            "",
+            "<= 20",
+        ),
+        (
+            "api cached ask rps",
+            api["cached_ask"]["throughput_rps"],
+            api["baseline_healthz"]["throughput_rps"],
+            "",
+            "",
+        ),
+        (
+            "api generate p50/p95/p99 ms",
+            f"{api['generate_ask']['p50_ms']}/{api['generate_ask']['p95_ms']}/{api['generate_ask']['p99_ms']}",
+            "",
+            "",
+            "",
+        ),
+        ("api generate error rate", api["generate_ask"]["error_rate"], "", "", "0"),
+        ("api generate 503 share", api["generate_ask"]["cap_503_share"], "", "", ""),
+        ("api startup s", api["startup_s"], "", "", "< 15"),
+    ]
+    lines = [
+        f"cores: {os.cpu_count()}",
+        "",
+        "| figure | docent | baseline (same run) | ratio | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+    return "\n".join(lines)
+
+
+def run_all(corpus: Path, out: Path, quick: bool = False) -> int:
+    corpus = corpus.resolve()
+    target = corpus / QUICK_SUBSET if quick else corpus
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"cores": os.cpu_count(), "corpus": str(target), "quick": quick}
+    results["ingest"] = {
+        "docent": _run("eval.bench_ingest", "--corpus", str(target), "--which", "docent"),
+        "baseline": _run("eval.bench_ingest", "--corpus", str(target), "--which", "baseline"),
+    }
+    results["query"] = _run(
+        "eval.bench_query", "--corpus", str(corpus), "--n", "15" if quick else "40"
+    )
+    results["api"] = _run(
+        "eval.bench_api",
+        "--corpus",
+        str(corpus),
+        "--users",
+        "20",
+        "--seconds",
+        "20" if quick else "60",
+    )
+    (out / "bench.json").write_text(json.dumps(results, indent=2))
+    text = table(results)
+    (out / "bench.md").write_text(text + "\n")
+    print(text)
+    print(f"\nwrote {out / 'bench.json'}")
+    return 0

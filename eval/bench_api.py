@@ -1,0 +1,213 @@
+"""API load benchmark: a real service on 127.0.0.1 and an asyncio client, bounded in time.
+
+    python -m eval.bench_api --corpus ../shared/corpus --out F.json [--users 20 --seconds 60]
+
+Phases, each ``--seconds`` long with ``--users`` concurrent users:
+  baseline  GET /healthz (framework and network overhead)
+  cached    POST /v1/ask with questions already answered (answer-cache hits)
+  generate  POST /v1/ask with distinct questions (real generation on the embedded model;
+            the concurrency cap answers 503 + Retry-After instead of queueing)
+Errors are anything but 200, 503 from the cap, and 429: timeouts and 5xx other than 503.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from app.auth import hash_key
+from app.offline import enforce_offline
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+async def _phase(url: str, keys: list[str], seconds: float, make: Any) -> dict[str, Any]:
+    latencies: list[float] = []
+    codes: dict[str, int] = {}
+    deadline = time.monotonic() + seconds
+
+    async def user(i: int) -> None:
+        async with httpx.AsyncClient(
+            base_url=url, timeout=120, headers={"Authorization": f"Bearer {keys[i]}"}
+        ) as client:
+            k = 0
+            while time.monotonic() < deadline:
+                method, path, body = make(i, k)
+                k += 1
+                started = time.perf_counter()
+                try:
+                    resp = await client.request(method, path, json=body)
+                    code = str(resp.status_code)
+                    if resp.status_code == 503:
+                        await asyncio.sleep(float(resp.headers.get("retry-after", "1")))
+                except httpx.TimeoutException:
+                    code = "timeout"
+                except httpx.HTTPError:
+                    code = "connection_error"
+                if code == "200":
+                    latencies.append((time.perf_counter() - started) * 1000)
+                codes[code] = codes.get(code, 0) + 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(user(i) for i in range(len(keys))))
+    elapsed = time.monotonic() - started
+    total = sum(codes.values())
+    errors = sum(v for k, v in codes.items() if k not in ("200", "503", "429"))
+    return {
+        "requests": total,
+        "ok": codes.get("200", 0),
+        "codes": codes,
+        "throughput_rps": round(codes.get("200", 0) / elapsed, 2),
+        "p50_ms": _pct(latencies, 0.5),
+        "p95_ms": _pct(latencies, 0.95),
+        "p99_ms": _pct(latencies, 0.99),
+        "error_rate": round(errors / total, 4) if total else 0.0,
+        "cap_503_share": round(codes.get("503", 0) / total, 4) if total else 0.0,
+    }
+
+
+def run(corpus: Path, users: int, seconds: float) -> dict[str, Any]:
+    from eval.dataset import load_cases
+
+    questions = [c.question for c in load_cases(ROOT / "eval" / "datasets" / "docent.jsonl")]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        keys = [f"bench-key-{i}" for i in range(users)]
+        (data / "users.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "users": [
+                        {"id": f"u{i}", "groups": ["everyone"], "key_sha256": hash_key(k)}
+                        for i, k in enumerate(keys)
+                    ]
+                }
+            )
+        )
+        env = {
+            **os.environ,
+            "DOCENT_DATA_DIR": str(data),
+            "DOCENT_USERS_FILE": str(data / "users.yaml"),
+            "DOCENT_RATE_LIMIT_PER_MINUTE": "100000",
+            "DOCENT_LOG_LEVEL": "WARNING",
+        }
+        cache = Path.home() / ".cache" / "docent" / "embed-cache.sqlite"
+        env["DOCENT_EMBEDDING_CACHE_PATH"] = str(cache)
+        load = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ingest.cli",
+                "load",
+                str(corpus),
+                "--groups",
+                "everyone",
+                "--json",
+            ],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if load.returncode not in (0, 2):
+            raise RuntimeError(load.stderr[-2000:])
+        port = 18000 + os.getpid() % 1000
+        url = f"http://127.0.0.1:{port}"
+        started = time.monotonic()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        try:
+            while True:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() - started > 120 or server.poll() is not None:
+                    raise RuntimeError("the service did not start")
+                time.sleep(0.2)
+            startup = time.monotonic() - started
+            warm = questions[:5]
+            with httpx.Client(
+                base_url=url, timeout=120, headers={"Authorization": f"Bearer {keys[0]}"}
+            ) as c:
+                for q in warm:  # answer them once so the cached phase hits the cache
+                    c.post("/v1/ask", json={"question": q})
+            result: dict[str, Any] = {
+                "startup_s": round(startup, 2),
+                "users": users,
+                "seconds": seconds,
+            }
+            result["baseline_healthz"] = asyncio.run(
+                _phase(url, keys, seconds, lambda i, k: ("GET", "/healthz", None))
+            )
+            result["cached_ask"] = asyncio.run(
+                _phase(
+                    url,
+                    keys,
+                    seconds,
+                    lambda i, k: ("POST", "/v1/ask", {"question": warm[(i + k) % len(warm)]}),
+                )
+            )
+            rest = questions[5:]
+            result["generate_ask"] = asyncio.run(
+                _phase(
+                    url,
+                    keys,
+                    seconds,
+                    lambda i, k: ("POST", "/v1/ask", {"question": rest[(i * 7 + k) % len(rest)]}),
+                )
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return result
+
+
+def main() -> None:
+    enforce_offline()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    result = run(args.corpus, args.users, args.seconds)
+    args.out.write_text(json.dumps(result))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
