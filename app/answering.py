@@ -7,12 +7,14 @@ import asyncio
 import logging
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
 from app.api.errors import ApiError
 from app.limits import RateLimiter
+from app.logging_setup import trace_id_var
 from app.observability import Metrics
 from app.pipeline.pipeline import PipelineEvent, QueryPipeline
 from app.pipeline.safety import redact
@@ -94,9 +96,10 @@ class Answering:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         cancel = threading.Event()
+        trace_id = trace_id_var.get() or uuid.uuid4().hex
 
         def work() -> None:
-            stream = self.pipeline.stream(question, user, history)
+            stream = self.pipeline.stream(question, user, history, trace_id)
             try:
                 for event in stream:
                     if cancel.is_set():

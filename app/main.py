@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -110,7 +111,8 @@ def create_app(
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
         route = request.scope.get("route")
         started = time.perf_counter()
-        token = trace_id_var.set(None)
+        # one id per request: the answer's trace id and every log line of the request
+        token = trace_id_var.set(uuid.uuid4().hex)
         try:
             response: Response = await call_next(request)
         finally:

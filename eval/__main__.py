@@ -108,6 +108,13 @@ def cmd_export_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_citations(args: argparse.Namespace) -> int:
+    from eval.citations import agreement
+
+    print(json.dumps(agreement(args.pairs, args.corpus), indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     enforce_offline()
     parser = argparse.ArgumentParser(
@@ -141,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--out", type=Path, default=Path("artifacts/bench"))
     bench.add_argument("--quick", action="store_true", help="a small subset, for a smoke run")
     bench.set_defaults(func=cmd_bench)
+    cit = sub.add_parser("citations", help="citation checker agreement on labelled pairs")
+    cit.add_argument("--pairs", type=Path, default=Path("eval/datasets/citation_pairs.jsonl"))
+    cit.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    cit.set_defaults(func=cmd_citations)
     fb = sub.add_parser("export-feedback", help="turn thumbs-down answers into eval cases")
     fb.add_argument("--out", type=Path, required=True)
     fb.add_argument("--database-url")

@@ -145,10 +145,14 @@ class QueryPipeline:
         return result
 
     def stream(
-        self, question: str, user: User, history: list[Turn] | None = None
+        self,
+        question: str,
+        user: User,
+        history: list[Turn] | None = None,
+        trace_id: str | None = None,
     ) -> cabc.Generator[PipelineEvent, None, None]:
         timer = _Timer()
-        trace_id = uuid.uuid4().hex
+        trace_id = trace_id or uuid.uuid4().hex
         pre = self.preprocessor.run(question)
         timer.lap("preprocess")
         safety = self.safety.run(pre.text)
