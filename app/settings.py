@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
     rerank_rank_weight: float = 0.7  # fused rank vs dense similarity in the fusion reranker
     injection_policy: InjectionPolicy = InjectionPolicy.RECORD
+    rewrite_with_llm: bool = False  # follow-ups: heuristics always; the model on top if set
     prompt_version: str = "answer-v2"
     prompt_ab_version: str | None = None
     prompt_ab_share: float = Field(default=0.0, ge=0.0, le=1.0)

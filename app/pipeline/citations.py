@@ -30,6 +30,8 @@ def numbers_in(text: str) -> set[str]:
     """Digits as written, plus number words as digits ("two weeks" -> "2")."""
     found = {n.rstrip("%").replace(",", "") for n in _NUMBER.findall(text)}
     return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+
+
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+)*|[A-Z]{2,})\b")
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(

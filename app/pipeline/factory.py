@@ -17,7 +17,7 @@ from app.pipeline.pipeline import AbstainPolicy, QueryPipeline
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
 from app.pipeline.retrieve import FusionReranker, Retriever
-from app.pipeline.rewrite import FollowUpRewriter
+from app.pipeline.rewrite import FollowUpRewriter, LlmRewriter
 from app.pipeline.safety import SafetyChecker
 from app.settings import GeneratorKind, Settings
 from indexes.catalogue import EntityCatalogue
@@ -83,7 +83,7 @@ def build_pipeline(
         preprocessor=Preprocessor(settings.max_question_chars),
         safety=SafetyChecker(settings.injection_policy),
         linker=linker,
-        rewriter=FollowUpRewriter(),
+        rewriter=LlmRewriter(gen) if settings.rewrite_with_llm else FollowUpRewriter(),
         retriever=retriever,
         prompts=PromptBuilder(
             settings.prompt_version, settings.prompt_ab_version, settings.prompt_ab_share

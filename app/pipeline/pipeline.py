@@ -19,7 +19,7 @@ from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
 from app.pipeline.retrieve import Retriever
-from app.pipeline.rewrite import FollowUpRewriter
+from app.pipeline.rewrite import Rewriter
 from app.pipeline.safety import SafetyChecker
 from app.pipeline.types import (
     AnswerSource,
@@ -105,7 +105,7 @@ class QueryPipeline:
         preprocessor: Preprocessor,
         safety: SafetyChecker,
         linker: EntityLinker,
-        rewriter: FollowUpRewriter,
+        rewriter: Rewriter,
         retriever: Retriever,
         prompts: PromptBuilder,
         generator: Generator,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
+from app.generation.base import GenerationParams, Generator, collect
 from app.pipeline.types import LinkedEntity, Turn
 
 _ELLIPSIS = re.compile(
@@ -111,3 +113,39 @@ class FollowUpRewriter:
                 return Rewrite(question, False, carried)
             standalone = _PRONOUN.sub(lambda m: topic, text, count=1)
         return Rewrite(standalone, True, carried)
+
+
+class Rewriter(Protocol):
+    def run(self, question: str, history: list[Turn], linked: list[LinkedEntity]) -> Rewrite: ...
+
+
+_LLM_PROMPT = (
+    "Rewrite the last question so that it can be understood without the conversation. "
+    "Keep names and acronyms exactly as written. Reply with the question only.\n\n"
+    "Conversation:\n{turns}\nLast question: {question}\nStandalone question:"
+)
+
+
+class LlmRewriter:
+    """Asks the generator for the standalone question; the heuristic result is the fallback.
+
+    Only follow-ups (as the heuristics see them) go to the model, and its answer is kept
+    only when it looks like one question that still mentions the previous topic.
+    """
+
+    def __init__(self, generator: Generator, fallback: FollowUpRewriter | None = None) -> None:
+        self.generator = generator
+        self.fallback = fallback or FollowUpRewriter()
+
+    def run(self, question: str, history: list[Turn], linked: list[LinkedEntity]) -> Rewrite:
+        heuristic = self.fallback.run(question, history, linked)
+        if not heuristic.is_follow_up:
+            return heuristic
+        turns = "\n".join(f"Q: {t.question}\nA: {t.answer[:300]}" for t in history[-3:])
+        prompt = [{"role": "user", "content": _LLM_PROMPT.format(turns=turns, question=question)}]
+        text = collect(self.generator, prompt, GenerationParams(0.0, 60, ("\n",))).text.strip()
+        previous = {w.lower() for w in re.findall(r"[\w'-]+", history[-1].question)} - _STOP
+        words = {w.lower() for w in re.findall(r"[\w'-]+", text)}
+        if not text or len(text) > 300 or text.count("?") > 1 or not (words & previous):
+            return heuristic
+        return Rewrite(text, True, heuristic.carried_entities)

@@ -168,3 +168,42 @@ def test_answer_cache_is_keyed_by_groups_and_versions() -> None:
     assert cache.get(key) is not None
     assert cache.get(CacheKey("q", ("hr",), "v1:1", "answer-v2", "g")) is None
     assert cache.get(CacheKey("q", ("everyone",), "v1:2", "answer-v2", "g")) is None
+
+
+class ScriptedGenerator:
+    """Pure-logic stand-in for a model, injected through the Generator seam."""
+
+    name = "scripted"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def ready(self) -> bool:
+        return True
+
+    def stream(self, messages, params):  # type: ignore[no-untyped-def]
+        from app.generation.base import Delta
+
+        yield Delta(text=self.text)
+        yield Delta(tokens_in=1, tokens_out=1, done=True)
+
+
+@pytest.mark.parametrize(
+    ("model_says", "expected"),
+    [
+        (
+            "How many weeks of parental leave do contractors get?",
+            "How many weeks of parental leave do contractors get?",
+        ),
+        (
+            "Sure! I can help with that.",
+            "How many weeks of parental leave do employees get, for contractors?",
+        ),
+    ],
+)
+def test_llm_rewrite_is_used_only_when_it_stays_on_topic(model_says: str, expected: str) -> None:
+    from app.pipeline.rewrite import LlmRewriter
+
+    history = [Turn("How many weeks of parental leave do employees get?", "12 weeks [1].", ())]
+    out = LlmRewriter(ScriptedGenerator(model_says)).run("and for contractors?", history, [])  # type: ignore[arg-type]
+    assert out.is_follow_up and out.standalone == expected
