@@ -8,11 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
+from app.process import ROOT, api_command, ui_command, wait_until_up
 
 
 def main() -> int:
@@ -23,50 +20,12 @@ def main() -> int:
     args = parser.parse_args()
     api_url = f"http://{args.host}:{args.api_port}"
     env = {**os.environ, "DOCENT_API_URL": api_url}
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            args.host,
-            "--port",
-            str(args.api_port),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and api.poll() is None:
-        try:
-            if httpx.get(f"{api_url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    if api.poll() is not None:
+    api = subprocess.Popen(api_command(args.host, args.api_port), cwd=ROOT, env=env)
+    if not wait_until_up(f"{api_url}/healthz", timeout_s=120, proc=api):
         print("The API did not start; see the log above.", file=sys.stderr)
+        api.terminate()
         return 1
-    ui = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "ui" / "app.py"),
-            "--server.port",
-            str(args.ui_port),
-            "--server.address",
-            args.host,
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    ui = subprocess.Popen(ui_command(args.host, args.ui_port), cwd=ROOT, env=env)
     print(
         f"\n  Docent API: {api_url}/docs\n  Docent UI:  http://{args.host}:{args.ui_port}\n",
         flush=True,

@@ -28,6 +28,7 @@ import yaml
 
 from app.auth import hash_key
 from app.offline import enforce_offline
+from app.process import api_command, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,32 +133,11 @@ def run(corpus: Path, users: int, seconds: float) -> dict[str, Any]:
         url = f"http://127.0.0.1:{port}"
         started = time.monotonic()
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
+            api_command("127.0.0.1", port, "--log-level", "warning"), env=env, cwd=ROOT
         )
         try:
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() - started > 120 or server.poll() is not None:
-                    raise RuntimeError("the service did not start")
-                time.sleep(0.2)
+            if not wait_until_up(f"{url}/readyz", timeout_s=120, proc=server):
+                raise RuntimeError("the service did not start")
             startup = time.monotonic() - started
             warm = questions[:5]
             with httpx.Client(

@@ -40,12 +40,22 @@ def agreement(pairs_file: Path, corpus: Path) -> dict[str, Any]:
     for overlap in (0.5, 0.6, 0.7):
         for similarity in (0.55, 0.62, 0.7):
             checker = CitationChecker(embedder, SupportThresholds(overlap, similarity))
-            hits = sum(checker.supports(r["sentence"], p) == r["supported"]
-                       for r, p in zip(rows, passages, strict=True))
+            hits = sum(
+                checker.supports(r["sentence"], p) == r["supported"]
+                for r, p in zip(rows, passages, strict=True)
+            )
             grid[f"overlap={overlap} similarity={similarity}"] = round(hits / len(rows), 3)
     shipped = SupportThresholds()
     checker = CitationChecker(embedder, shipped)
-    wrong = [r["id"] for r, p in zip(rows, passages, strict=True)
-             if checker.supports(r["sentence"], p) != r["supported"]]
-    return {"pairs": len(rows), "shipped": f"overlap={shipped.overlap} similarity={shipped.similarity}",
-            "agreement": round(1 - len(wrong) / len(rows), 3), "disagreements": wrong, "grid": grid}
+    wrong = [
+        r["id"]
+        for r, p in zip(rows, passages, strict=True)
+        if checker.supports(r["sentence"], p) != r["supported"]
+    ]
+    return {
+        "pairs": len(rows),
+        "shipped": f"overlap={shipped.overlap} similarity={shipped.similarity}",
+        "agreement": round(1 - len(wrong) / len(rows), 3),
+        "disagreements": wrong,
+        "grid": grid,
+    }

@@ -14,7 +14,7 @@ from typing import IO, Any
 import qdrant_edge as q
 
 from indexes.errors import IndexError_, IndexLockedError
-from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records
+from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records, hit_from
 from indexes.schema import (
     DENSE,
     DENSE_DIM,
@@ -52,17 +52,6 @@ def to_edge_filter(f: PointFilter) -> q.Filter:
 
 def _sparse(v: SparseVec) -> q.SparseVector:
     return q.SparseVector(indices=v.indices, values=v.values)
-
-
-def _hit(p: Any) -> Hit:
-    vector = getattr(p, "vector", None)
-    dense = vector.get(DENSE) if isinstance(vector, dict) else None
-    return Hit(
-        id=str(p.id),
-        score=float(getattr(p, "score", 0.0)),
-        payload=dict(p.payload or {}),
-        dense=list(dense) if dense is not None else None,
-    )
 
 
 class _ShardLock:
@@ -186,7 +175,7 @@ class EdgeIndex:
                     with_vector=[DENSE],
                 )
             )
-            return [_hit(p) for p in points]
+            return [hit_from(p) for p in points]
         weights = [1.0] * len(prefetches)
         if request.boost_entities:
             boosted = to_edge_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
@@ -202,7 +191,7 @@ class EdgeIndex:
                 with_vector=[DENSE],
             )
         )
-        return [_hit(p) for p in points]
+        return [hit_from(p) for p in points]
 
     def scroll(self, where: PointFilter, fields: Sequence[str] | None = None) -> list[Hit]:
         out: list[Hit] = []
@@ -217,7 +206,7 @@ class EdgeIndex:
                     with_payload=list(fields) if fields is not None else True,
                 )
             )
-            out.extend(_hit(r) for r in records)
+            out.extend(hit_from(r) for r in records)
             if offset is None:
                 return out
 

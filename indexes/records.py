@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from indexes.schema import (
+    DENSE,
     F_CHUNK_INDEX,
     F_DOC_HASH,
     F_DOC_ID,
@@ -32,3 +35,15 @@ def doc_records(first_chunks: list[Hit], counts: dict[str, int]) -> dict[str, Do
             stored_chunks=counts.get(doc_id, 0),
         )
     return out
+
+
+def hit_from(point: Any) -> Hit:
+    """A backend's scored point or record (same attribute names in both clients) as a Hit."""
+    vector = getattr(point, "vector", None)
+    dense = vector.get(DENSE) if isinstance(vector, dict) else None
+    return Hit(
+        id=str(point.id),
+        score=float(getattr(point, "score", 0.0)),
+        payload=dict(point.payload or {}),
+        dense=list(dense) if dense is not None else None,
+    )

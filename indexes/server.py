@@ -13,7 +13,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from indexes.errors import IndexError_
-from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records
+from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records, hit_from
 from indexes.schema import (
     DENSE,
     DENSE_DIM,
@@ -52,17 +52,6 @@ def to_client_filter(f: PointFilter) -> models.Filter:
 
 def _sparse(v: SparseVec) -> models.SparseVector:
     return models.SparseVector(indices=v.indices, values=v.values)
-
-
-def _hit(p: Any) -> Hit:
-    vector = getattr(p, "vector", None)
-    dense = vector.get(DENSE) if isinstance(vector, dict) else None
-    return Hit(
-        id=str(p.id),
-        score=float(getattr(p, "score", 0.0)),
-        payload=dict(p.payload or {}),
-        dense=list(dense) if dense is not None else None,
-    )
 
 
 class ServerIndex:
@@ -149,7 +138,7 @@ class ServerIndex:
                 with_payload=True,
                 with_vectors=[DENSE],
             )
-            return [_hit(p) for p in res.points]
+            return [hit_from(p) for p in res.points]
         weights = [1.0] * len(prefetches)
         if request.boost_entities:
             boosted = to_client_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
@@ -167,7 +156,7 @@ class ServerIndex:
             with_payload=True,
             with_vectors=[DENSE],
         )
-        return [_hit(p) for p in res.points]
+        return [hit_from(p) for p in res.points]
 
     def scroll(self, where: PointFilter, fields: Sequence[str] | None = None) -> list[Hit]:
         out: list[Hit] = []
@@ -180,7 +169,7 @@ class ServerIndex:
                 offset=offset,
                 with_payload=list(fields) if fields is not None else True,
             )
-            out.extend(_hit(r) for r in records)
+            out.extend(hit_from(r) for r in records)
             if offset is None:
                 return out
 

@@ -7,14 +7,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from app.process import ui_command, wait_until_up
 from tests.conftest import ARTIFACTS, DEV_SET, ROOT
 from tests.service_fixtures import Service, free_port
 
@@ -45,36 +43,14 @@ def ui_url(service: Service) -> Iterator[str]:
         "DOCENT_USERS_FILE": str(service.settings.users_file),
     }
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "ui" / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--client.toolbarMode",
-            "viewer",
-        ],
+        ui_command("127.0.0.1", port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
+    assert wait_until_up(f"{url}/_stcore/health", timeout_s=60, proc=proc), "the UI did not start"
     yield url
     proc.terminate()
     proc.wait(timeout=20)

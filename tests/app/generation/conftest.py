@@ -3,13 +3,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from app.process import wait_until_up
 from app.settings import Settings
 
 
@@ -52,15 +51,8 @@ def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/v1/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
+        if not wait_until_up(f"{url}/v1/models", timeout_s=60, proc=proc):
             raise RuntimeError(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
         yield url
     finally:
