@@ -111,7 +111,7 @@ class Answering:
                 stream.close()  # stops llama.cpp and frees its slot at once
                 loop.call_soon_threadsafe(queue.put_nowait, _END)
 
-        worker = loop.run_in_executor(None, work)
+        loop.run_in_executor(None, work)  # noqa: RUF006 - the queue carries its outcome
         deadline = time.monotonic() + self.timeout_s
         try:
             while True:
@@ -139,7 +139,6 @@ class Answering:
                     return
         finally:
             cancel.set()  # the worker stops at its next event and closes the stream
-            _ = worker
 
     def record(
         self, user: User, conversation_id: str | None, result: QueryResult

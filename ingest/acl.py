@@ -67,15 +67,24 @@ class AclResolver:
 
     @classmethod
     def from_options(cls, groups: str | None, acl_file: Path | None) -> AclResolver:
-        base = parse_groups(groups or "")
         if acl_file is None:
-            return cls(groups=base)
+            return cls(groups=parse_groups(groups or ""))
         try:
-            data: Any = yaml.safe_load(acl_file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            text = acl_file.read_text(encoding="utf-8")
+        except OSError as exc:
             raise IngestError(f"Cannot read ACL file {acl_file}: {exc}") from exc
+        return cls.from_yaml(groups, text, str(acl_file))
+
+    @classmethod
+    def from_yaml(cls, groups: str | None, text: str, name: str = "ACL") -> AclResolver:
+        """Rules from the YAML text of an ACL file (``name`` is used in error messages)."""
+        base = parse_groups(groups or "")
+        try:
+            data: Any = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise IngestError(f"Cannot read ACL file {name}: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
-            raise IngestError(f"ACL file {acl_file} must be a mapping with a 'rules' list")
+            raise IngestError(f"ACL file {name} must be a mapping with a 'rules' list")
         rules = []
         for i, rule in enumerate(data.get("rules", [])):
             if (
@@ -83,7 +92,7 @@ class AclResolver:
                 or "match" not in rule
                 or not parse_groups(rule.get("groups"))
             ):
-                raise IngestError(f"ACL file {acl_file}: rule {i + 1} needs 'match' and 'groups'")
+                raise IngestError(f"ACL file {name}: rule {i + 1} needs 'match' and 'groups'")
             rules.append(AclRule(str(rule["match"]), parse_groups(rule["groups"])))
         default = parse_groups(data.get("default")) or base
         return cls(groups=base, rules=tuple(rules), default=default)

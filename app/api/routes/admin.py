@@ -7,7 +7,6 @@ the service holds the embedded index.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +45,11 @@ async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> 
 
 def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
     try:
-        if body.acl:
-            with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-                f.write(body.acl)
-            acl = AclResolver.from_options(body.groups, Path(f.name))
-            Path(f.name).unlink()
-        else:
-            acl = AclResolver.from_options(body.groups, None)
+        acl = (
+            AclResolver.from_yaml(body.groups, body.acl, "in the request")
+            if body.acl
+            else AclResolver.from_options(body.groups, None)
+        )
     except DocentError as exc:
         raise ApiError(422, "invalid_request", exc.message) from exc
     service = IngestService(
