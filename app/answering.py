@@ -111,7 +111,7 @@ class Answering:
                 stream.close()  # stops llama.cpp and frees its slot at once
                 loop.call_soon_threadsafe(queue.put_nowait, _END)
 
-        loop.run_in_executor(None, work)  # noqa: RUF006 - the queue carries its outcome
+        loop.run_in_executor(None, work)  # its outcome comes through the queue
         deadline = time.monotonic() + self.timeout_s
         try:
             while True:
