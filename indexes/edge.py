@@ -176,7 +176,10 @@ class EdgeIndex:
                 )
             )
             return [hit_from(p) for p in points]
+        # dense first (when asked for), then sparse: only the sparse one gets its own weight
         weights = [1.0] * len(prefetches)
+        if request.sparse is not None and request.sparse.indices:
+            weights[-1] = request.sparse_weight
         if request.boost_entities:
             boosted = to_edge_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
             prefetches.append(q.Prefetch(limit=cand, query=prefetches[0].query, filter=boosted))

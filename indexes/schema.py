@@ -74,6 +74,7 @@ class SearchRequest:
     sparse: SparseVec | None = None
     boost_entities: tuple[str, ...] = ()
     require_entities: tuple[str, ...] = ()
+    sparse_weight: float = 1.0  # RRF weight of the BM25 prefetch against the dense one
     extra_filter: PointFilter = field(default_factory=PointFilter)
 
 

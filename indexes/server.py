@@ -139,7 +139,10 @@ class ServerIndex:
                 with_vectors=[DENSE],
             )
             return [hit_from(p) for p in res.points]
+        # dense first (when asked for), then sparse: only the sparse one gets its own weight
         weights = [1.0] * len(prefetches)
+        if request.sparse is not None and request.sparse.indices:
+            weights[-1] = request.sparse_weight
         if request.boost_entities:
             boosted = to_client_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
             first = prefetches[0]

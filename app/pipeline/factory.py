@@ -78,6 +78,7 @@ def build_pipeline(
         candidates=settings.retrieve_candidates,
         max_chunks=settings.context_chunks,
         token_budget=settings.context_token_budget,
+        sparse_weight=settings.hybrid_sparse_weight,
     )
     pipeline = QueryPipeline(
         preprocessor=Preprocessor(settings.max_question_chars),

@@ -79,6 +79,7 @@ class Retriever:
         max_chunks: int = 5,
         token_budget: int = 1400,
         per_doc: int = 2,
+        sparse_weight: float = 1.0,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -89,6 +90,7 @@ class Retriever:
         self.max_chunks = max_chunks
         self.token_budget = token_budget
         self.per_doc = per_doc
+        self.sparse_weight = sparse_weight
 
     def search(
         self,
@@ -110,6 +112,7 @@ class Retriever:
             dense=qvec if mode is not RetrievalMode.SPARSE else None,
             sparse=self.sparse.query(query) if mode is not RetrievalMode.DENSE else None,
             boost_entities=boost if mode is RetrievalMode.HYBRID else (),
+            sparse_weight=self.sparse_weight,
         )
         hits = self.index().search(request)
         return [
