@@ -68,7 +68,7 @@ def run_docent(corpus: Path) -> dict[str, Any]:
 
 
 def run_baseline(corpus: Path) -> dict[str, Any]:
-    from llama_index.core import SimpleDirectoryReader, StorageContext  # noqa: F401
+    from llama_index.core import SimpleDirectoryReader
     from llama_index.core.ingestion import IngestionPipeline
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding

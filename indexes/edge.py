@@ -54,6 +54,14 @@ def _sparse(v: SparseVec) -> q.SparseVector:
     return q.SparseVector(indices=v.indices, values=v.values)
 
 
+def _locked(path: Path) -> IndexLockedError:
+    return IndexLockedError(
+        f"The embedded index at {path} is open in another process "
+        "(the API service, usually). Stop it, or load through the service: "
+        "ingest load ... --via-api http://127.0.0.1:8000"
+    )
+
+
 class _ShardLock:
     """An exclusive lock taken before qdrant-edge touches the shard.
 
@@ -70,11 +78,7 @@ class _ShardLock:
         except BlockingIOError as exc:
             self._file.close()
             self._file = None
-            raise IndexLockedError(
-                f"The embedded index at {path.parent} is open in another process "
-                "(the API service, usually). Stop it, or load through the service: "
-                "ingest load ... --via-api http://127.0.0.1:8000"
-            ) from exc
+            raise _locked(path.parent) from exc
 
     def release(self) -> None:
         if self._file is not None:
@@ -111,11 +115,7 @@ class EdgeIndex:
             shard = q.EdgeShard.create(str(path), self._config())
         except Exception as exc:  # the binding raises bare Exception
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
-                raise IndexLockedError(
-                    f"The embedded index at {path} is open in another process "
-                    "(the API service, usually). Stop it, or load through the service: "
-                    "ingest load ... --via-api http://127.0.0.1:8000"
-                ) from exc
+                raise _locked(path) from exc
             raise IndexError_(f"Could not open the embedded index at {path}: {exc}") from exc
         for name in KEYWORD_FIELDS:
             shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexes.catalogue import EntityCatalogue, Mention
@@ -257,9 +257,7 @@ class Loader:
                 for k, chunk in enumerate(item.chunks)
             ]
             doc_mentions = [
-                m.__class__(m.canonical, m.label, m.alias, k)
-                for k in range(n)
-                for m in mentions[offset + k]
+                replace(m, chunk_index=k) for k in range(n) for m in mentions[offset + k]
             ]
             offset += n
             doc_id = item.source.doc_id

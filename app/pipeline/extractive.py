@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from app.pipeline.answerability import TermScorer
-from app.pipeline.citations import content_words, split_sentences
+from app.pipeline.citations import split_sentences
 from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from ingest.embedder import Embedder
@@ -57,15 +57,6 @@ class Extract:
     sentences: list[SentenceCheck]
     cited: list[int]
     score: float  # best sentence's score: low means the sources do not answer
-
-
-def coverage(question: str, text: str) -> float:
-    """Share of the question's content words (by 6-letter stem) found in ``text``."""
-    words = {w[:6] for w in content_words(question)}
-    if not words:
-        return 0.0
-    have = {w[:6] for w in content_words(text)}
-    return len(words & have) / len(words)
 
 
 def _units(text: str) -> list[str]:
