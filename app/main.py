@@ -25,7 +25,7 @@ from app.logging_setup import setup_logging, trace_id_var
 from app.observability import Metrics
 from app.offline import enforce_offline
 from app.pipeline.factory import build_pipeline
-from app.settings import Settings, get_settings
+from app.settings import Environment, Settings, get_settings
 from app.state import AppState
 from app.storage.repository import Repository, make_engine
 from indexes.factory import open_catalogue, open_store
@@ -68,7 +68,7 @@ def create_app(
         store = open_store(settings)
         catalogue = open_catalogue(settings)
         repo = Repository(make_engine(settings.sqlalchemy_url))
-        repo.create_schema()
+        repo.ensure_schema(auto_upgrade=settings.environment is not Environment.PRODUCTION)
         components = build_pipeline(settings, store, catalogue, embedder, generator)
         components.pipeline.gate = GenerationGate(settings.max_concurrent_generations)
         metrics = Metrics()

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = 220
     chunk_overlap_tokens: int = 40
     max_file_bytes: int = 20 * 1024 * 1024
+    ner_workers: int = 0  # spaCy NER processes for large loads; 0 = one per core
 
     # query pipeline
     max_question_chars: int = 2000

@@ -7,6 +7,10 @@ Phases, each ``--seconds`` long with ``--users`` concurrent users:
   cached    POST /v1/ask with questions already answered (answer-cache hits)
   generate  POST /v1/ask with distinct questions (real generation on the embedded model;
             the concurrency cap answers 503 + Retry-After instead of queueing)
+The baseline and cached phases run twice: once as users who pause between requests
+(``--think-ms``, uniform between half and 1.5x it, as people and tools do), and once
+saturated (no pause: every user fires its next request the moment an answer arrives, so
+latency there is mostly queueing behind the other 19 users on this machine's 2 cores).
 Errors are anything but 200, 503 from the cap, and 429: timeouts and 5xx other than 503.
 """
 
@@ -16,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -40,12 +45,15 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-async def _phase(url: str, keys: list[str], seconds: float, make: Any) -> dict[str, Any]:
+async def _phase(
+    url: str, keys: list[str], seconds: float, make: Any, think_ms: float = 0.0
+) -> dict[str, Any]:
     latencies: list[float] = []
     codes: dict[str, int] = {}
     deadline = time.monotonic() + seconds
 
     async def user(i: int) -> None:
+        pause = random.Random(i)
         async with httpx.AsyncClient(
             base_url=url, timeout=120, headers={"Authorization": f"Bearer {keys[i]}"}
         ) as client:
@@ -66,6 +74,8 @@ async def _phase(url: str, keys: list[str], seconds: float, make: Any) -> dict[s
                 if code == "200":
                     latencies.append((time.perf_counter() - started) * 1000)
                 codes[code] = codes.get(code, 0) + 1
+                if think_ms:
+                    await asyncio.sleep(pause.uniform(0.5, 1.5) * think_ms / 1000)
 
     started = time.monotonic()
     await asyncio.gather(*(user(i) for i in range(len(keys))))
@@ -82,10 +92,11 @@ async def _phase(url: str, keys: list[str], seconds: float, make: Any) -> dict[s
         "p99_ms": _pct(latencies, 0.99),
         "error_rate": round(errors / total, 4) if total else 0.0,
         "cap_503_share": round(codes.get("503", 0) / total, 4) if total else 0.0,
+        "think_ms": think_ms,
     }
 
 
-def run(corpus: Path, users: int, seconds: float) -> dict[str, Any]:
+def run(corpus: Path, users: int, seconds: float, think_ms: float) -> dict[str, Any]:
     from eval.dataset import load_cases
 
     questions = [c.question for c in load_cases(ROOT / "eval" / "datasets" / "docent.jsonl")]
@@ -150,17 +161,15 @@ def run(corpus: Path, users: int, seconds: float) -> dict[str, Any]:
                 "users": users,
                 "seconds": seconds,
             }
-            result["baseline_healthz"] = asyncio.run(
-                _phase(url, keys, seconds, lambda i, k: ("GET", "/healthz", None))
+            healthz = lambda i, k: ("GET", "/healthz", None)  # noqa: E731
+            cached = lambda i, k: (  # noqa: E731
+                "POST",
+                "/v1/ask",
+                {"question": warm[(i + k) % len(warm)]},
             )
-            result["cached_ask"] = asyncio.run(
-                _phase(
-                    url,
-                    keys,
-                    seconds,
-                    lambda i, k: ("POST", "/v1/ask", {"question": warm[(i + k) % len(warm)]}),
-                )
-            )
+            for name, make in (("baseline_healthz", healthz), ("cached_ask", cached)):
+                result[name] = asyncio.run(_phase(url, keys, seconds, make, think_ms))
+                result[f"{name}_saturated"] = asyncio.run(_phase(url, keys, seconds, make))
             rest = questions[5:]
             result["generate_ask"] = asyncio.run(
                 _phase(
@@ -183,8 +192,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think-ms", type=float, default=500, help="mean pause per user")
     args = parser.parse_args()
-    result = run(args.corpus, args.users, args.seconds)
+    result = run(args.corpus, args.users, args.seconds, args.think_ms)
     args.out.write_text(json.dumps(result))
     print(json.dumps(result))
 

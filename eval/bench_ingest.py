@@ -44,6 +44,7 @@ def run_docent(corpus: Path) -> dict[str, Any]:
         started = time.perf_counter()
         report = service.load([corpus], AclResolver(groups=("everyone",)))
         wall = time.perf_counter() - started
+        service.close()
         texts = [
             embed_text(str(h.payload["title"]), str(h.payload["section"]), str(h.payload["text"]))
             for h in store.active().scroll(PointFilter(), ["title", "section", "text"])

@@ -133,7 +133,10 @@ def open_local(
     )
     service = IngestService(settings, store, catalogue, embedder)
     acl = AclResolver.from_options(None if acl_file else "everyone", acl_file)
-    report = service.load([corpus], acl)
+    try:
+        report = service.load([corpus], acl)
+    finally:
+        service.close()
     if report.failed:
         print(f"eval: {len(report.failed)} files were not loaded (see `ingest load` for reasons)")
     components = build_pipeline(settings, store, catalogue, embedder)

@@ -100,6 +100,7 @@ def load_cmd(
     except DocentError as exc:
         _fail(exc.message)
     finally:
+        service.close()
         service.store.close()
     _print_summary(report.as_dict(), as_json)
 

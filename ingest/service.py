@@ -15,7 +15,7 @@ from ingest.chunker import Chunker
 from ingest.document import embed_text
 from ingest.embed_cache import CachingEmbedder
 from ingest.embedder import Embedder, SentenceEmbedder, SparseEncoder
-from ingest.entities import EntityExtractor
+from ingest.entities import EntityExtractor, ner_workers
 from ingest.loader import Loader, LoadReport
 
 
@@ -41,9 +41,15 @@ class IngestService:
             if settings.embedding_cache
             else base
         )
-        self.extractor = extractor or EntityExtractor(settings.spacy_model)
+        self.extractor = extractor or EntityExtractor(
+            settings.spacy_model, workers=ner_workers(settings.ner_workers)
+        )
         self.sparse = SparseEncoder()
         self.chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
+
+    def close(self) -> None:
+        """Stops the NER worker processes; the store and catalogue belong to the caller."""
+        self.extractor.close()
 
     def loader(self, index: VectorIndex | None = None) -> Loader:
         return Loader(

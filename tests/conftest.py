@@ -56,9 +56,10 @@ def embedder():  # type: ignore[no-untyped-def]
 def extractor():  # type: ignore[no-untyped-def]
     from ingest.entities import EntityExtractor
 
-    x = EntityExtractor()
+    x = EntityExtractor(workers=2)
     x.warm_up()
-    return x
+    yield x
+    x.close()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables. ``create_schema`` is the explicit create step (no migrations yet)."""
+"""SQLAlchemy tables. Bump ``SCHEMA_VERSION`` with a migration in schema.py on any change."""
 
 from __future__ import annotations
 

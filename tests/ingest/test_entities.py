@@ -1,6 +1,6 @@
 import pytest
 
-from ingest.entities import EntityExtractor, rule_mentions
+from ingest.entities import EntityExtractor, ner_input, rule_mentions
 
 
 @pytest.mark.unit
@@ -40,3 +40,26 @@ def test_spacy_ner_finds_organisations(extractor: EntityExtractor) -> None:
     [mentions] = extractor.run(["Sourcegraph and the General Services Administration signed it."])
     names = {m.canonical for m in mentions}
     assert "General Services Administration" in names
+
+
+@pytest.mark.unit
+def test_ner_input_keeps_sentences_that_can_hold_a_name() -> None:
+    text = (
+        "you should ask first. Ask the Finance team in Slack. Sourcegraph pays for it.\n"
+        "```\nconfig = Load('Secret Service')\n```\nthe end."
+    )
+    kept = ner_input(text).splitlines()
+    assert kept == ["Ask the Finance team in Slack.", "Sourcegraph pays for it."]
+
+
+@pytest.mark.integration
+def test_worker_processes_find_what_one_process_finds(extractor: EntityExtractor) -> None:
+    texts = [
+        f"Chunk {i}: the General Services Administration and Sourcegraph met in Denver."
+        for i in range(2 * extractor.batch_size + 3)
+    ]
+    assert extractor.workers > 1
+    in_workers = extractor.run(texts)
+    alone = EntityExtractor(extractor.model, workers=1)
+    assert in_workers == alone.run(texts)
+    assert any(m.label == "ORG" for m in in_workers[-1])

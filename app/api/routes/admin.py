@@ -55,7 +55,10 @@ def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
     service = IngestService(
         state.settings, state.store, state.catalogue, embedder=state.components.embedder
     )
-    return service.load(paths, acl, prune=body.prune)
+    try:
+        return service.load(paths, acl, prune=body.prune)
+    finally:
+        service.close()
 
 
 @router.get("/overview", responses=COMMON_RESPONSES)
