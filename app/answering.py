@@ -80,10 +80,10 @@ class Answering:
         self, user: User, conversation_id: str | None, question: str
     ) -> tuple[str, list[Turn]]:
         try:
-            conv = self.repo.get_or_create_conversation(user.id, conversation_id, question)
+            conv_id, is_new = self.repo.open_conversation(user.id, conversation_id, question)
         except PermissionError as exc:
             raise ApiError(404, "not_found", "No such conversation.") from exc
-        return conv.id, self.repo.history(conv.id)
+        return conv_id, [] if is_new else self.repo.history(conv_id)
 
     async def events(
         self,
@@ -93,10 +93,16 @@ class Answering:
         disconnected: Callable[[], Awaitable[bool]] | None = None,
     ) -> AsyncIterator[PipelineEvent]:
         """Pipeline events from a worker thread; stops the worker when the client leaves."""
+        trace_id = trace_id_var.get() or uuid.uuid4().hex
+        if not history:  # a cache hit is answered here, without a trip to a worker thread
+            hit = self.pipeline.cached(question, user, trace_id)
+            if hit is not None:
+                yield PipelineEvent("citations", hit.citations)
+                yield PipelineEvent("result", hit)
+                return
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         cancel = threading.Event()
-        trace_id = trace_id_var.get() or uuid.uuid4().hex
 
         def work() -> None:
             stream = self.pipeline.stream(question, user, history, trace_id)

@@ -94,7 +94,9 @@ def install(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after_s)
         elif status == 503:
             headers["Retry-After"] = "5"
-        if status >= 500:
+        if isinstance(exc, Overloaded):
+            log.warning("refused, at capacity: %s", exc.message)  # by design, not a fault
+        elif status >= 500:
             log.error("request failed: %s", exc.message)
         return error_response(status, exc.code, exc.message, headers)
 

@@ -20,7 +20,12 @@ class CacheKey:
 
 
 class AnswerCache:
-    """A thread-safe LRU of finished results; entries never cross group boundaries."""
+    """A thread-safe LRU of finished results; entries never cross group boundaries.
+
+    Entries are shallow copies: a hit gets its own result object, whose top-level fields
+    (trace id, question, timings) the caller sets, while the immutable-by-convention parts
+    (citations, chunks, sentences) are shared. Nothing downstream mutates those.
+    """
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
@@ -37,13 +42,13 @@ class AnswerCache:
                 return None
             self._data.move_to_end(key)
             self.hits += 1
-            return copy.deepcopy(found)
+            return copy.copy(found)
 
     def put(self, key: CacheKey, result: QueryResult) -> None:
         if self.size <= 0:
             return
         with self._lock:
-            self._data[key] = copy.deepcopy(result)
+            self._data[key] = copy.copy(result)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
 

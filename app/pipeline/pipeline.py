@@ -144,6 +144,27 @@ class QueryPipeline:
         assert result is not None
         return result
 
+    def cached(self, question: str, user: User, trace_id: str) -> QueryResult | None:
+        """The cached answer to a first question (no history), or None; takes well under a
+        millisecond, so a server can answer hits without handing off to a worker thread.
+        Raises what ``stream`` raises for a question that is too long or refused."""
+        timer = _Timer()
+        pre = self.preprocessor.run(question)
+        timer.lap("preprocess")
+        self.safety.run(pre.text)
+        timer.lap("safety")
+        key = self._cache_key(pre.text, user)
+        return self._from_cache(key, pre.text, trace_id, timer)
+
+    def _cache_key(self, standalone: str, user: User) -> CacheKey:
+        return CacheKey(
+            self.preprocessor.run(standalone).cache_key,
+            tuple(sorted(user.groups)),
+            self.index_version(),
+            self.prompts.version_for(user.id),
+            self.generator.name,
+        )
+
     def stream(
         self,
         question: str,
@@ -158,20 +179,10 @@ class QueryPipeline:
         safety = self.safety.run(pre.text)
         timer.lap("safety")
         version = self.prompts.version_for(user.id)
-        groups = tuple(sorted(user.groups))
-
-        def cache_key(standalone: str) -> CacheKey:
-            return CacheKey(
-                self.preprocessor.run(standalone).cache_key,
-                groups,
-                self.index_version(),
-                version,
-                self.generator.name,
-            )
 
         # without history the question is already standalone: look in the cache before
         # paying for entity linking
-        key = cache_key(pre.text) if not history else None
+        key = self._cache_key(pre.text, user) if not history else None
         hit = self._from_cache(key, pre.text, trace_id, timer) if key else None
         if hit is not None:
             yield PipelineEvent("citations", hit.citations)
@@ -192,7 +203,7 @@ class QueryPipeline:
         query_text = self.linker.expand(standalone, linked)
         timer.lap("grounding")
         if key is None:
-            key = cache_key(standalone)
+            key = self._cache_key(standalone, user)
             hit = self._from_cache(key, pre.text, trace_id, timer)
             if hit is not None:
                 yield PipelineEvent("citations", hit.citations)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.pipeline.safety import redact
 from app.pipeline.types import QueryResult, Turn
@@ -35,6 +39,70 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+log = logging.getLogger(__name__)
+Write = Callable[[Session], None]
+_STOP = object()
+
+
+class WriteBehind:
+    """Runs writes on one background thread, in the order given, several per transaction.
+
+    An answer's trace, audit rows and message are written after its response has gone out,
+    so a request never waits on the database. Every read first calls ``flush``, which waits
+    for the writes queued before it: what a user did is always what they read back. A write
+    that fails is logged and retried alone, so it cannot take the others of its batch down.
+    """
+
+    def __init__(self, session: sessionmaker[Session], max_batch: int = 64) -> None:
+        self._session = session
+        self._max_batch = max_batch
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="docent-db-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, write: Write) -> None:
+        self._queue.put(write)
+
+    def flush(self) -> None:
+        if threading.current_thread() is not self._thread:
+            self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            writes = [w for w in batch if w is not _STOP]
+            try:
+                self._run(writes)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if len(writes) < len(batch):
+                return
+
+    def _run(self, writes: list[Write]) -> None:
+        try:
+            with self._session() as s:
+                for write in writes:
+                    write(s)
+                s.commit()
+            return
+        except Exception:
+            if len(writes) == 1:
+                log.exception("a database write failed")
+                return
+        for write in writes:
+            self._run([write])
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -48,7 +116,21 @@ class Repository:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._session = sessionmaker(engine, expire_on_commit=False)
+        self._maker = sessionmaker(engine, expire_on_commit=False)
+        self._writes = WriteBehind(self._maker)
+
+    def _session(self) -> Session:
+        """A session for reads and direct writes, after every queued write has landed."""
+        self._writes.flush()
+        return self._maker()
+
+    def flush(self) -> None:
+        self._writes.flush()
+
+    def close(self) -> None:
+        """Writes what is queued, then stops the writer thread."""
+        self._writes.close()
+        self.engine.dispose()
 
     def ensure_schema(self, *, auto_upgrade: bool) -> None:
         schema.ensure(self.engine, auto_upgrade=auto_upgrade)
@@ -59,24 +141,25 @@ class Repository:
         return True
 
     # -- conversations ---------------------------------------------------------------
-    def get_or_create_conversation(
+    def open_conversation(
         self, user_id: str, conversation_id: str | None, first_question: str
-    ) -> Conversation:
-        with self._session() as s:
-            if conversation_id:
+    ) -> tuple[str, bool]:
+        """The conversation to answer in, and whether it is new (so it has no history).
+
+        A new conversation's row is queued, not waited for; a given id must belong to the
+        user (PermissionError otherwise) or is created under that id.
+        """
+        if conversation_id:
+            with self._session() as s:
                 conv = s.get(Conversation, conversation_id)
-                if conv is not None and conv.user_id == user_id:
-                    return conv
-                if conv is not None:
-                    raise PermissionError("conversation belongs to another user")
-            conv = Conversation(
-                id=conversation_id or uuid.uuid4().hex,
-                user_id=user_id,
-                title=redact(first_question)[:80],
-            )
-            s.add(conv)
-            s.commit()
-            return conv
+            if conv is not None and conv.user_id != user_id:
+                raise PermissionError("conversation belongs to another user")
+            if conv is not None:
+                return conv.id, False
+        new_id = conversation_id or uuid.uuid4().hex
+        title = redact(first_question)[:80]
+        self._writes.submit(lambda s: s.add(Conversation(id=new_id, user_id=user_id, title=title)))
+        return new_id, True
 
     def history(self, conversation_id: str, limit: int = 6) -> list[Turn]:
         with self._session() as s:
@@ -139,9 +222,10 @@ class Repository:
         result: QueryResult,
         result_json: dict[str, Any],
     ) -> None:
-        """The trace, the audit rows of every chunk shown, and the conversation message."""
+        """Queues the trace, the audit rows of every chunk shown, and the conversation message."""
         cited = {c.doc_id for c in result.citations}
-        with self._session() as s:
+
+        def write(s: Session) -> None:
             s.add(
                 Trace(
                     trace_id=result.trace_id,
@@ -193,7 +277,8 @@ class Repository:
                 conv = s.get(Conversation, conversation_id)
                 if conv is not None:
                     conv.updated_at = utcnow()
-            s.commit()
+
+        self._writes.submit(write)
 
     def trace(self, trace_id: str) -> Trace | None:
         with self._session() as s:
