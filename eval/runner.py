@@ -129,7 +129,10 @@ def open_local(
     store = open_store(settings)
     catalogue = open_catalogue(settings)
     embedder = SentenceEmbedder(
-        settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
+        settings.embedding_model_path,
+        settings.embedding_device,
+        settings.embedding_batch_size,
+        settings.embedding_dtype,
     )
     service = IngestService(settings, store, catalogue, embedder)
     acl = AclResolver.from_options(None if acl_file else "everyone", acl_file)
@@ -139,7 +142,8 @@ def open_local(
         service.close()
     if report.failed:
         print(f"eval: {len(report.failed)} files were not loaded (see `ingest load` for reasons)")
-    components = build_pipeline(settings, store, catalogue, embedder)
+    # the pipeline builds its own query embedder, as the service does (its dtype may differ)
+    components = build_pipeline(settings, store, catalogue)
 
     def close() -> None:
         catalogue.close()

@@ -34,7 +34,10 @@ class IngestService:
         self.store = store
         self.catalogue = catalogue
         base: Embedder = embedder or SentenceEmbedder(
-            settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
+            settings.embedding_model_path,
+            settings.embedding_device,
+            settings.embedding_batch_size,
+            settings.embedding_dtype,
         )
         self.embedder: Embedder = (
             CachingEmbedder(base, settings.embedding_cache_file)

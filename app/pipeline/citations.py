@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from ingest.embedder import Embedder
@@ -90,6 +91,17 @@ class SupportThresholds:
     similarity: float = 0.7
 
 
+@lru_cache(maxsize=512)
+def _chunk_facts(title: str, section: str, text: str) -> tuple[str, set[str], frozenset[str]]:
+    """A chunk's lower-cased text, numbers and content-word stems (checked many times)."""
+    haystack = f"{title} {section} {text}"
+    return (
+        haystack.lower(),
+        numbers_in(haystack),
+        frozenset(_stem(w) for w in content_words(haystack)),
+    )
+
+
 class CitationChecker:
     """Verifies every ``[n]`` against source n; ``embedder`` gives the similarity test."""
 
@@ -107,9 +119,19 @@ class CitationChecker:
 
     def supports(self, sentence: str, chunk: RetrievedChunk) -> bool:
         claim = CITATION.sub("", sentence)
-        haystack = f"{chunk.title} {chunk.section} {chunk.text}"
-        lower = haystack.lower()
-        if not numbers_in(claim) <= numbers_in(haystack):
+        lexical = self._lexical(claim, chunk)
+        if lexical is not None or self.embedder is None:
+            return bool(lexical)
+        from app.pipeline.retrieve import cosine
+
+        [a] = self.embedder.embed([claim])
+        b = list(chunk.dense) if chunk.dense is not None else self.embedder.embed([chunk.text])[0]
+        return cosine(a, b) >= self.t.similarity
+
+    def _lexical(self, claim: str, chunk: RetrievedChunk) -> bool | None:
+        """The verdict from the words alone, or None when it takes the embedding test."""
+        lower, numbers, chunk_stems = _chunk_facts(chunk.title, chunk.section, chunk.text)
+        if not numbers_in(claim) <= numbers:
             return False
         for name in _NAME.findall(claim):
             if name.lower() not in lower:
@@ -117,17 +139,30 @@ class CitationChecker:
         words = content_words(claim)
         if not words:
             return False
-        chunk_stems = {_stem(w) for w in content_words(haystack)}
         overlap = sum(_stem(w) in chunk_stems for w in words) / len(words)
         if overlap >= self.t.overlap:
             return True
-        if self.embedder is None or overlap < self.t.overlap / 2:
+        if overlap < self.t.overlap / 2:
             return False
-        from app.pipeline.retrieve import cosine
+        return None
 
-        [a] = self.embedder.embed([claim])
-        b = list(chunk.dense) if chunk.dense is not None else self.embedder.embed([chunk.text])[0]
-        return cosine(a, b) >= self.t.similarity
+    def _prefetch(self, sentences: list[str], sources: Sequence[RetrievedChunk]) -> None:
+        """Embeds, in one batch, every claim that will need the embedding test; a caching
+        embedder then answers ``supports`` without a model call per claim."""
+        if self.embedder is None:
+            return
+        pending: set[str] = set()
+        for sentence in sentences:
+            claim = CITATION.sub("", sentence)
+            cited = [int(n) for n in CITATION.findall(sentence)]
+            if not cited and self.attribute_uncited:
+                cited = list(range(1, len(sources) + 1))
+            for n in cited:
+                if 1 <= n <= len(sources) and self._lexical(claim, sources[n - 1]) is None:
+                    pending.add(claim)
+                    break
+        if len(pending) > 1:
+            self.embedder.embed(sorted(pending))
 
     def run(self, answer: str, sources: Sequence[RetrievedChunk]) -> CheckedAnswer:
         k = len(sources)
@@ -135,7 +170,9 @@ class CitationChecker:
         out_sentences: list[str] = []
         kept: list[int] = []
         dropped = attributed = 0
-        for sentence in split_sentences(answer):
+        sentences = split_sentences(answer)
+        self._prefetch(sentences, sources)
+        for sentence in sentences:
             cited = [int(n) for n in CITATION.findall(sentence)]
             valid = []
             for n in dict.fromkeys(cited):

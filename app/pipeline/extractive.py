@@ -7,6 +7,7 @@ and as the whole answer with the extractive generator.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.pipeline.answerability import TermScorer
@@ -115,7 +116,12 @@ class ExtractiveAnswerer:
         qvec, vec = self.embedder.embed([question, answer])
         return self._score(question, self.scorer.weights(question), qvec, vec, answer) + 0.2
 
-    def run(self, question: str, sources: list[RetrievedChunk]) -> Extract:
+    def run(
+        self, question: str, sources: list[RetrievedChunk], prefetch: Sequence[str] = ()
+    ) -> Extract:
+        """The best-supported sentences. ``prefetch``: texts to embed in the same batch, for
+        a ``relevance`` call to come (one model call instead of two, when the embedder
+        caches)."""
         weights = self.scorer.weights(question)
         candidates: list[tuple[int, int, str, float]] = []  # (source n, order, text, context)
         for n, chunk in enumerate(sources[: self.from_chunks], start=1):
@@ -124,6 +130,8 @@ class ExtractiveAnswerer:
                 if 3 <= len(sentence.split()) <= 80:
                     candidates.append((n, order, sentence, context))
         if not candidates:
+            if prefetch:
+                self.embedder.embed([question, *prefetch])
             return Extract("", [], [], 0.0)
         # embedding every sentence is the slow part: embed only the lexically best ones
         lexical = [
@@ -138,10 +146,12 @@ class ExtractiveAnswerer:
         ]
         keep = sorted(i for _, i in sorted(lexical, reverse=True)[: self.embed_limit])
         candidates = [candidates[i] for i in keep]
-        vectors = self.embedder.embed([question] + [c[2] for c in candidates])
+        vectors = self.embedder.embed([question] + [c[2] for c in candidates] + list(prefetch))
         qvec = vectors[0]
         scored = []
-        for (n, order, sentence, context), vec in zip(candidates, vectors[1:], strict=True):
+        for (n, order, sentence, context), vec in zip(
+            candidates, vectors[1 : 1 + len(candidates)], strict=True
+        ):
             score = (
                 self._score(question, weights, qvec, vec, sentence)
                 + 0.2 * context

@@ -62,7 +62,10 @@ def build_pipeline(
     generator: Generator | None = None,
 ) -> Components:
     base_embedder = embedder or SentenceEmbedder(
-        settings.embedding_model_path, settings.embedding_device, settings.embedding_batch_size
+        settings.embedding_model_path,
+        settings.embedding_device,
+        settings.embedding_batch_size,
+        settings.query_embedding_dtype,
     )
     query_embedder = CachedEmbedder(base_embedder)
     linker = EntityLinker(catalogue, settings.spacy_model)

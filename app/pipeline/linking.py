@@ -46,7 +46,10 @@ class EntityLinker:
             ) from exc
         aliases: dict[str, tuple[str, str]] = {}
         acronyms: dict[str, list[str]] = {}
-        patterns: list[dict[str, Any]] = []
+        # phrase patterns (spaCy's PhraseMatcher) match far faster than token patterns:
+        # acronyms case-sensitively ("IT" is not "it"), every other alias by lower case
+        exact: list[dict[str, Any]] = []
+        folded: list[dict[str, Any]] = []
         # expansions first so that "PPL" maps to "Paid Parental Leave", not to itself
         entities = sorted(self.catalogue.entities(), key=lambda e: e.canonical.isupper())
         for entity in entities[:_MAX_PATTERNS]:
@@ -57,21 +60,20 @@ class EntityLinker:
                 aliases[key] = (entity.canonical, entity.label)
                 if alias.isupper() and alias != entity.canonical:
                     acronyms.setdefault(entity.canonical, []).append(alias)
-                if alias.isupper():
-                    patterns.append(
-                        {"label": entity.label, "pattern": alias, "id": entity.canonical}
-                    )
-                else:
-                    patterns.append(
-                        {
-                            "label": entity.label,
-                            "pattern": [{"LOWER": w.lower()} for w in alias.split()],
-                            "id": entity.canonical,
-                        }
-                    )
-        if patterns:  # an empty index has no catalogue yet
-            ruler: Any = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
-            ruler.add_patterns(patterns)
+                pattern = {"label": entity.label, "pattern": alias, "id": entity.canonical}
+                (exact if alias.isupper() else folded).append(pattern)
+        for name, attr, patterns in (
+            ("acronym_ruler", "ORTH", exact),
+            ("alias_ruler", "LOWER", folded),
+        ):
+            if patterns:  # an empty index has no catalogue yet
+                ruler: Any = nlp.add_pipe(
+                    "entity_ruler",
+                    name=name,
+                    before="ner",
+                    config={"overwrite_ents": True, "phrase_matcher_attr": attr},
+                )
+                ruler.add_patterns(patterns)
         self._nlp, self._aliases, self._acronyms = nlp, aliases, acronyms
 
     def acronyms_of(self, canonical: str) -> list[str]:

@@ -257,15 +257,19 @@ class QueryPipeline:
         checked = self.checker.run("".join(parts), chunks)
         source = AnswerSource.GENERATED
         text, sentences, cited = checked.text, checked.sentences, checked.kept
-        extract = self.extractive.run(standalone, chunks)
+        supported = " ".join(s.text for s in checked.sentences if s.supported)
+        extract = self.extractive.run(
+            standalone, chunks, prefetch=[supported] if checked.supported else []
+        )
         # a small model's answer can be supported by its source and still miss the question:
         # keep it only when it addresses the question about as well as the best quote does
-        if checked.supported:
-            supported = " ".join(s.text for s in checked.sentences if s.supported)
-            if self.extractive.relevance(standalone, supported) < extract.score * 0.9:
-                checked = replace(
-                    checked, sentences=[replace(s, supported=False) for s in checked.sentences]
-                )
+        if (
+            checked.supported
+            and self.extractive.relevance(standalone, supported) < extract.score * 0.9
+        ):
+            checked = replace(
+                checked, sentences=[replace(s, supported=False) for s in checked.sentences]
+            )
         if not checked.supported:
             if extract.score < self.abstain.min_extract_score or not extract.text:
                 result = self._abstained(

@@ -3,11 +3,12 @@ diversify and pack to a token budget."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
+
+import numpy as np
 
 from app.pipeline.types import RetrievedChunk
 from app.settings import RetrievalMode
@@ -19,11 +20,19 @@ from ingest.embedder import Embedder, SparseEncoder
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=False))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    return cosines(a, [b])[0]
+
+
+def cosines(query: Sequence[float], vectors: Sequence[Sequence[float]]) -> list[float]:
+    """Cosine similarity of ``query`` to each vector (0 for a zero vector), vectorized."""
+    if not vectors:
+        return []
+    q = np.asarray(query, dtype=np.float32)
+    m = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1) * float(np.linalg.norm(q))
+    dots = m @ q
+    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0).tolist()
 
 
 class Reranker(Protocol):
@@ -115,11 +124,16 @@ class Retriever:
             sparse_weight=self.sparse_weight,
         )
         hits = self.index().search(request)
-        return [
-            RetrievedChunk.from_payload(
-                h.id, cosine(qvec, h.dense) if h.dense else 0.0, h.payload, h.dense
+        with_dense = [h for h in hits if h.dense]
+        sims = dict(
+            zip(
+                (h.id for h in with_dense),
+                cosines(qvec, [h.dense for h in with_dense]),  # type: ignore[misc]
+                strict=True,
             )
-            for h in hits
+        )
+        return [
+            RetrievedChunk.from_payload(h.id, sims.get(h.id, 0.0), h.payload, h.dense) for h in hits
         ]
 
     def run(self, query: str, groups: tuple[str, ...], boost: tuple[str, ...] = ()) -> Retrieval:
