@@ -34,15 +34,9 @@ import yaml
 from app.auth import hash_key
 from app.offline import enforce_offline
 from app.process import api_command, wait_until_up
+from eval.bench import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
 async def _phase(
@@ -87,9 +81,9 @@ async def _phase(
         "ok": codes.get("200", 0),
         "codes": codes,
         "throughput_rps": round(codes.get("200", 0) / elapsed, 2),
-        "p50_ms": _pct(latencies, 0.5),
-        "p95_ms": _pct(latencies, 0.95),
-        "p99_ms": _pct(latencies, 0.99),
+        "p50_ms": percentile(latencies, 0.5),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
         "error_rate": round(errors / total, 4) if total else 0.0,
         "cap_503_share": round(codes.get("503", 0) / total, 4) if total else 0.0,
         "think_ms": think_ms,

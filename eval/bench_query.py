@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from app.offline import enforce_offline
+from eval.bench import percentile
 
 
 def _pcts(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def q(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
-
-    return {"p50": q(0.5), "p95": q(0.95), "mean": round(statistics.fmean(values), 1)}
+    return {
+        "p50": percentile(values, 0.5),
+        "p95": percentile(values, 0.95),
+        "mean": round(statistics.fmean(values), 1),
+    }
 
 
 def run(corpus: Path, n: int) -> dict[str, Any]:

@@ -194,9 +194,16 @@ def _init_worker(model: str) -> None:
     _worker_nlp = _load_nlp(model)
 
 
+def _doc_entities(nlp: Any, texts: list[str], batch_size: int) -> list[list[tuple[str, str]]]:
+    """The (text, label) of every entity of every text."""
+    return [
+        [(e.text, e.label_) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=batch_size)
+    ]
+
+
 def _ner_batch(texts: list[str]) -> list[list[tuple[str, str]]]:
-    """Runs in a worker process: the (text, label) of every entity of every text."""
-    return [[(e.text, e.label_) for e in doc.ents] for doc in _worker_nlp.pipe(texts)]
+    """Runs in a worker process, on one batch."""
+    return _doc_entities(_worker_nlp, texts, len(texts))
 
 
 class EntityExtractor:
@@ -262,10 +269,7 @@ class EntityExtractor:
                 log.warning("an NER worker process died; running NER in this process instead")
                 self.close()
                 self.workers = 1
-        return [
-            [(e.text, e.label_) for e in doc.ents]
-            for doc in self.nlp.pipe(texts, batch_size=self.batch_size)
-        ]
+        return _doc_entities(self.nlp, texts, self.batch_size)
 
     def _worker_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

@@ -146,33 +146,13 @@ class CitationChecker:
             return False
         return None
 
-    def _prefetch(self, sentences: list[str], sources: Sequence[RetrievedChunk]) -> None:
-        """Embeds, in one batch, every claim that will need the embedding test; a caching
-        embedder then answers ``supports`` without a model call per claim."""
-        if self.embedder is None:
-            return
-        pending: set[str] = set()
-        for sentence in sentences:
-            claim = CITATION.sub("", sentence)
-            cited = [int(n) for n in CITATION.findall(sentence)]
-            if not cited and self.attribute_uncited:
-                cited = list(range(1, len(sources) + 1))
-            for n in cited:
-                if 1 <= n <= len(sources) and self._lexical(claim, sources[n - 1]) is None:
-                    pending.add(claim)
-                    break
-        if len(pending) > 1:
-            self.embedder.embed(sorted(pending))
-
     def run(self, answer: str, sources: Sequence[RetrievedChunk]) -> CheckedAnswer:
         k = len(sources)
         checks: list[SentenceCheck] = []
         out_sentences: list[str] = []
         kept: list[int] = []
         dropped = attributed = 0
-        sentences = split_sentences(answer)
-        self._prefetch(sentences, sources)
-        for sentence in sentences:
+        for sentence in split_sentences(answer):
             cited = [int(n) for n in CITATION.findall(sentence)]
             valid = []
             for n in dict.fromkeys(cited):

@@ -124,16 +124,11 @@ class Retriever:
             sparse_weight=self.sparse_weight,
         )
         hits = self.index().search(request)
-        with_dense = [h for h in hits if h.dense]
-        sims = dict(
-            zip(
-                (h.id for h in with_dense),
-                cosines(qvec, [h.dense for h in with_dense]),  # type: ignore[misc]
-                strict=True,
-            )
-        )
+        # a hit without a vector scores 0: cosines() gives 0 for a zero vector
+        sims = cosines(qvec, [h.dense or [0.0] * len(qvec) for h in hits])
         return [
-            RetrievedChunk.from_payload(h.id, sims.get(h.id, 0.0), h.payload, h.dense) for h in hits
+            RetrievedChunk.from_payload(h.id, sim, h.payload, h.dense)
+            for h, sim in zip(hits, sims, strict=True)
         ]
 
     def run(self, query: str, groups: tuple[str, ...], boost: tuple[str, ...] = ()) -> Retrieval:

@@ -124,9 +124,6 @@ class Repository:
         self._writes.flush()
         return self._maker()
 
-    def flush(self) -> None:
-        self._writes.flush()
-
     def close(self) -> None:
         """Writes what is queued, then stops the writer thread."""
         self._writes.close()

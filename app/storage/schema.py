@@ -43,14 +43,13 @@ def upgrade(engine: Engine) -> tuple[int | None, int]:
         )
     with engine.begin() as conn:
         conn.execute(text(f"CREATE TABLE IF NOT EXISTS {_TABLE} (version INTEGER NOT NULL)"))
-    if before is None:
-        Base.metadata.create_all(engine)
-    else:
+    if before is not None:
         for version in range(before + 1, SCHEMA_VERSION + 1):
             with engine.begin() as conn:
                 for statement in MIGRATIONS.get(version, []):
                     conn.execute(text(statement))
-        Base.metadata.create_all(engine)  # tables added in a version are created whole
+    # a new database gets every table; an upgraded one, the tables a version added, whole
+    Base.metadata.create_all(engine)
     with engine.begin() as conn:
         conn.execute(text(f"DELETE FROM {_TABLE}"))
         conn.execute(text(f"INSERT INTO {_TABLE} (version) VALUES (:v)"), {"v": SCHEMA_VERSION})
