@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -179,18 +179,25 @@ def ner_input(text: str) -> str:
     return "\n".join(kept)
 
 
-_SPACY_EXCLUDE = ["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
+# The NER component of the en_core_web_sm models embeds tokens with its own tok2vec, so the
+# shared "tok2vec" component only feeds the parser and tagger: excluding it too gives the
+# same entities 1.5x faster (measured on a 1,775-chunk sample of the shared corpus).
+NER_ONLY_EXCLUDE = ["tok2vec", "parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
 _worker_nlp: Any = None
+_WORKER_NICENESS = 10
 
 
 def _load_nlp(model: str) -> Any:
     import spacy
 
-    return spacy.load(model, exclude=_SPACY_EXCLUDE)
+    return spacy.load(model, exclude=NER_ONLY_EXCLUDE)
 
 
 def _init_worker(model: str) -> None:
     global _worker_nlp
+    # below the embedding threads: NER of one batch runs while the next batch is embedded,
+    # and takes the cores torch leaves idle (tokenizing, parsing files) rather than torch's
+    os.nice(_WORKER_NICENESS)
     _worker_nlp = _load_nlp(model)
 
 
@@ -206,12 +213,42 @@ def _ner_batch(texts: list[str]) -> list[list[tuple[str, str]]]:
     return _doc_entities(_worker_nlp, texts, len(texts))
 
 
+class MentionsJob:
+    """The mentions of a batch of texts, being extracted; ``result()`` waits for them."""
+
+    def __init__(
+        self,
+        extractor: EntityExtractor,
+        texts: Sequence[str],
+        ner_texts: list[str],
+        futures: list[Future[list[list[tuple[str, str]]]]],
+    ) -> None:
+        self._extractor = extractor
+        self._texts = texts
+        self._ner_texts = ner_texts
+        self._futures = futures
+
+    def result(self) -> list[list[Mention]]:
+        entities: list[list[tuple[str, str]]] | None = None
+        if self._futures:
+            try:
+                entities = [ents for f in self._futures for ents in f.result()]
+            except BrokenProcessPool:
+                log.warning("an NER worker process died; running NER in this process instead")
+                self._extractor.close()
+                self._extractor.workers = 1
+        if entities is None:
+            entities = self._extractor.entities_here(self._ner_texts)
+        return self._extractor.mentions(self._texts, entities)
+
+
 class EntityExtractor:
-    """spaCy NER (tok2vec + ner only) plus the rules above, over a batch of chunk texts.
+    """spaCy NER (the ner component alone) plus the rules above, over a batch of chunk texts.
 
     spaCy runs on one core, so with ``workers`` > 1 a large batch is split across that many
-    worker processes (started once, on first use, each with its own model). Small batches,
-    and any batch after a worker died, run in this process.
+    worker processes (started once, on first use, each with its own model), and ``start()``
+    returns while they work. Small batches, and any batch after a worker died, run in this
+    process.
     """
 
     def __init__(
@@ -239,7 +276,29 @@ class EntityExtractor:
         return self._nlp
 
     def run(self, texts: Sequence[str]) -> list[list[Mention]]:
-        entities = self._entities([ner_input(t) for t in texts])
+        return self.start(texts).result()
+
+    def start(self, texts: Sequence[str]) -> MentionsJob:
+        """Begin extracting; on worker processes when the batch is large enough."""
+        ner_texts = [ner_input(t) for t in texts]
+        futures = []
+        if self.workers > 1 and len(ner_texts) >= 2 * self.batch_size:
+            pool = self._worker_pool()
+            futures = [
+                pool.submit(_ner_batch, ner_texts[i : i + self.batch_size])
+                for i in range(0, len(ner_texts), self.batch_size)
+            ]
+        return MentionsJob(self, texts, ner_texts, futures)
+
+    def entities_here(self, ner_texts: list[str]) -> list[list[tuple[str, str]]]:
+        """spaCy's entities, found in this process."""
+        return _doc_entities(self.nlp, ner_texts, self.batch_size)
+
+    @staticmethod
+    def mentions(
+        texts: Sequence[str], entities: list[list[tuple[str, str]]]
+    ) -> list[list[Mention]]:
+        """The rules' mentions of each text plus its spaCy entities of the catalogued labels."""
         out: list[list[Mention]] = []
         for index, (text, found) in enumerate(zip(texts, entities, strict=True)):
             mentions = rule_mentions(text, index)
@@ -255,21 +314,6 @@ class EntityExtractor:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
-
-    def _entities(self, texts: list[str]) -> list[list[tuple[str, str]]]:
-        if self.workers > 1 and len(texts) >= 2 * self.batch_size:
-            batches = [
-                texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)
-            ]
-            try:
-                return [
-                    ents for part in self._worker_pool().map(_ner_batch, batches) for ents in part
-                ]
-            except BrokenProcessPool:
-                log.warning("an NER worker process died; running NER in this process instead")
-                self.close()
-                self.workers = 1
-        return _doc_entities(self.nlp, texts, self.batch_size)
 
     def _worker_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

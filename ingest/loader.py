@@ -39,7 +39,7 @@ from ingest.chunker import Chunker
 from ingest.discover import SourceFile, discover
 from ingest.document import Chunk, ParsedDocument
 from ingest.embedder import Embedder, SparseEncoder
-from ingest.entities import EntityExtractor
+from ingest.entities import EntityExtractor, MentionsJob
 from ingest.errors import FileRejected
 from ingest.normalize import keywords_of, split_front_matter
 from ingest.readers import reader_for
@@ -101,6 +101,15 @@ class _Pending:
     is_new: bool
 
 
+@dataclass
+class _Embedded:
+    """A batch of documents, embedded, whose entities are being extracted."""
+
+    pending: list[_Pending]
+    dense: list[list[float]]
+    mentions: MentionsJob
+
+
 def _doc_filter(doc_id: str) -> PointFilter:
     return PointFilter(must=(Match(F_DOC_ID, (doc_id,)),))
 
@@ -144,6 +153,7 @@ class Loader:
         known = self.index.documents()
         pending: list[_Pending] = []
         batch_chunks = 0
+        embedded: _Embedded | None = None
         for done, source in enumerate(sources, start=1):
             try:
                 item = self._prepare(source, known.get(source.doc_id), acl, report)
@@ -154,11 +164,11 @@ class Loader:
                 pending.append(item)
                 batch_chunks += len(item.chunks)
                 if batch_chunks >= _EMBED_BATCH_CHUNKS:
-                    self._write(pending, report)
+                    embedded = self._embed(pending, embedded, report)
                     pending, batch_chunks = [], 0
             if progress:
                 progress(done, len(sources))
-        self._write(pending, report)
+        self._write(self._embed(pending, embedded, report), report)
         if prune:
             self._prune(
                 {
@@ -237,17 +247,30 @@ class Loader:
             _doc_filter(doc_id).and_(Match(F_CHUNK_INDEX, (0,))), {F_GROUPS: list(groups)}
         )
 
-    def _write(self, pending: list[_Pending], report: LoadReport) -> None:
+    def _embed(
+        self, pending: list[_Pending], previous: _Embedded | None, report: LoadReport
+    ) -> _Embedded | None:
+        """Embed a batch and start its entity extraction, then write the previous batch.
+
+        The previous batch's NER ran in worker processes while this batch was parsed and
+        embedded, so its wait here is short. Embedding and NER side by side on the same cores
+        slows torch down (1.38x the embedding time measured with NER on a thread); the
+        workers run at a lower priority, on the cycles torch leaves.
+        """
         if not pending:
-            return
+            return previous
         chunks = [c for item in pending for c in item.chunks]
-        texts = [c.embed_text for c in chunks]
-        # one after the other, each on every core: torch's threads slow down badly when NER
-        # shares their cores (measured: 1.38x the embedding time run side by side)
         started = time.perf_counter()
-        dense = self.embedder.embed(texts)
+        dense = self.embedder.embed([c.embed_text for c in chunks])
         report.embed_seconds += time.perf_counter() - started
-        mentions = self.extractor.run([c.text for c in chunks])
+        mentions = self.extractor.start([c.text for c in chunks])
+        self._write(previous, report)
+        return _Embedded(pending, dense, mentions)
+
+    def _write(self, batch: _Embedded | None, report: LoadReport) -> None:
+        if batch is None:
+            return
+        pending, dense, mentions = batch.pending, batch.dense, batch.mentions.result()
         offset = 0
         for item in pending:
             n = len(item.chunks)

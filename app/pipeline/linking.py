@@ -9,7 +9,7 @@ from typing import Any
 from app.errors import ConfigError
 from app.pipeline.types import LinkedEntity
 from indexes.catalogue import EntityCatalogue
-from ingest.entities import canonical_form, rule_mentions
+from ingest.entities import NER_ONLY_EXCLUDE, canonical_form, rule_mentions
 
 _MAX_PATTERNS = 5000
 
@@ -39,7 +39,7 @@ class EntityLinker:
         import spacy
 
         try:
-            nlp = spacy.load(self.model, exclude=["parser", "lemmatizer", "tagger", "senter"])
+            nlp = spacy.load(self.model, exclude=NER_ONLY_EXCLUDE)
         except OSError as exc:
             raise ConfigError(
                 f"spaCy model {self.model!r} is not installed: run `make setup`"
