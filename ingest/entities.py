@@ -196,7 +196,10 @@ def _init_worker(model: str) -> None:
     global _worker_nlp
     # NER of one batch runs while the next batch is parsed and embedded: at idle priority,
     # the workers take only the cycles torch leaves (tokenizing, parsing files), never torch's
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    if hasattr(os, "sched_setscheduler"):  # Linux
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    else:
+        os.nice(19)
     _worker_nlp = _load_nlp(model)
 
 

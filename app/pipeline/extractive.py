@@ -60,11 +60,19 @@ class Extract:
     score: float  # best sentence's score: low means the sources do not answer
 
 
-def _units(text: str) -> list[str]:
-    """Quotable units: sentences of prose, and table rows as "cell: cell; cell"."""
+_EMPHASIS = re.compile(r"\*\*|__")
+_ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s*", re.I)
+
+
+def quotable_units(text: str) -> list[str]:
+    """Quotable units: sentences of prose, and table rows as "cell: cell; cell".
+
+    Questions are not quotable: an FAQ's "Q: ...?" repeats the asker's words and states
+    nothing, so it would outrank the answer that follows it.
+    """
     out: list[str] = []
     for line in text.split("\n"):
-        stripped = line.strip()
+        stripped = _EMPHASIS.sub("", line).strip()
         if stripped.startswith("|") and stripped.endswith("|"):
             cells = [c.strip().strip("`* ") for c in stripped.strip("|").split("|")]
             cells = [c for c in cells if c and not set(c) <= set("-: ")]
@@ -73,7 +81,9 @@ def _units(text: str) -> list[str]:
             continue
         if stripped:
             # a line is a paragraph or a list item: sentences never run across lines
-            out.extend(split_sentences(stripped.lstrip("-*+ ")))
+            for sentence in split_sentences(stripped.lstrip("-*+ ")):
+                if not sentence.endswith("?"):
+                    out.append(_ANSWER_LABEL.sub("", sentence))
     return out
 
 
@@ -86,7 +96,7 @@ class ExtractiveAnswerer:
         scorer: TermScorer,
         max_sentences: int = 2,
         from_chunks: int = 5,
-        embed_limit: int = 4,
+        embed_limit: int = 3,
     ) -> None:
         self.embedder = embedder
         self.embed_limit = embed_limit
@@ -126,7 +136,7 @@ class ExtractiveAnswerer:
         candidates: list[tuple[int, int, str, float]] = []  # (source n, order, text, context)
         for n, chunk in enumerate(sources[: self.from_chunks], start=1):
             context = self.scorer.coverage(weights, f"{chunk.title} {chunk.section} {chunk.text}")
-            for order, sentence in enumerate(_units(chunk.text)):
+            for order, sentence in enumerate(quotable_units(chunk.text)):
                 if 3 <= len(sentence.split()) <= 80:
                     candidates.append((n, order, sentence, context))
         if not candidates:

