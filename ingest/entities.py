@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -235,10 +235,8 @@ class MentionsJob:
         if self._futures:
             try:
                 entities = [ents for f in self._futures for ents in f.result()]
-            except BrokenProcessPool:
-                log.warning("an NER worker process died; running NER in this process instead")
-                self._extractor.close()
-                self._extractor.workers = 1
+            except (BrokenProcessPool, CancelledError):  # cancelled: an earlier batch broke it
+                self._extractor.worker_died()
         if entities is None:
             entities = self._extractor.entities_here(self._ner_texts)
         return self._extractor.mentions(self._texts, entities)
@@ -286,11 +284,22 @@ class EntityExtractor:
         futures = []
         if self.workers > 1 and len(ner_texts) >= 2 * self.batch_size:
             pool = self._worker_pool()
-            futures = [
-                pool.submit(_ner_batch, ner_texts[i : i + self.batch_size])
-                for i in range(0, len(ner_texts), self.batch_size)
-            ]
+            try:
+                futures = [
+                    pool.submit(_ner_batch, ner_texts[i : i + self.batch_size])
+                    for i in range(0, len(ner_texts), self.batch_size)
+                ]
+            except BrokenProcessPool:  # a worker died since the last batch
+                self.worker_died()
+                futures = []
         return MentionsJob(self, texts, ner_texts, futures)
+
+    def worker_died(self) -> None:
+        """Stop using worker processes: this and every later batch run in this process."""
+        if self.workers > 1:
+            log.warning("an NER worker process died; running NER in this process instead")
+        self.close()
+        self.workers = 1
 
     def entities_here(self, ner_texts: list[str]) -> list[list[tuple[str, str]]]:
         """spaCy's entities, found in this process."""

@@ -1,3 +1,6 @@
+import os
+from concurrent.futures.process import BrokenProcessPool
+
 import pytest
 
 from ingest.entities import EntityExtractor, ner_input, rule_mentions
@@ -63,3 +66,24 @@ def test_worker_processes_find_what_one_process_finds(extractor: EntityExtractor
     alone = EntityExtractor(extractor.model, workers=1)
     assert in_workers == alone.run(texts)
     assert any(m.label == "ORG" for m in in_workers[-1])
+
+
+@pytest.mark.integration
+def test_a_dead_worker_process_loses_no_mentions(extractor: EntityExtractor) -> None:
+    texts = [
+        f"Note {i}: Sourcegraph and the General Services Administration met in Denver."
+        for i in range(2 * extractor.batch_size + 1)
+    ]
+    expected = extractor.run(texts)
+    fragile = EntityExtractor(extractor.model, workers=2)
+    try:
+        started = fragile.start(texts)  # on the workers
+        killer = fragile._worker_pool().submit(os._exit, 1)
+        with pytest.raises(BrokenProcessPool):
+            killer.result()
+        after = fragile.start(texts)  # the pool is broken: this batch runs in this process
+        assert started.result() == expected
+        assert after.result() == expected
+        assert fragile.workers == 1
+    finally:
+        fragile.close()
