@@ -254,8 +254,8 @@ class Loader:
 
         The previous batch's NER ran in worker processes while this batch was parsed and
         embedded, so its wait here is short. Embedding and NER side by side on the same cores
-        slows torch down (1.38x the embedding time measured with NER on a thread); the
-        workers run at a lower priority, on the cycles torch leaves.
+        slows torch down (1.38x the embedding time measured with NER on a thread), so the
+        workers run at idle priority, on the cycles torch leaves.
         """
         if not pending:
             return previous
