@@ -18,7 +18,6 @@ from eval.metrics import CitationRecord, Outcome
 from indexes.factory import open_catalogue, open_store
 from indexes.store import IndexStore
 from ingest.acl import AclResolver
-from ingest.embedder import SentenceEmbedder
 from ingest.service import IngestService
 
 EVAL_USER = User("eval", ("everyone",))
@@ -128,13 +127,7 @@ def open_local(
     )
     store = open_store(settings)
     catalogue = open_catalogue(settings)
-    embedder = SentenceEmbedder(
-        settings.embedding_model_path,
-        settings.embedding_device,
-        settings.embedding_batch_size,
-        settings.embedding_dtype,
-    )
-    service = IngestService(settings, store, catalogue, embedder)
+    service = IngestService(settings, store, catalogue)
     acl = AclResolver.from_options(None if acl_file else "everyone", acl_file)
     try:
         report = service.load([corpus], acl)

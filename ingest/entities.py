@@ -291,7 +291,6 @@ class EntityExtractor:
                 ]
             except BrokenProcessPool:  # a worker died since the last batch
                 self.worker_died()
-                futures = []
         return MentionsJob(self, texts, ner_texts, futures)
 
     def worker_died(self) -> None:

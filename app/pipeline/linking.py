@@ -88,8 +88,9 @@ class EntityLinker:
 
     def run(self, text: str) -> list[LinkedEntity]:
         self.warm_up()
+        text = text.replace("\u2019", "'")  # aliases are stored with '
         with self._lock:
-            doc = self._nlp(text.replace("\u2019", "'"))  # aliases are stored with '
+            doc = self._nlp(text)
         found: dict[str, LinkedEntity] = {}
         spans = [(ent.text, ent.label_) for ent in doc.ents]
         spans += [(m.alias, m.label) for m in rule_mentions(text, 0)]
