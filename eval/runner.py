@@ -47,9 +47,7 @@ class LocalAsker:
                 Turn(r.standalone_question, r.answer, tuple(e.canonical for e in r.entities))
             )
         result = pipeline.run(case.question, self.user, history)
-        query = self.components.linker.expand(result.standalone_question, result.entities)
-        ranked = self.components.retriever.search(query, self.user.groups, limit=10)
-        ranked = self.components.retriever.reranker.rerank(query, ranked)
+        ranked = pipeline.rank(result.standalone_question, self.user, limit=10)
         by_n = {n: c for n, c in enumerate(result.retrieved, start=1)}
         return Outcome(
             case=case,

@@ -86,6 +86,12 @@ class EntityCatalogue:
             for c, lab, a, d, n in rows
         ]
 
+    def document_count(self) -> int:
+        """Documents with at least one catalogued mention."""
+        with self._lock:
+            row = self._conn.execute("SELECT COUNT(DISTINCT doc_id) FROM mentions").fetchone()
+        return int(row[0])
+
     def documents_mentioning(self, canonical: str) -> list[str]:
         with self._lock:
             rows = self._conn.execute(

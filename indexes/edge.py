@@ -181,9 +181,12 @@ class EdgeIndex:
         if request.sparse is not None and request.sparse.indices:
             weights[-1] = request.sparse_weight
         if request.boost_entities:
+            # each ranking again, over the chunks that mention a linked entity: the boost
+            # keeps the dense/sparse balance instead of doubling one side
             boosted = to_edge_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
-            prefetches.append(q.Prefetch(limit=cand, query=prefetches[0].query, filter=boosted))
-            weights.append(0.5)
+            mirrored = [q.Prefetch(limit=cand, query=p.query, filter=boosted) for p in prefetches]
+            weights += [w * request.boost_weight for w in weights]
+            prefetches += mirrored
         points = self._shard.query(
             q.QueryRequest(
                 limit=request.limit,

@@ -74,7 +74,8 @@ class SearchRequest:
     sparse: SparseVec | None = None
     boost_entities: tuple[str, ...] = ()
     require_entities: tuple[str, ...] = ()
-    sparse_weight: float = 1.0  # RRF weight of the BM25 prefetch against the dense one
+    sparse_weight: float = 1.0  # RRF weight of BM25; Qdrant scores rank r as 1/(r/w + k - 1)
+    boost_weight: float = 0.5  # an entity-filtered ranking's weight, times its base one's
     extra_filter: PointFilter = field(default_factory=PointFilter)
 
 

@@ -144,12 +144,14 @@ class ServerIndex:
         if request.sparse is not None and request.sparse.indices:
             weights[-1] = request.sparse_weight
         if request.boost_entities:
+            # each ranking again, over the chunks that mention a linked entity (see edge.py)
             boosted = to_client_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
-            first = prefetches[0]
-            prefetches.append(
-                models.Prefetch(query=first.query, using=first.using, limit=cand, filter=boosted)
-            )
-            weights.append(0.5)
+            mirrored = [
+                models.Prefetch(query=p.query, using=p.using, limit=cand, filter=boosted)
+                for p in prefetches
+            ]
+            weights += [w * request.boost_weight for w in weights]
+            prefetches += mirrored
         res = self.client.query_points(
             self.name,
             prefetch=prefetches,

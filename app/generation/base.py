@@ -11,7 +11,7 @@ from typing import Protocol
 class GenerationParams:
     temperature: float = 0.0
     max_tokens: int = 200
-    stop: tuple[str, ...] = ("\nQuestion:", "\nSources:", "</source>")
+    stop: tuple[str, ...] = ("\nQuestion:", "**Question", "\nSources:", "</source>")
 
 
 @dataclass

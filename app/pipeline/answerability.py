@@ -11,6 +11,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.pipeline.types import RetrievedChunk
 from indexes.protocol import VectorIndex
@@ -75,16 +76,35 @@ class TermScorer:
         have = self.sparse.terms(text)
         return sum(w for t, w in weights.items() if t in have) / total
 
+    def adds_to(self, question: str, text: str) -> bool:
+        """Whether ``text`` has a term the question lacks: a restatement has none."""
+        return bool(self.sparse.terms(text) - self.sparse.terms(question))
+
+
+@dataclass(frozen=True)
+class Answerability:
+    together: float  # coverage by the top chunks taken together
+    best: float  # coverage by the single best-covering one of them
+
 
 class AnswerabilityCheck:
-    """How much of the question the top chunks cover; low means abstain."""
+    """How much of the question the top chunks cover; low means abstain.
+
+    Both together and one by one: an unanswerable question often has each of its terms
+    somewhere in the top chunks ("free lunches" in one office's page, "cafeteria" in
+    another) but no chunk about all of them.
+    """
 
     def __init__(self, scorer: TermScorer, top: int = 3) -> None:
         self.scorer = scorer
         self.top = top
 
-    def score(self, question: str, chunks: list[RetrievedChunk]) -> float:
-        if not chunks:
-            return 0.0
-        text = " ".join(f"{c.title} {c.section} {c.text}" for c in chunks[: self.top])
-        return self.scorer.coverage(self.scorer.weights(question), text)
+    def score(self, question: str, chunks: list[RetrievedChunk]) -> Answerability:
+        weights = self.scorer.weights(question)
+        texts = [f"{c.title} {c.section} {c.text}" for c in chunks[: self.top]]
+        if not texts:
+            return Answerability(0.0, 0.0)
+        return Answerability(
+            together=self.scorer.coverage(weights, " ".join(texts)),
+            best=max(self.scorer.coverage(weights, t) for t in texts),
+        )

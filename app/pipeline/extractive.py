@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.pipeline.answerability import TermScorer
-from app.pipeline.citations import split_sentences
+from app.pipeline.citations import CITATION, split_sentences
 from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from ingest.embedder import Embedder
@@ -122,7 +122,11 @@ class ExtractiveAnswerer:
         """How well an answer text addresses the question, on the same scale as ``run``.
 
         The context bonus is credited in full: a supported answer comes from the sources.
+        An answer that only restates the question ("GSA processes badges on weekdays")
+        scores 0, however close it is.
         """
+        if not self.scorer.adds_to(question, CITATION.sub("", answer)):
+            return 0.0
         qvec, vec = self.embedder.embed([question, answer])
         return self._score(question, self.scorer.weights(question), qvec, vec, answer) + 0.2
 

@@ -68,7 +68,7 @@ def build_pipeline(
         settings.query_embedding_dtype,
     )
     query_embedder = CachedEmbedder(base_embedder)
-    linker = EntityLinker(catalogue, settings.spacy_model)
+    linker = EntityLinker(catalogue, settings.spacy_model, settings.scope_entity_share)
     gen = generator or build_generator(settings)
     sparse = SparseEncoder()
     scorer = TermScorer(TermStats(store.active, store.generation, sparse), sparse)
@@ -82,6 +82,7 @@ def build_pipeline(
         max_chunks=settings.context_chunks,
         token_budget=settings.context_token_budget,
         sparse_weight=settings.hybrid_sparse_weight,
+        boost_weight=settings.entity_boost_weight,
     )
     pipeline = QueryPipeline(
         preprocessor=Preprocessor(settings.max_question_chars),
@@ -100,7 +101,9 @@ def build_pipeline(
         index_version=store.generation,
         params=GenerationParams(settings.temperature, settings.max_tokens),
         abstain=AbstainPolicy(
-            min_similarity=settings.min_retrieval_score, min_coverage=settings.min_answerability
+            min_similarity=settings.min_retrieval_score,
+            min_coverage=settings.min_answerability,
+            min_chunk_coverage=settings.min_chunk_answerability,
         ),
         allowed_hosts=settings.allowed_link_hosts,
     )

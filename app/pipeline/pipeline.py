@@ -57,6 +57,7 @@ class AbstainPolicy:
 
     min_similarity: float = 0.30  # best chunk's cosine similarity to the question
     min_coverage: float = 0.6  # IDF-weighted share of the question's terms in the top chunks
+    min_chunk_coverage: float = 0.5  # the same share in the best single one of them
     min_extract_score: float = 0.35  # best extractive sentence's score
 
 
@@ -156,6 +157,18 @@ class QueryPipeline:
         key = self._cache_key(pre.text, user)
         return self._from_cache(key, pre.text, trace_id, timer)
 
+    def rank(self, question: str, user: User, limit: int) -> list[RetrievedChunk]:
+        """The ranked chunks an answer to this first question would be packed from: the
+        same linking, boost and rerank as ``stream``, without the answer. Raises what
+        ``stream`` raises for a question that is too long or refused."""
+        pre = self.preprocessor.run(question)
+        self.safety.run(pre.text)
+        linked = self.linker.run(pre.text)
+        query_text = self.linker.expand(pre.text, linked)
+        boost = boost_terms(self.linker, linked)
+        topic = self.linker.topic(pre.text, linked)
+        return self.retriever.ranked(query_text, user.groups, boost, limit, topic)[:limit]
+
     def _cache_key(self, standalone: str, user: User) -> CacheKey:
         return CacheKey(
             self.preprocessor.run(standalone).cache_key,
@@ -210,7 +223,12 @@ class QueryPipeline:
                 yield PipelineEvent("result", hit)
                 return
 
-        retrieval = self.retriever.run(query_text, user.groups, boost_terms(self.linker, linked))
+        retrieval = self.retriever.run(
+            query_text,
+            user.groups,
+            boost_terms(self.linker, linked),
+            dense_query=self.linker.topic(standalone, linked),
+        )
         chunks = retrieval.chunks
         timer.lap("retrieve")
 
@@ -225,11 +243,12 @@ class QueryPipeline:
             trace_id=trace_id,
         )
         answerability = self.answerability.score(standalone, chunks)
-        base["answerability"] = round(answerability, 3)
+        base["answerability"] = round(answerability.together, 3)
         weak = (
             not chunks
             or retrieval.top_similarity < self.abstain.min_similarity
-            or answerability < self.abstain.min_coverage
+            or answerability.together < self.abstain.min_coverage
+            or answerability.best < self.abstain.min_chunk_coverage
         )
         if weak:
             result = self._abstained(base, chunks, timer)

@@ -89,6 +89,7 @@ class Retriever:
         token_budget: int = 1400,
         per_doc: int = 2,
         sparse_weight: float = 1.0,
+        boost_weight: float = 0.5,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -100,6 +101,7 @@ class Retriever:
         self.token_budget = token_budget
         self.per_doc = per_doc
         self.sparse_weight = sparse_weight
+        self.boost_weight = boost_weight
 
     def search(
         self,
@@ -109,33 +111,61 @@ class Retriever:
         limit: int | None = None,
         boost: tuple[str, ...] = (),
         mode: RetrievalMode | None = None,
+        dense_query: str | None = None,
     ) -> list[RetrievedChunk]:
-        """Ranked candidates (no packing), each scored by cosine similarity to the query."""
+        """Ranked candidates (no packing), each scored by cosine similarity to the dense
+        query. BM25 reads ``query``; so does the dense side, except that with an entity
+        boost it reads ``dense_query`` when given (the boost then keeps what it left out)."""
         if not groups:
             return []  # default-deny before the index is even asked
         mode = mode or self.mode
-        qvec = self.embedder.embed([query])[0]
+        boost = boost if mode is RetrievalMode.HYBRID and self.boost_weight else ()
+        topic = dense_query if boost and dense_query and dense_query != query else None
+        if topic is None:
+            qvec = svec = self.embedder.embed([query])[0]
+        else:
+            svec, qvec = self.embedder.embed([query, topic])
         request = SearchRequest(
             groups=groups,
             limit=limit or self.candidates,
             dense=qvec if mode is not RetrievalMode.SPARSE else None,
             sparse=self.sparse.query(query) if mode is not RetrievalMode.DENSE else None,
-            boost_entities=boost if mode is RetrievalMode.HYBRID else (),
+            boost_entities=boost,
             sparse_weight=self.sparse_weight,
+            boost_weight=self.boost_weight,
         )
         hits = self.index().search(request)
         # a hit without a vector scores 0: cosines() gives 0 for a zero vector
-        sims = cosines(qvec, [h.dense or [0.0] * len(qvec) for h in hits])
+        sims = cosines(svec, [h.dense or [0.0] * len(qvec) for h in hits])
         return [
             RetrievedChunk.from_payload(h.id, sim, h.payload, h.dense)
             for h, sim in zip(hits, sims, strict=True)
         ]
 
-    def run(self, query: str, groups: tuple[str, ...], boost: tuple[str, ...] = ()) -> Retrieval:
-        found = self.search(query, groups, boost=boost)
-        top = max((c.score for c in found), default=0.0)
-        ranked = self.reranker.rerank(query, found)
-        return Retrieval(self._pack(ranked), len(found), top)
+    def ranked(
+        self,
+        query: str,
+        groups: tuple[str, ...],
+        boost: tuple[str, ...] = (),
+        limit: int | None = None,
+        dense_query: str | None = None,
+    ) -> list[RetrievedChunk]:
+        """Every candidate, in the order packing reads them: what recall is measured on.
+        ``limit`` only ever widens the candidate pool (the rerank depends on its size)."""
+        pool = max(limit or 0, self.candidates)
+        found = self.search(query, groups, limit=pool, boost=boost, dense_query=dense_query)
+        return self.reranker.rerank(query, found)
+
+    def run(
+        self,
+        query: str,
+        groups: tuple[str, ...],
+        boost: tuple[str, ...] = (),
+        dense_query: str | None = None,
+    ) -> Retrieval:
+        ranked = self.ranked(query, groups, boost, dense_query=dense_query)
+        top = max((c.score for c in ranked), default=0.0)
+        return Retrieval(self._pack(ranked), len(ranked), top)
 
     def _pack(self, ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
         kept: list[RetrievedChunk] = []

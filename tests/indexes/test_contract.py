@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,23 @@ def test_hybrid_ranks_and_entity_filter(loaded: VectorIndex) -> None:
         SearchRequest(groups=("hr", "eng"), limit=4, dense=_vec(1), require_entities=("Slack",))
     )
     assert [h.payload["chunk_index"] for h in only] == [0] and only[0].payload["doc_id"] == "eng"
+
+
+def test_entity_boost_keeps_the_dense_sparse_balance(index: VectorIndex) -> None:
+    # dense puts "a" first and BM25 "b"; Qdrant's weighted RRF scores rank r as
+    # 1 / (r / w + k - 1), so at w = 0.9 BM25's gap between its first two decides it for
+    # "b". Both mention the linked entity: boosting every ranking alike must keep that
+    index.upsert([_point("a", 0, ["g"], 10, ["Slack"]), _point("b", 1, ["g"], 11, ["Slack"])])
+    req = SearchRequest(
+        groups=("g",),
+        limit=2,
+        dense=_vec(10),
+        sparse=SparseVec([11, 1000], [1.0, 1.0]),
+        sparse_weight=0.9,
+    )
+    plain = [h.payload["doc_id"] for h in index.search(req)]
+    boosted = [h.payload["doc_id"] for h in index.search(replace(req, boost_entities=("Slack",)))]
+    assert plain == boosted == ["b", "a"]
 
 
 def test_delete_set_payload_scroll_and_documents(loaded: VectorIndex) -> None:

@@ -79,7 +79,7 @@ async def retrieve(body: RetrieveRequest, user: CurrentUser, state: StateDep) ->
     from starlette.concurrency import run_in_threadpool
 
     chunks = await run_in_threadpool(
-        state.components.retriever.search, body.query, user.groups, limit=body.top_k
+        state.components.pipeline.rank, body.query, user, limit=body.top_k
     )
     return {
         "chunks": [

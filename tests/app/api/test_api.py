@@ -262,6 +262,9 @@ def test_size_and_length_limits(service: Service) -> None:
         long_q = c.post("/v1/ask", json={"question": "why " * 600})
         assert long_q.status_code == 422 and "limit" in long_q.json()["error"]["message"]
         assert c.post("/v1/ask", json={}).status_code == 422
+        # retrieval goes through the same pre-processing as an answer
+        long_r = c.post("/v1/retrieve", json={"query": "why " * 600})
+        assert long_r.status_code == 422 and "limit" in long_r.json()["error"]["message"]
 
 
 def test_admin_ingest_is_the_hand_off_and_needs_the_admin_group(

@@ -9,7 +9,7 @@ import pytest
 
 from app.generation.base import Delta, GenerationParams
 from app.pipeline.factory import Components, build_pipeline
-from app.pipeline.types import AnswerSource, Turn, User
+from app.pipeline.types import AnswerSource, RetrievedChunk, Turn, User
 from app.settings import RetrievalMode, Settings
 from indexes.factory import open_catalogue, open_store
 from ingest.acl import AclResolver
@@ -45,6 +45,39 @@ def test_acronym_expansion_reaches_retrieval(extractive: Components) -> None:
         result.standalone_question, result.entities
     )
     assert any("parental" in c.path for c in result.retrieved)
+
+
+def test_the_corpus_wide_scope_leaves_the_dense_query(extractive: Components) -> None:
+    # "Sourcegraph" is in over half the documents: it scopes, the boost keeps it
+    q = "What are Sourcegraph's monthly internet and phone stipends?"
+    linked = extractive.linker.run(q)
+    assert extractive.linker.topic(q, linked) == "What are monthly internet and phone stipends?"
+    ranked = extractive.pipeline.rank(q, ALL, limit=5)
+    assert any(c.path.endswith("pay-expenses/expenses/index.md") for c in ranked)
+    # a narrower entity is what the question is about: it stays, spelled out
+    q = "How long is PPL at TTS?"
+    assert extractive.linker.topic(q, extractive.linker.run(q)) == (
+        "How long is PPL at TTS? (Paid Parental Leave; Technology Transformation Services)"
+    )
+    # a question about the scope itself keeps it
+    q = "What is Sourcegraph?"
+    assert extractive.linker.topic(q, extractive.linker.run(q)) == q
+
+
+def test_answerability_needs_one_chunk_to_cover_the_question(extractive: Components) -> None:
+    def chunk(text: str) -> RetrievedChunk:
+        return RetrievedChunk(
+            id=text, doc_id="d", path="p", title="", section="", text=text, score=0.5
+        )
+
+    q = "How many free lunches per week does the office cafeteria serve?"
+    apart = [chunk("The office cafeteria serves meals."), chunk("Free lunches every week.")]
+    together = [chunk("The office cafeteria serves free lunches every week.")]
+    check, policy = extractive.pipeline.answerability, extractive.pipeline.abstain
+    split, whole = check.score(q, apart), check.score(q, together)
+    assert split.together == pytest.approx(whole.together)
+    assert split.together >= policy.min_coverage  # taken together, the chunks would pass
+    assert split.best < policy.min_chunk_coverage <= whole.best
 
 
 def test_follow_up_is_rewritten_and_retrieves_the_right_document(extractive: Components) -> None:
@@ -125,35 +158,52 @@ def test_embedded_model_answer_is_grounded_and_cited(llm: Components) -> None:
     assert {"retrieve", "generate", "postprocess", "total"} <= set(result.timings_ms)
 
 
-class FabricatingGenerator:
-    """A scripted generator (pure logic, through the Generator seam) that invents a citation."""
+class ScriptedGenerator:
+    """A scripted model (pure logic, through the Generator seam): always says ``text``."""
 
-    name = "fabricator"
+    name = "scripted"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     def ready(self) -> bool:
         return True
 
     def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
-        yield Delta(
-            text="Sourcegraph offers 52 weeks of parental leave [1]. Pets get leave too [9]."
-        )
+        yield Delta(text=self.text)
         yield Delta(tokens_in=10, tokens_out=12, done=True)
 
 
-def test_fabricated_citation_is_caught(corpus_parts: dict, embedder: object) -> None:  # type: ignore[type-arg]
-    c = build_pipeline(
+def _scripted(corpus_parts: dict, embedder: object, text: str) -> Components:  # type: ignore[type-arg]
+    return build_pipeline(
         corpus_parts["settings"],
         corpus_parts["store"],
         corpus_parts["catalogue"],
+        embedder,  # type: ignore[arg-type]
+        ScriptedGenerator(text),
+    )
+
+
+def test_fabricated_citation_is_caught(corpus_parts: dict, embedder: object) -> None:  # type: ignore[type-arg]
+    c = _scripted(
+        corpus_parts,
         embedder,
-        FabricatingGenerator(),
-    )  # type: ignore[arg-type]
+        "Sourcegraph offers 52 weeks of parental leave [1]. Pets get leave too [9].",
+    )
     result = c.pipeline.run(
         "How many weeks of paid parental leave does Sourcegraph offer per birth?", ALL
     )
     assert "52" not in result.answer and "[9]" not in result.answer
     assert result.dropped_citations >= 2
     assert result.answer_source is AnswerSource.EXTRACTIVE and "16" in result.answer
+
+
+def test_a_restated_question_is_not_an_answer(corpus_parts: dict, embedder: object) -> None:  # type: ignore[type-arg]
+    # every word of it is in the cited chunk, so the citation holds; it still says nothing
+    c = _scripted(corpus_parts, embedder, "The GSA process new badges on weekdays [1].")
+    result = c.pipeline.run("On which weekday does GSA process new badges?", EVERYONE)
+    assert result.answer_source is AnswerSource.EXTRACTIVE
+    assert "wednesday" in result.answer.lower()
 
 
 def test_planted_injection_is_fenced_and_not_obeyed(
