@@ -29,6 +29,7 @@ _WHEN = re.compile(
     re.I,
 )
 _URL = re.compile(r"https?://|www\.|\.gov\b|\.com\b")
+_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:dollars|usd|eur|gbp)\b", re.I)
 # (what the question asks for, what a sentence that answers it contains)
 _ANSWER_TYPES = [
     (re.compile(r"\be-?mail\b", re.I), _EMAIL),
@@ -42,6 +43,7 @@ _ANSWER_TYPES = [
         _WHEN,
     ),
     (re.compile(r"\b(?:url|link|website|site)\b", re.I), _URL),
+    (re.compile(r"\b(?:stipend|allowance|budget|cost|price|fee|salary)s?\b", re.I), _MONEY),
 ]
 
 

@@ -120,11 +120,7 @@ class Retriever:
             return []  # default-deny before the index is even asked
         mode = mode or self.mode
         boost = boost if mode is RetrievalMode.HYBRID and self.boost_weight else ()
-        topic = dense_query if boost and dense_query and dense_query != query else None
-        if topic is None:
-            qvec = svec = self.embedder.embed([query])[0]
-        else:
-            svec, qvec = self.embedder.embed([query, topic])
+        qvec = self.embedder.embed([dense_query if boost and dense_query else query])[0]
         request = SearchRequest(
             groups=groups,
             limit=limit or self.candidates,
@@ -136,7 +132,7 @@ class Retriever:
         )
         hits = self.index().search(request)
         # a hit without a vector scores 0: cosines() gives 0 for a zero vector
-        sims = cosines(svec, [h.dense or [0.0] * len(qvec) for h in hits])
+        sims = cosines(qvec, [h.dense or [0.0] * len(qvec) for h in hits])
         return [
             RetrievedChunk.from_payload(h.id, sim, h.payload, h.dense)
             for h, sim in zip(hits, sims, strict=True)

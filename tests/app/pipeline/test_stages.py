@@ -7,7 +7,7 @@ import pytest
 from app.pipeline.cache import AnswerCache, CacheKey
 from app.pipeline.citations import CitationChecker, split_sentences
 from app.pipeline.errors import InjectionRefused, InvalidQuestion
-from app.pipeline.extractive import quotable_units
+from app.pipeline.extractive import answer_type_bonus, quotable_units
 from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
@@ -143,6 +143,25 @@ def test_quotable_units_skip_questions_and_read_table_rows() -> None:
         "Internet: $50",
         "Phone: $75",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "answers", "misses"),
+    [
+        (
+            "What is the phone stipend?",
+            "Phone: $75 per month",
+            "Add these stipends to your invoice.",
+        ),
+        ("Which email do I write to?", "Write to help@example.gov.", "Write to the help desk."),
+        ("On which weekday are badges made?", "Badges are made on Wednesday.", "Badges are made."),
+        ("How many weeks of leave?", "Twelve weeks of leave.", "Leave is available."),
+    ],
+)
+def test_a_sentence_with_what_the_question_asks_for_ranks_up(
+    question: str, answers: str, misses: str
+) -> None:
+    assert answer_type_bonus(question, answers) > answer_type_bonus(question, misses) == 0
 
 
 def test_output_safety_strips_images_html_and_foreign_links() -> None:
