@@ -1,6 +1,6 @@
 """Query benchmark on a warm process with the whole corpus indexed.
 
-    python -m eval.bench_query --corpus ../shared/corpus --out F.json [--n 40]
+    python -m eval.bench_query --corpus ../shared/corpus --out F.json [--n 40] [--index DIR]
 
 Reports everything-but-generation latency (the pipeline's total minus its generate stage),
 the end-to-end latency with the embedded model beside it, and as the baseline from the same
@@ -28,14 +28,14 @@ def _pcts(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(corpus: Path, n: int) -> dict[str, Any]:
+def run(corpus: Path, n: int, index: Path | None = None) -> dict[str, Any]:
     from app.pipeline.types import User
     from app.settings import RetrievalMode, Settings
     from eval.dataset import load_cases
     from eval.runner import open_local
     from indexes.schema import SearchRequest
 
-    run = open_local(corpus, Settings())
+    run = open_local(corpus, Settings(), data_dir=index)
     try:
         c = run.components
         user = User("bench", ("everyone",))
@@ -77,8 +77,13 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n", type=int, default=40)
+    parser.add_argument(
+        "--index",
+        type=Path,
+        help="reuse this data dir instead of a fresh temporary index (faster reruns)",
+    )
     args = parser.parse_args()
-    result = run(args.corpus, args.n)
+    result = run(args.corpus, args.n, args.index)
     args.out.write_text(json.dumps(result))
     print(json.dumps(result))
 
