@@ -56,7 +56,7 @@ demo-users: setup
 
 # exit 2 means some files were skipped with a reason (redirect-only pages, empty files): fine
 load: setup
-	@echo "Loading $(CORPUS) into the embedded index (the first load embeds ~11k chunks: ~8 min on 2 cores)"
+	@echo "Loading $(CORPUS) into the embedded index (the first load embeds ~11k chunks: ~6 min on 2 cores)"
 	$(BIN)/ingest load $(CORPUS) --acl deploy/demo-acl.yaml || [ $$? -eq 2 ]
 
 run: setup demo-users load
