@@ -55,9 +55,9 @@ class OpenGate:
 class AbstainPolicy:
     """When the sources are too weak to answer from. Tuned on the dev and docent sets."""
 
-    min_similarity: float = 0.30  # best chunk's cosine similarity to the question
+    min_similarity: float = 0.30  # best chunk's cosine similarity to the dense query
     min_coverage: float = 0.6  # IDF-weighted share of the question's terms in the top chunks
-    min_chunk_coverage: float = 0.5  # the same share in the best single one of them
+    min_chunk_coverage: float = 0.55  # the same share in the best single one of them
     min_extract_score: float = 0.35  # best extractive sentence's score
 
 
