@@ -70,10 +70,14 @@ class TermScorer:
         return {t: self.stats.idf(t) for t in self.sparse.terms(question)}
 
     def coverage(self, weights: dict[int, float], text: str) -> float:
+        return self.share(weights, self.sparse.terms(text))
+
+    @staticmethod
+    def share(weights: dict[int, float], have: set[int]) -> float:
+        """The weighted share of the question's terms among the term ids ``have``."""
         total = sum(weights.values())
         if not total:
             return 0.0
-        have = self.sparse.terms(text)
         return sum(w for t, w in weights.items() if t in have) / total
 
     def adds_to(self, question: str, text: str) -> bool:
@@ -101,10 +105,12 @@ class AnswerabilityCheck:
 
     def score(self, question: str, chunks: list[RetrievedChunk]) -> Answerability:
         weights = self.scorer.weights(question)
-        texts = [f"{c.title} {c.section} {c.text}" for c in chunks[: self.top]]
-        if not texts:
+        terms = [
+            self.scorer.sparse.terms(f"{c.title} {c.section} {c.text}") for c in chunks[: self.top]
+        ]
+        if not terms:
             return Answerability(0.0, 0.0)
         return Answerability(
-            together=self.scorer.coverage(weights, " ".join(texts)),
-            best=max(self.scorer.coverage(weights, t) for t in texts),
+            together=self.scorer.share(weights, set().union(*terms)),
+            best=max(self.scorer.share(weights, t) for t in terms),
         )

@@ -163,11 +163,18 @@ class QueryPipeline:
         ``stream`` raises for a question that is too long or refused."""
         pre = self.preprocessor.run(question)
         self.safety.run(pre.text)
-        linked = self.linker.run(pre.text)
-        query_text = self.linker.expand(pre.text, linked)
-        boost = boost_terms(self.linker, linked)
-        topic = self.linker.topic(pre.text, linked)
+        query_text, boost, topic = self._search_terms(pre.text, self.linker.run(pre.text))
         return self.retriever.ranked(query_text, user.groups, boost, limit, topic)[:limit]
+
+    def _search_terms(
+        self, standalone: str, linked: list[LinkedEntity]
+    ) -> tuple[str, tuple[str, ...], str]:
+        """What retrieval reads: the BM25 text, the entity boost and the dense text."""
+        return (
+            self.linker.expand(standalone, linked),
+            boost_terms(self.linker, linked),
+            self.linker.topic(standalone, linked),
+        )
 
     def _cache_key(self, standalone: str, user: User) -> CacheKey:
         return CacheKey(
@@ -213,7 +220,7 @@ class QueryPipeline:
                 if c not in {e.canonical for e in linked}
             ]
         standalone = rewrite.standalone
-        query_text = self.linker.expand(standalone, linked)
+        query_text, boost, topic = self._search_terms(standalone, linked)
         timer.lap("grounding")
         if key is None:
             key = self._cache_key(standalone, user)
@@ -223,12 +230,7 @@ class QueryPipeline:
                 yield PipelineEvent("result", hit)
                 return
 
-        retrieval = self.retriever.run(
-            query_text,
-            user.groups,
-            boost_terms(self.linker, linked),
-            dense_query=self.linker.topic(standalone, linked),
-        )
+        retrieval = self.retriever.run(query_text, user.groups, boost, dense_query=topic)
         chunks = retrieval.chunks
         timer.lap("retrieve")
 
