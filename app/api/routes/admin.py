@@ -27,7 +27,7 @@ BUSY = {**COMMON_RESPONSES, 409: {"description": "Another load is running"}}
 @router.post("/ingest", responses=BUSY)
 async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> Any:
     paths = [Path(p) for p in body.paths]
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not _exists(p)]
     if missing:
         raise ApiError(422, "invalid_request", f"Not found on the server: {', '.join(missing)}")
     if not state.ingest_lock.acquire(blocking=False):
@@ -41,6 +41,15 @@ async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> 
     if report.changed:
         await run_in_threadpool(state.components.linker.refresh)
     return summary
+
+
+def _exists(path: Path) -> bool:
+    """``Path.exists`` for a path from a request: a name the OS rejects (too long, say)
+    does not exist either, rather than raising."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:

@@ -282,6 +282,9 @@ def test_admin_ingest_is_the_hand_off_and_needs_the_admin_group(
         found = c.post("/v1/retrieve", json={"query": "Denver cafeteria tacos", "top_k": 3}).json()
         assert found["chunks"][0]["path"] == "cafeteria.md"
         assert c.get("/v1/admin/overview").json()["ingest_runs"][0]["summary"]["added"] == 1
+        # a name the OS rejects (longer than NAME_MAX) is a bad request, not a server error
+        too_long = c.post("/v1/admin/ingest", json={"paths": ["x" * 300], "groups": "everyone"})
+        assert too_long.status_code == 422 and "Not found" in too_long.json()["error"]["message"]
 
 
 def test_ingest_cli_hands_off_to_the_running_service(service: Service, tmp_path: Any) -> None:
