@@ -94,6 +94,24 @@ def write(out: Path, metrics: dict[str, Any], outcomes: list[Outcome], title: st
             "",
         ]
     (out / "report.md").write_text("\n".join(lines))
+    with (out / "outcomes.jsonl").open("w") as f:
+        for o in outcomes:
+            f.write(json.dumps(outcome_record(o)) + "\n")
+
+
+def outcome_record(o: Outcome) -> dict[str, Any]:
+    """One case as judged: what a reader needs to see why a metric moved."""
+    return {
+        "id": o.case.id,
+        "question": o.case.question,
+        "answerable": o.case.answerable,
+        "abstained": o.abstained,
+        "answer_source": o.answer_source,
+        "answer": o.answer,
+        "citations": [{"path": c.path, "correct": o.citation_correct(c)} for c in o.citations],
+        "dropped_citations": o.dropped_citations,
+        "ranked_paths": list(dict.fromkeys(o.ranked_paths[:5])),
+    }
 
 
 def compare(a_path: Path, b_path: Path) -> str:

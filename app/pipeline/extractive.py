@@ -64,28 +64,62 @@ class Extract:
 
 _EMPHASIS = re.compile(r"\*\*|__")
 _ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s*", re.I)
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+_QUOTE_MARK = re.compile(r"(?:^|\s)>(?=\s)")  # block-quote marks, kept in a joined paragraph
+_MAX_UNIT_WORDS = 80
+
+
+def _list_under_lead(lines: list[str], start: int) -> tuple[list[str], int]:
+    """The list items that follow a lead-in line ending in a colon, and the line after them.
+
+    Blank lines between items are skipped; the list ends at the first other line.
+    """
+    items: list[str] = []
+    i = start
+    while i < len(lines):
+        if not lines[i]:
+            i += 1
+            continue
+        if not _LIST_ITEM.match(lines[i]) or lines[i].endswith(":"):
+            break
+        items.append(_LIST_ITEM.sub("", lines[i]).rstrip(".;"))
+        i += 1
+    return items, i
 
 
 def quotable_units(text: str) -> list[str]:
-    """Quotable units: sentences of prose, and table rows as "cell: cell; cell".
+    """Quotable units: sentences of prose, table rows as "cell: cell; cell", and a short list
+    under a lead-in as "lead: item; item".
+
+    A list is quoted whole with its lead ("Amount (per month): Internet: $50; Phone: $75"):
+    an item alone ("Internet: $50") loses what the amount is for.
 
     Questions are not quotable: an FAQ's "Q: ...?" repeats the asker's words and states
     nothing, so it would outrank the answer that follows it.
     """
     out: list[str] = []
-    for line in text.split("\n"):
-        stripped = _EMPHASIS.sub("", line).strip()
+    lines = [_EMPHASIS.sub("", line).strip() for line in text.split("\n")]
+    i = 0
+    while i < len(lines):
+        stripped = lines[i]
+        i += 1
         if stripped.startswith("|") and stripped.endswith("|"):
             cells = [c.strip().strip("`* ") for c in stripped.strip("|").split("|")]
             cells = [c for c in cells if c and not set(c) <= set("-: ")]
             if len(cells) >= 2:
                 out.append(f"{cells[0]}: " + "; ".join(cells[1:]))
             continue
-        if stripped:
-            # a line is a paragraph or a list item: sentences never run across lines
-            for sentence in split_sentences(stripped.lstrip("-*+ ")):
-                if not sentence.endswith("?"):
-                    out.append(_ANSWER_LABEL.sub("", sentence))
+        if not stripped:
+            continue
+        # a line is a paragraph or a list item: sentences never run across lines
+        sentences = split_sentences(_QUOTE_MARK.sub(" ", _LIST_ITEM.sub("", stripped)).strip())
+        if sentences and sentences[-1].endswith(":"):
+            items, after = _list_under_lead(lines, i)
+            unit = f"{sentences[-1]} " + "; ".join(items)
+            if items and len(unit.split()) <= _MAX_UNIT_WORDS:
+                sentences[-1] = unit
+                i = after
+        out += [_ANSWER_LABEL.sub("", s) for s in sentences if not s.endswith("?")]
     return out
 
 
@@ -120,7 +154,7 @@ class ExtractiveAnswerer:
             + answer_type_bonus(question, text)
         )
 
-    def relevance(self, question: str, answer: str) -> float:
+    def relevance(self, question: str, answer: str, dense_question: str = "") -> float:
         """How well an answer text addresses the question, on the same scale as ``run``.
 
         The context bonus is credited in full: a supported answer comes from the sources.
@@ -129,15 +163,23 @@ class ExtractiveAnswerer:
         """
         if not self.scorer.adds_to(question, CITATION.sub("", answer)):
             return 0.0
-        qvec, vec = self.embedder.embed([question, answer])
+        qvec, vec = self.embedder.embed([dense_question or question, answer])
         return self._score(question, self.scorer.weights(question), qvec, vec, answer) + 0.2
 
     def run(
-        self, question: str, sources: list[RetrievedChunk], prefetch: Sequence[str] = ()
+        self,
+        question: str,
+        sources: list[RetrievedChunk],
+        prefetch: Sequence[str] = (),
+        dense_question: str = "",
     ) -> Extract:
-        """The best-supported sentences. ``prefetch``: texts to embed in the same batch, for
-        a ``relevance`` call to come (one model call instead of two, when the embedder
-        caches)."""
+        """The best-supported sentences.
+
+        ``dense_question``: the text to compare sentences with by embedding, when it differs
+        from the question (retrieval's topic query, without scope names such as the
+        company's: a sentence that names the company is not closer to the answer).
+        ``prefetch``: texts to embed in the same batch, for a ``relevance`` call to come
+        (one model call instead of two, when the embedder caches)."""
         weights = self.scorer.weights(question)
         candidates: list[tuple[int, int, str, float]] = []  # (source n, order, text, context)
         for n, chunk in enumerate(sources[: self.from_chunks], start=1):
@@ -145,9 +187,10 @@ class ExtractiveAnswerer:
             for order, sentence in enumerate(quotable_units(chunk.text)):
                 if 3 <= len(sentence.split()) <= 80:
                     candidates.append((n, order, sentence, context))
+        dense_question = dense_question or question
         if not candidates:
             if prefetch:
-                self.embedder.embed([question, *prefetch])
+                self.embedder.embed([dense_question, *prefetch])
             return Extract("", [], [], 0.0)
         # embedding every sentence is the slow part: embed only the lexically best ones
         lexical = [
@@ -162,7 +205,9 @@ class ExtractiveAnswerer:
         ]
         keep = sorted(i for _, i in sorted(lexical, reverse=True)[: self.embed_limit])
         candidates = [candidates[i] for i in keep]
-        vectors = self.embedder.embed([question] + [c[2] for c in candidates] + list(prefetch))
+        vectors = self.embedder.embed(
+            [dense_question] + [c[2] for c in candidates] + list(prefetch)
+        )
         qvec = vectors[0]
         scored = []
         for (n, order, sentence, context), vec in zip(
@@ -180,6 +225,10 @@ class ExtractiveAnswerer:
         for cand in scored[1:]:
             if len(chosen) >= self.max_sentences:
                 break
+            # a second quote comes from the best one's document: on the tuning questions a
+            # quote from another document never added a fact and often cited a wrong one
+            if sources[cand[1] - 1].doc_id != sources[best[1] - 1].doc_id:
+                continue
             next_to_best = cand[1] == best[1] and abs(cand[2] - best[2]) == 1
             if cand[0] >= best[0] * (0.8 if next_to_best else 0.92):
                 chosen.append(cand)

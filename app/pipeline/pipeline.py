@@ -280,13 +280,16 @@ class QueryPipeline:
         text, sentences, cited = checked.text, checked.sentences, checked.kept
         supported = " ".join(s.text for s in checked.sentences if s.supported)
         extract = self.extractive.run(
-            standalone, chunks, prefetch=[supported] if checked.supported else []
+            standalone,
+            chunks,
+            prefetch=[supported] if checked.supported else [],
+            dense_question=topic,
         )
         # a small model's answer can be supported by its source and still miss the question:
         # keep it only when it addresses the question about as well as the best quote does
         if (
             checked.supported
-            and self.extractive.relevance(standalone, supported) < extract.score * 0.9
+            and self.extractive.relevance(standalone, supported, topic) < extract.score * 0.9
         ):
             checked = replace(
                 checked, sentences=[replace(s, supported=False) for s in checked.sentences]

@@ -114,6 +114,11 @@ def test_eval_command_end_to_end(tmp_path: Path, small_corpus: Path) -> None:
     assert metrics["abstention"]["accuracy"] == 1.0
     report = (out / "report.md").read_text()
     assert "![quality.png](quality.png)" in report and (out / "quality.png").stat().st_size > 1000
+    judged = {
+        r["id"]: r for r in map(json.loads, (out / "outcomes.jsonl").read_text().splitlines())
+    }
+    assert judged["t2"]["abstained"] and not judged["t1"]["abstained"]
+    assert any(c["correct"] for c in judged["t1"]["citations"])
     cmp_ = subprocess.run(
         [
             sys.executable,

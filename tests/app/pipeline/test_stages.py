@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.pipeline.answerability import TermScorer
 from app.pipeline.cache import AnswerCache, CacheKey
 from app.pipeline.citations import CitationChecker, split_sentences
 from app.pipeline.errors import InjectionRefused, InvalidQuestion
-from app.pipeline.extractive import answer_type_bonus, quotable_units
+from app.pipeline.extractive import ExtractiveAnswerer, answer_type_bonus, quotable_units
 from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
@@ -145,6 +146,30 @@ def test_quotable_units_skip_questions_and_read_table_rows() -> None:
     ]
 
 
+def test_a_short_list_is_quoted_whole_with_its_lead_in() -> None:
+    # the ingest reader writes each list item as its own paragraph
+    text = (
+        "- For PEO teammates, these must be added to Deel.\n\n"
+        "- Fringe benefit amount (per month):\n\n- Internet: $50\n\n- Phone: $75\n\n"
+        "> The wellness benefit is yearly. It is > paid in January:\n\n- $100\n\n"
+        "Ask People Ops."
+    )
+    assert quotable_units(text) == [
+        "For PEO teammates, these must be added to Deel.",
+        "Fringe benefit amount (per month): Internet: $50; Phone: $75",
+        "The wellness benefit is yearly.",  # block-quote marks are not quoted
+        "It is paid in January: $100",  # the lead is the paragraph's last sentence
+        "Ask People Ops.",
+    ]
+
+
+def test_a_list_too_long_to_quote_whole_is_quoted_item_by_item() -> None:
+    items = "\n".join(f"- Item {k} has words " + "and more " * 5 for k in range(8))
+    units = quotable_units("Every item:\n" + items)
+    assert units[0] == "Every item:"
+    assert len(units) == 9 and units[1].startswith("Item 0 has words")
+
+
 @pytest.mark.parametrize(
     ("question", "answers", "misses"),
     [
@@ -243,3 +268,55 @@ def test_llm_rewrite_is_used_only_when_it_stays_on_topic(model_says: str, expect
     history = [Turn("How many weeks of parental leave do employees get?", "12 weeks [1].", ())]
     out = LlmRewriter(ScriptedGenerator(model_says)).run("and for contractors?", history, [])  # type: ignore[arg-type]
     assert out.is_follow_up and out.standalone == expected
+
+
+class _FlatIdf:
+    """Every term equally rare: coverage is the plain share of the question's terms."""
+
+    def idf(self, term: int) -> float:
+        return 1.0
+
+
+class _SameVector:
+    """Every text embeds alike, so only term coverage and rank order separate sentences."""
+
+    dim = 2
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0, 0.0] for _ in texts]
+
+
+def _extractive() -> ExtractiveAnswerer:
+    from ingest.embedder import SparseEncoder
+
+    sparse = SparseEncoder()
+    scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
+    return ExtractiveAnswerer(_SameVector(), scorer)  # type: ignore[arg-type]
+
+
+def test_the_extractive_answer_quotes_a_second_sentence_only_from_the_same_document() -> None:
+    question = "How many weeks of parental leave do teammates get?"
+    sources = [
+        RetrievedChunk(
+            "1",
+            "leave",
+            "leave.md",
+            "Leave",
+            "",
+            "Teammates get 16 weeks of parental leave. Teammates get the leave weeks at full pay.",
+            0.9,
+        ),
+        RetrievedChunk(
+            "2",
+            "other",
+            "other.md",
+            "Other",
+            "",
+            "Teammates get 12 weeks of parental leave in the old policy.",
+            0.8,
+        ),
+    ]
+    extract = _extractive().run(question, sources)
+    assert extract.cited == [1]
+    assert "16 weeks" in extract.text and "12 weeks" not in extract.text
+    assert len(extract.sentences) == 2  # the same document's second sentence is kept
