@@ -2,7 +2,8 @@
 
     python -m eval.bench_query --corpus ../shared/corpus --out F.json [--n 40] [--index DIR]
 
-Reports everything-but-generation latency (the pipeline's total minus its generate stage),
+Reports everything-but-generation latency (the pipeline's total minus its generate stage)
+with each stage's share,
 the end-to-end latency with the embedded model beside it, and as the baseline from the same
 run a bare dense search (embed the question + one Qdrant query).
 """
@@ -44,11 +45,15 @@ def run(corpus: Path, n: int, index: Path | None = None) -> dict[str, Any]:
         c.pipeline.run("warm up the models", user)
         pre_gen: list[float] = []
         e2e: list[float] = []
+        stages: dict[str, list[float]] = {}
         for q in questions:
             c.pipeline.cache.clear()
             r = c.pipeline.run(q, user)
             e2e.append(r.timings_ms["total"])
             pre_gen.append(r.timings_ms["total"] - r.timings_ms.get("generate", 0.0))
+            for stage, ms in r.timings_ms.items():
+                if stage not in ("total", "generate"):
+                    stages.setdefault(stage, []).append(ms)
         dense: list[float] = []
         for q in questions:
             started = time.perf_counter()
@@ -66,6 +71,8 @@ def run(corpus: Path, n: int, index: Path | None = None) -> dict[str, Any]:
         "n": len(questions),
         "pipeline_without_generation_ms": _pcts(pre_gen),
         "end_to_end_ms": _pcts(e2e),
+        # an abstention skips prompt and generation: those stages have fewer samples
+        "stages_ms": {k: {**_pcts(v), "n": len(v)} for k, v in sorted(stages.items())},
         "hybrid_search_ms": _pcts(hybrid),
         "baseline_dense_search_ms": _pcts(dense),
     }

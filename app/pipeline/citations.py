@@ -102,6 +102,11 @@ def _chunk_facts(title: str, section: str, text: str) -> tuple[str, set[str], fr
     )
 
 
+def _claim(sentence: str) -> str:
+    """What a sentence claims: its text without citation markers."""
+    return CITATION.sub("", sentence).strip()
+
+
 class CitationChecker:
     """Verifies every ``[n]`` against source n; ``embedder`` gives the similarity test."""
 
@@ -118,7 +123,7 @@ class CitationChecker:
         self.attribute_uncited = attribute_uncited
 
     def supports(self, sentence: str, chunk: RetrievedChunk) -> bool:
-        claim = CITATION.sub("", sentence)
+        claim = _claim(sentence)
         lexical = self._lexical(claim, chunk)
         if lexical is not None or self.embedder is None:
             return bool(lexical)
@@ -145,6 +150,25 @@ class CitationChecker:
         if overlap < self.t.overlap / 2:
             return False
         return None
+
+    def open_claims(self, answer: str, sources: Sequence[RetrievedChunk]) -> list[str]:
+        """The claims ``run`` will have to embed: those the words alone leave undecided
+        against a source they are checked with. Embedding them ahead, in one batch with other
+        texts, saves a model call per sentence (the embedder caches)."""
+        if self.embedder is None:
+            return []
+        k = len(sources)
+        open_: list[str] = []
+        for sentence in split_sentences(answer):
+            cited = [int(n) for n in CITATION.findall(sentence) if 1 <= int(n) <= k]
+            if cited:
+                against = [sources[n - 1] for n in dict.fromkeys(cited)]
+            else:
+                against = list(sources) if self.attribute_uncited else []
+            claim = _claim(sentence)
+            if any(self._lexical(claim, c) is None for c in against):
+                open_.append(claim)
+        return list(dict.fromkeys(open_))
 
     def run(self, answer: str, sources: Sequence[RetrievedChunk]) -> CheckedAnswer:
         k = len(sources)

@@ -132,7 +132,7 @@ class ExtractiveAnswerer:
         scorer: TermScorer,
         max_sentences: int = 2,
         from_chunks: int = 5,
-        embed_limit: int = 3,
+        embed_limit: int = 2,
     ) -> None:
         self.embedder = embedder
         self.embed_limit = embed_limit
@@ -178,8 +178,9 @@ class ExtractiveAnswerer:
         ``dense_question``: the text to compare sentences with by embedding, when it differs
         from the question (retrieval's topic query, without scope names such as the
         company's: a sentence that names the company is not closer to the answer).
-        ``prefetch``: texts to embed in the same batch, for a ``relevance`` call to come
-        (one model call instead of two, when the embedder caches)."""
+        ``prefetch``: texts to embed in the same batch for calls to come, such as the claims
+        the citation check must embed (one model call instead of several, when the embedder
+        caches)."""
         weights = self.scorer.weights(question)
         candidates: list[tuple[int, int, str, float]] = []  # (source n, order, text, context)
         for n, chunk in enumerate(sources[: self.from_chunks], start=1):

@@ -275,16 +275,18 @@ class QueryPipeline:
             self.gate.release()
         timer.lap("generate")
 
-        checked = self.checker.run("".join(parts), chunks)
-        source = AnswerSource.GENERATED
-        text, sentences, cited = checked.text, checked.sentences, checked.kept
-        supported = " ".join(s.text for s in checked.sentences if s.supported)
+        generated = "".join(parts)
+        # the quotes and the claims the check must embed go to the model in one batch
         extract = self.extractive.run(
             standalone,
             chunks,
-            prefetch=[supported] if checked.supported else [],
+            prefetch=self.checker.open_claims(generated, chunks),
             dense_question=topic,
         )
+        checked = self.checker.run(generated, chunks)
+        source = AnswerSource.GENERATED
+        text, sentences, cited = checked.text, checked.sentences, checked.kept
+        supported = " ".join(s.text for s in checked.sentences if s.supported)
         # a small model's answer can be supported by its source and still miss the question:
         # keep it only when it addresses the question about as well as the best quote does
         if (

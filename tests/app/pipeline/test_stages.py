@@ -291,7 +291,7 @@ def _extractive() -> ExtractiveAnswerer:
 
     sparse = SparseEncoder()
     scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
-    return ExtractiveAnswerer(_SameVector(), scorer)  # type: ignore[arg-type]
+    return ExtractiveAnswerer(_SameVector(), scorer, embed_limit=3)  # type: ignore[arg-type]
 
 
 def test_the_extractive_answer_quotes_a_second_sentence_only_from_the_same_document() -> None:
