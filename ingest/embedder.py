@@ -105,8 +105,8 @@ class SentenceEmbedder:
     def _embed_small(self, texts: Sequence[str]) -> list[list[float]]:
         """A query-sized batch straight through the model's modules (the same tokenizer,
         pooling and normalization as ``encode``, with the same vectors). ``encode`` spends
-        about 2.5 ms a call on bookkeeping (device checks, setting eval mode), a quarter of
-        a query's embedding time on 2 CPU cores."""
+        about 1 ms a call on bookkeeping (device checks, setting eval mode): one question
+        took 11.2 ms this way against 12.3 ms on 2 CPU cores, and a query embeds twice."""
         import torch
         from sentence_transformers.util import batch_to_device
 
