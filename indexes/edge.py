@@ -14,7 +14,13 @@ from typing import IO, Any
 import qdrant_edge as q
 
 from indexes.errors import IndexError_, IndexLockedError
-from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records, hit_from
+from indexes.records import (
+    DOC_FIELDS,
+    FIRST_CHUNKS,
+    doc_records,
+    hit_from,
+    vectors_returned,
+)
 from indexes.schema import (
     DENSE,
     DENSE_DIM,
@@ -171,8 +177,8 @@ class EdgeIndex:
                     limit=request.limit,
                     query=only.query,
                     filter=acl,
-                    with_payload=True,
-                    with_vector=[DENSE],
+                    with_payload=not request.ranking_only,
+                    with_vector=vectors_returned(request),
                 )
             )
             return [hit_from(p) for p in points]
@@ -193,8 +199,8 @@ class EdgeIndex:
                 prefetches=prefetches,
                 query=q.Fusion.Rrf(k=RRF_K, weights=weights),  # type: ignore[arg-type]
                 filter=acl,
-                with_payload=True,
-                with_vector=[DENSE],
+                with_payload=not request.ranking_only,
+                with_vector=vectors_returned(request),
             )
         )
         return [hit_from(p) for p in points]

@@ -1,4 +1,5 @@
-"""Helpers shared by both backends: turning chunk-0 payloads into document records."""
+"""Helpers shared by both backends: document records from chunk-0 payloads, hits, and
+what a search returns with each point."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from indexes.schema import (
     Hit,
     Match,
     PointFilter,
+    SearchRequest,
 )
 
 DOC_FIELDS = [F_DOC_ID, "path", "title", F_DOC_HASH, "chunk_count", F_GROUPS]
@@ -35,6 +37,12 @@ def doc_records(first_chunks: list[Hit], counts: dict[str, int]) -> dict[str, Do
             stored_chunks=counts.get(doc_id, 0),
         )
     return out
+
+
+def vectors_returned(request: SearchRequest) -> list[str] | bool:
+    """The dense vector comes back with each hit (for similarity checks downstream),
+    except for a ranking-only search."""
+    return False if request.ranking_only else [DENSE]
 
 
 def hit_from(point: Any) -> Hit:

@@ -77,6 +77,7 @@ class SearchRequest:
     sparse_weight: float = 1.0  # RRF weight of BM25; Qdrant scores rank r as 1/(r/w + k - 1)
     boost_weight: float = 0.5  # an entity-filtered ranking's weight, times its base one's
     extra_filter: PointFilter = field(default_factory=PointFilter)
+    ranking_only: bool = False  # ids and scores only: no payload, no vectors
 
 
 @dataclass(frozen=True)

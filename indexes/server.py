@@ -13,7 +13,13 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from indexes.errors import IndexError_
-from indexes.records import DOC_FIELDS, FIRST_CHUNKS, doc_records, hit_from
+from indexes.records import (
+    DOC_FIELDS,
+    FIRST_CHUNKS,
+    doc_records,
+    hit_from,
+    vectors_returned,
+)
 from indexes.schema import (
     DENSE,
     DENSE_DIM,
@@ -135,8 +141,8 @@ class ServerIndex:
                 using=only.using,
                 query_filter=flt,
                 limit=request.limit,
-                with_payload=True,
-                with_vectors=[DENSE],
+                with_payload=not request.ranking_only,
+                with_vectors=vectors_returned(request),
             )
             return [hit_from(p) for p in res.points]
         # dense first (when asked for), then sparse: only the sparse one gets its own weight
@@ -158,8 +164,8 @@ class ServerIndex:
             query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=weights)),
             query_filter=flt,
             limit=request.limit,
-            with_payload=True,
-            with_vectors=[DENSE],
+            with_payload=not request.ranking_only,
+            with_vectors=vectors_returned(request),
         )
         return [hit_from(p) for p in res.points]
 

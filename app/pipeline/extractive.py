@@ -62,6 +62,13 @@ class Extract:
     score: float  # best sentence's score: low means the sources do not answer
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
 _EMPHASIS = re.compile(r"\*\*|__")
 _ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s*", re.I)
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
@@ -230,6 +237,8 @@ class ExtractiveAnswerer:
             # quote from another document never added a fact and often cited a wrong one
             if sources[cand[1] - 1].doc_id != sources[best[1] - 1].doc_id:
                 continue
+            if any(_words(cand[3]) == _words(c[3]) for c in chosen):
+                continue  # the same sentence in two chunks (a page's repeated boilerplate)
             next_to_best = cand[1] == best[1] and abs(cand[2] - best[2]) == 1
             if cand[0] >= best[0] * (0.8 if next_to_best else 0.92):
                 chosen.append(cand)

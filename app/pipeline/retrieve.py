@@ -13,7 +13,7 @@ import numpy as np
 from app.pipeline.types import RetrievedChunk
 from app.settings import RetrievalMode
 from indexes.protocol import VectorIndex
-from indexes.schema import SearchRequest
+from indexes.schema import Hit, SearchRequest
 from ingest.chunker import count_tokens
 from ingest.embedder import Embedder, SparseEncoder
 
@@ -71,6 +71,24 @@ def _near_duplicate(a: str, b: str) -> bool:
     if not sa or not sb:
         return a == b
     return len(sa & sb) / len(sa | sb) >= 0.85
+
+
+def order_within_documents(boosted: list[Hit], plain: list[Hit]) -> list[Hit]:
+    """The boosted ranking's document order, each document's chunks in the plain order.
+
+    An entity boost says where to look (the documents about it), not which passage
+    answers: a chunk that names "Sourcegraph" should not outrank, in its own document,
+    the one that answers the question without the name.
+    """
+    plain_rank = {h.id: i for i, h in enumerate(plain)}
+    by_doc: dict[str, list[Hit]] = {}
+    for h in boosted:
+        by_doc.setdefault(str(h.payload.get("doc_id", "")), []).append(h)
+    queues = {
+        d: iter(sorted(hs, key=lambda h: plain_rank.get(h.id, len(plain_rank))))
+        for d, hs in by_doc.items()
+    }
+    return [next(queues[str(h.payload.get("doc_id", ""))]) for h in boosted]
 
 
 class Retriever:
@@ -131,6 +149,10 @@ class Retriever:
             boost_weight=self.boost_weight,
         )
         hits = self.index().search(request)
+        if boost:
+            hits = order_within_documents(
+                hits, self.index().search(replace(request, boost_entities=(), ranking_only=True))
+            )
         # a hit without a vector scores 0: cosines() gives 0 for a zero vector
         sims = cosines(qvec, [h.dense or [0.0] * len(qvec) for h in hits])
         return [

@@ -117,6 +117,22 @@ def test_search_never_returns_chunks_outside_the_groups(loaded: VectorIndex, mod
     assert all(h.dense is not None and len(h.dense) == DENSE_DIM for h in hits)
 
 
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_a_ranking_only_search_returns_the_same_order_without_content(
+    loaded: VectorIndex, mode: str
+) -> None:
+    req = SearchRequest(
+        groups=("hr", "eng"),
+        limit=4,
+        dense=_vec(3),
+        sparse=SparseVec([3], [1.0]) if mode == "hybrid" else None,
+    )
+    full = loaded.search(req)
+    bare = loaded.search(replace(req, ranking_only=True))
+    assert full and [h.id for h in bare] == [h.id for h in full]
+    assert all(h.payload == {} and h.dense is None for h in bare)
+
+
 def test_no_groups_means_no_results(loaded: VectorIndex) -> None:
     assert loaded.search(SearchRequest(groups=(), limit=10, dense=_vec(1))) == []
 

@@ -54,6 +54,12 @@ def test_the_corpus_wide_scope_leaves_the_dense_query(extractive: Components) ->
     assert extractive.linker.topic(q, linked) == "What are monthly internet and phone stipends?"
     ranked = extractive.pipeline.rank(q, ALL, limit=5)
     assert any(c.path.endswith("pay-expenses/expenses/index.md") for c in ranked)
+    # the boost picks documents, not passages: within the handbook page the answer comes
+    # first, not the chunks that happen to name the company
+    ranked = extractive.pipeline.rank(
+        "How much does Sourcegraph cover for laptop repairs each year?", ALL, limit=5
+    )
+    assert "$500 a year" in ranked[0].text
     # a narrower entity is what the question is about: it stays, spelled out
     q = "How long is PPL at TTS?"
     assert extractive.linker.topic(q, extractive.linker.run(q)) == (

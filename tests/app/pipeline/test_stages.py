@@ -320,3 +320,15 @@ def test_the_extractive_answer_quotes_a_second_sentence_only_from_the_same_docum
     assert extract.cited == [1]
     assert "16 weeks" in extract.text and "12 weeks" not in extract.text
     assert len(extract.sentences) == 2  # the same document's second sentence is kept
+
+
+def test_the_extractive_answer_never_quotes_the_same_sentence_twice() -> None:
+    question = "When does the weekly time reporting period begin?"
+    repeated = "The weekly time reporting period begins on Sunday and ends on Saturday."
+    sources = [
+        RetrievedChunk("1", "tock", "tock.md", "Tock", "Intro", repeated, 0.9),
+        RetrievedChunk("2", "tock", "tock.md", "Tock", "FAQ", f"**{repeated}**", 0.8),
+    ]
+    extract = _extractive().run(question, sources)
+    assert extract.text.count("weekly time reporting period") == 1
+    assert len(extract.sentences) == 1
