@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     min_retrieval_score: float = 0.30
     min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
     min_chunk_answerability: float = 0.55  # the same coverage by the best single top chunk
+    strong_quote_score: float = 0.85  # a quote this close answers despite low coverage
     hybrid_sparse_weight: float = 1.0  # Qdrant RRF weight of BM25 (divides its ranks)
     scope_entity_share: float = 0.5  # entities in this share of documents leave dense queries
     entity_boost_weight: float = 0.5  # of the linked-entity rankings, relative (0: no boost)

@@ -104,6 +104,7 @@ def build_pipeline(
             min_similarity=settings.min_retrieval_score,
             min_coverage=settings.min_answerability,
             min_chunk_coverage=settings.min_chunk_answerability,
+            strong_quote=settings.strong_quote_score,
         ),
         allowed_hosts=settings.allowed_link_hosts,
     )

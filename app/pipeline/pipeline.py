@@ -59,6 +59,9 @@ class AbstainPolicy:
     min_coverage: float = 0.6  # IDF-weighted share of the question's terms in the top chunks
     min_chunk_coverage: float = 0.55  # the same share in the best single one of them
     min_extract_score: float = 0.35  # best extractive sentence's score
+    # term coverage is lexical ("bought" is not "purchased"): a quote the embedding model
+    # puts this close to the question answers it even when coverage is low
+    strong_quote: float = 0.85
 
 
 @dataclass
@@ -252,6 +255,9 @@ class QueryPipeline:
             or answerability.together < self.abstain.min_coverage
             or answerability.best < self.abstain.min_chunk_coverage
         )
+        if weak and chunks and retrieval.top_similarity >= self.abstain.min_similarity:
+            quote = self.extractive.run(standalone, chunks, dense_question=topic)
+            weak = quote.score < self.abstain.strong_quote
         if weak:
             result = self._abstained(base, chunks, timer)
             yield PipelineEvent("citations", [])

@@ -143,6 +143,20 @@ def test_default_deny_and_group_filter_inside_the_query(extractive: Components) 
     assert seen_by_legal and all("/departments/legal/" in c.path for c in seen_by_legal)
 
 
+def test_a_quote_close_to_the_question_answers_despite_low_term_coverage(
+    extractive: Components,
+) -> None:
+    # "died from a combat-related cause" is worded "suffered a combat-related death" in the
+    # leave page: few of the question's rare terms are there, the meaning is
+    q = "How much funeral leave is given for an immediate relative who died from a combat-related cause?"
+    pipeline = extractive.pipeline
+    result = pipeline.run(q, EVERYONE)
+    coverage = pipeline.answerability.score(result.standalone_question, result.retrieved)
+    assert coverage.together < pipeline.abstain.min_coverage  # coverage alone would abstain
+    assert not result.abstained and "3 days" in result.answer
+    assert result.citations[0].path.endswith("travel-and-leave/leave.md")
+
+
 def test_unanswerable_question_abstains_with_closest_sources(extractive: Components) -> None:
     result = extractive.pipeline.run(
         "What is the TTS reimbursement rate for home solar panels?", ALL
