@@ -133,7 +133,9 @@ class Retriever:
     ) -> list[RetrievedChunk]:
         """Ranked candidates (no packing), each scored by cosine similarity to the dense
         query. BM25 reads ``query``; so does the dense side, except that with an entity
-        boost it reads ``dense_query`` when given (the boost then keeps what it left out)."""
+        boost it reads ``dense_query`` when given (the boost then keeps what it left out).
+        A boost orders documents; a second, ranking-only search without it orders the
+        chunks within each document (``order_within_documents``)."""
         if not groups:
             return []  # default-deny before the index is even asked
         mode = mode or self.mode
