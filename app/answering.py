@@ -45,6 +45,7 @@ def result_json(result: QueryResult, conversation_id: str | None) -> dict[str, A
         "dropped_citations": result.dropped_citations,
         "tokens_in": result.tokens_in,
         "tokens_out": result.tokens_out,
+        "degraded": result.degraded,
     }
 
 

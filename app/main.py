@@ -21,10 +21,12 @@ from app.api.routes import admin, ask, chat, conversations, health
 from app.auth import Authenticator, OidcAuth, UsersFileAuth
 from app.errors import ConfigError
 from app.generation.base import Generator
+from app.lifeline import watch_parent_from_env
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
 from app.logging_setup import setup_logging, trace_id_var
 from app.observability import Metrics
 from app.offline import enforce_offline
+from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.factory import build_pipeline
 from app.settings import Environment, Settings, get_settings
 from app.state import AppState
@@ -59,6 +61,7 @@ def create_app(
     auth: Authenticator | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    watch_parent_from_env()  # started by app.serve: exit with it
     enforce_offline()
     setup_logging(settings.log_level)
 
@@ -98,6 +101,7 @@ def create_app(
         try:
             yield
         finally:
+            components.close()  # stops the model process Docent started, if any
             repo.close()  # writes the answers still queued
             catalogue.close()
             store.close()
@@ -146,4 +150,7 @@ def _warm_up(components: object) -> None:
     components.pipeline.answerability.scorer.stats.warm_up()
     warm = getattr(components.generator, "warm_up", None)
     if callable(warm):
-        warm()
+        try:
+            warm()
+        except GenerationUnavailable as exc:  # serve quote-only answers until it is up
+            log.error("model unavailable at start-up", extra={"fields": {"why": str(exc)}})

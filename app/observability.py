@@ -37,6 +37,11 @@ class Metrics:
         self.citation_drops = Counter(
             "docent_citations_dropped_total", "Citations removed by the checker", registry=r
         )
+        self.degraded = Counter(
+            "docent_degraded_answers_total",
+            "Answers quoted from the sources because the model was unavailable",
+            registry=r,
+        )
         self.rejections = Counter(
             "docent_rejections_total", "Requests refused by limits", ["reason"], registry=r
         )
@@ -52,3 +57,5 @@ class Metrics:
         if result.abstained:
             self.abstentions.inc()
         self.citation_drops.inc(result.dropped_citations)
+        if result.degraded:
+            self.degraded.inc()

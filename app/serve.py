@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+from app.lifeline import child_env
 from app.process import ROOT, api_command, ui_command, wait_until_up
 
 
@@ -19,7 +20,8 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     api_url = f"http://{args.host}:{args.api_port}"
-    env = {**os.environ, "DOCENT_API_URL": api_url}
+    # the API and the UI exit by themselves if this process dies (even by SIGKILL)
+    env = child_env({**os.environ, "DOCENT_API_URL": api_url})
     api = subprocess.Popen(api_command(args.host, args.api_port), cwd=ROOT, env=env)
     if not wait_until_up(f"{api_url}/healthz", timeout_s=120, proc=api):
         print("The API did not start; see the log above.", file=sys.stderr)

@@ -29,7 +29,8 @@ class InjectionPolicy(enum.StrEnum):
 
 
 class GeneratorKind(enum.StrEnum):
-    EMBEDDED = "embedded"  # llama.cpp in-process
+    EMBEDDED = "embedded"  # llama.cpp in its own supervised process on 127.0.0.1
+    INPROCESS = "inprocess"  # llama.cpp inside the API: no crash isolation (benchmarks)
     OPENAI = "openai"  # any OpenAI-compatible server (vLLM in production)
     EXTRACTIVE = "extractive"  # no model: quote the best-supported sentences
 
@@ -100,8 +101,12 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str = "docent-llm"
-    llm_timeout_s: float = 60.0
+    # no byte from the model server for this long is a hang: the answer falls back to quotes
+    llm_timeout_s: float = 30.0
     llm_retries: int = 2
+    # after the model fails, questions go straight to quotes for this long, then retry it
+    llm_cooldown_s: float = 5.0
+    llm_start_timeout_s: float = 120.0  # the embedded model server must answer by then
     temperature: float = 0.0
     max_tokens: int = 200
 
@@ -131,6 +136,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def model_log_file(self) -> Path:
+        return self.data_dir / "logs" / "model-server.log"
 
     @property
     def embedding_cache_file(self) -> Path:

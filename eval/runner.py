@@ -137,6 +137,7 @@ def open_local(
     components = build_pipeline(settings, store, catalogue)
 
     def close() -> None:
+        components.close()
         catalogue.close()
         store.close()
         tmp.cleanup()

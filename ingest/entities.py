@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from app.errors import ConfigError
+from app.lifeline import watch_parent
 from indexes.catalogue import Mention
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,9 @@ def _load_nlp(model: str) -> Any:
     return spacy.load(model, exclude=NER_ONLY_EXCLUDE)
 
 
-def _init_worker(model: str) -> None:
+def _init_worker(model: str, parent_pid: int) -> None:
     global _worker_nlp
+    watch_parent(parent_pid)  # a crashed or killed parent leaves no worker behind
     # NER of one batch runs while the next batch is parsed and embedded: at idle priority,
     # the workers take only the cycles torch leaves (tokenizing, parsing files), never torch's
     if hasattr(os, "sched_setscheduler"):  # Linux
@@ -333,7 +335,7 @@ class EntityExtractor:
                 # spawn, not fork: the parent holds torch's and the server's threads
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self.model,),
+                initargs=(self.model, os.getpid()),
             )
         return self._pool
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from app.lifeline import watch_parent_from_env
 from ui.client import ApiProblem, DocentClient
 from ui.render import marked_answer, safe_markdown, source_label
 
@@ -137,7 +138,12 @@ def show_result(result: dict[str, Any]) -> None:
         show_sources(result, closest=True)
     else:
         st.markdown(marked_answer(result, ALLOWED_HOSTS))
-        if result.get("answer_source") == "extractive":
+        if result.get("degraded"):
+            st.caption(
+                "The language model is unavailable right now: this answer is quoted directly "
+                "from the sources."
+            )
+        elif result.get("answer_source") == "extractive":
             st.caption("Quoted directly from the sources.")
         show_sources(result)
     with st.expander("Details"):
@@ -280,4 +286,5 @@ def main() -> None:
         st.error("Something went wrong in the chat page. Reload the page and try again.")
 
 
+watch_parent_from_env()  # started by app.serve: the UI server exits with it
 main()

@@ -63,6 +63,11 @@ class AskResponse(BaseModel):
     dropped_citations: int
     tokens_in: int
     tokens_out: int
+    degraded: bool = Field(
+        default=False,
+        description="The model was unavailable: the answer is quoted from the sources "
+        "(answer_source 'extractive') until it is back.",
+    )
 
 
 class RetrieveRequest(BaseModel):

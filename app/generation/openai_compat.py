@@ -29,11 +29,13 @@ class OpenAIGenerator:
         timeout_s: float = 60.0,
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
+        extra_body: dict[str, Any] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.retries = retries
         self.name = f"openai:{model}"
+        self.extra_body = dict(extra_body or {})  # server-specific sampling fields
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
             base_url=self.base_url,
@@ -84,6 +86,7 @@ class OpenAIGenerator:
             "max_tokens": params.max_tokens,
             "stop": list(params.stop),
             "stream": stream,
+            **self.extra_body,
         }
         if stream:
             body["stream_options"] = {"include_usage": True}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.errors import ConfigError
 from app.generation.base import GenerationParams, Generator
+from app.generation.embedded import EmbeddedGenerator
 from app.generation.extractive import ExtractiveOnlyGenerator
+from app.generation.guard import GuardedGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.generation.openai_compat import OpenAIGenerator
 from app.pipeline.answerability import AnswerabilityCheck, TermScorer, TermStats
@@ -26,21 +29,35 @@ from ingest.embedder import CachedEmbedder, Embedder, SentenceEmbedder, SparseEn
 
 
 def build_generator(settings: Settings) -> Generator:
+    """The configured model. Remote and embedded models are guarded: while one is down,
+    questions are answered with quotes at once instead of waiting on it."""
+    if settings.generator is GeneratorKind.EXTRACTIVE:
+        return ExtractiveOnlyGenerator()
+    if settings.generator is GeneratorKind.INPROCESS:
+        return LlamaCppGenerator(
+            settings.llm_model_path, settings.llm_context, settings.llm_threads
+        )
+    inner: Generator
     if settings.generator is GeneratorKind.OPENAI:
         if not settings.llm_base_url:
-            from app.errors import ConfigError
-
             raise ConfigError("DOCENT_GENERATOR=openai needs DOCENT_LLM_BASE_URL")
-        return OpenAIGenerator(
+        inner = OpenAIGenerator(
             settings.llm_base_url,
             settings.llm_model,
             settings.llm_api_key,
             settings.llm_timeout_s,
             settings.llm_retries,
         )
-    if settings.generator is GeneratorKind.EXTRACTIVE:
-        return ExtractiveOnlyGenerator()
-    return LlamaCppGenerator(settings.llm_model_path, settings.llm_context, settings.llm_threads)
+    else:
+        inner = EmbeddedGenerator(
+            settings.llm_model_path,
+            n_ctx=settings.llm_context,
+            n_threads=settings.llm_threads,
+            log_path=settings.model_log_file,
+            timeout_s=settings.llm_timeout_s,
+            start_timeout_s=settings.llm_start_timeout_s,
+        )
+    return GuardedGenerator(inner, settings.llm_cooldown_s)
 
 
 @dataclass
@@ -52,6 +69,13 @@ class Components:
     linker: EntityLinker
     generator: Generator
     retriever: Retriever
+    owns_generator: bool = False  # built here from settings, so closed here
+
+    def close(self) -> None:
+        """Stop what these components started (the embedded model's process)."""
+        close = getattr(self.generator, "close", None)
+        if self.owns_generator and callable(close):
+            close()
 
 
 def build_pipeline(
@@ -108,4 +132,4 @@ def build_pipeline(
         ),
         allowed_hosts=settings.allowed_link_hosts,
     )
-    return Components(pipeline, query_embedder, linker, gen, retriever)
+    return Components(pipeline, query_embedder, linker, gen, retriever, generator is None)

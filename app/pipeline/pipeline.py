@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from app.generation.base import GenerationParams, Generator
 from app.pipeline.answerability import AnswerabilityCheck
 from app.pipeline.cache import AnswerCache, CacheKey
 from app.pipeline.citations import CitationChecker
+from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.extractive import ExtractiveAnswerer
 from app.pipeline.linking import EntityLinker, boost_terms
 from app.pipeline.output_safety import sanitize
@@ -30,6 +32,8 @@ from app.pipeline.types import (
     Turn,
     User,
 )
+
+log = logging.getLogger("docent.pipeline")
 
 ABSTAIN_TEXT = "I could not find this in the documents you can access."
 
@@ -249,15 +253,19 @@ class QueryPipeline:
         )
         answerability = self.answerability.score(standalone, chunks)
         base["answerability"] = round(answerability.together, 3)
+        covered = (
+            answerability.together >= self.abstain.min_coverage
+            and answerability.best >= self.abstain.min_chunk_coverage
+        )
         weak = (
             not chunks
             or retrieval.top_similarity < self.abstain.min_similarity
-            or answerability.together < self.abstain.min_coverage
-            or answerability.best < self.abstain.min_chunk_coverage
+            or (
+                not covered
+                and self.extractive.run(standalone, chunks, dense_question=topic).score
+                < self.abstain.strong_quote
+            )
         )
-        if weak and chunks and retrieval.top_similarity >= self.abstain.min_similarity:
-            quote = self.extractive.run(standalone, chunks, dense_question=topic)
-            weak = quote.score < self.abstain.strong_quote
         if weak:
             result = self._abstained(base, chunks, timer)
             yield PipelineEvent("citations", [])
@@ -277,6 +285,11 @@ class QueryPipeline:
                     yield PipelineEvent("token", delta.text)
                 if delta.done:
                     tokens_in, tokens_out = delta.tokens_in or 0, delta.tokens_out or 0
+        except GenerationUnavailable as exc:
+            # the model crashed, hung or is unreachable: the answer is quoted instead, and
+            # any text it streamed before failing is discarded (the result replaces it)
+            log.warning("answering with quotes", extra={"fields": {"why": str(exc)}})
+            parts, base["degraded"] = [], True
         finally:
             self.gate.release()
         timer.lap("generate")
@@ -309,7 +322,8 @@ class QueryPipeline:
                 )
                 yield PipelineEvent("citations", [])
                 yield PipelineEvent("result", result)
-                self.cache.put(key, result)
+                if not result.degraded:
+                    self.cache.put(key, result)
                 return
             source = AnswerSource.EXTRACTIVE
             text, sentences, cited = extract.text, extract.sentences, extract.cited
@@ -329,7 +343,8 @@ class QueryPipeline:
         )
         yield PipelineEvent("citations", citations)
         yield PipelineEvent("result", result)
-        self.cache.put(key, result)
+        if not result.degraded:  # a quote-only stand-in is not kept once the model is back
+            self.cache.put(key, result)
 
     def _from_cache(
         self, key: CacheKey, question: str, trace_id: str, timer: _Timer

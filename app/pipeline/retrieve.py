@@ -13,7 +13,7 @@ import numpy as np
 from app.pipeline.types import RetrievedChunk
 from app.settings import RetrievalMode
 from indexes.protocol import VectorIndex
-from indexes.schema import Hit, SearchRequest
+from indexes.schema import F_DOC_ID, Hit, SearchRequest
 from ingest.chunker import count_tokens
 from ingest.embedder import Embedder, SparseEncoder
 
@@ -81,14 +81,14 @@ def order_within_documents(boosted: list[Hit], plain: list[Hit]) -> list[Hit]:
     the one that answers the question without the name.
     """
     plain_rank = {h.id: i for i, h in enumerate(plain)}
-    by_doc: dict[str, list[Hit]] = {}
+    by_doc: dict[object, list[Hit]] = {}
     for h in boosted:
-        by_doc.setdefault(str(h.payload.get("doc_id", "")), []).append(h)
+        by_doc.setdefault(h.payload.get(F_DOC_ID), []).append(h)
     queues = {
         d: iter(sorted(hs, key=lambda h: plain_rank.get(h.id, len(plain_rank))))
         for d, hs in by_doc.items()
     }
-    return [next(queues[str(h.payload.get("doc_id", ""))]) for h in boosted]
+    return [next(queues[h.payload.get(F_DOC_ID)]) for h in boosted]
 
 
 class Retriever:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.generation.base import GenerationParams, Generator, collect
+from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.types import LinkedEntity, Turn
 
 _ELLIPSIS = re.compile(
@@ -143,7 +144,11 @@ class LlmRewriter:
             return heuristic
         turns = "\n".join(f"Q: {t.question}\nA: {t.answer[:300]}" for t in history[-3:])
         prompt = [{"role": "user", "content": _LLM_PROMPT.format(turns=turns, question=question)}]
-        text = collect(self.generator, prompt, GenerationParams(0.0, 60, ("\n",))).text.strip()
+        try:
+            text = collect(self.generator, prompt, GenerationParams(0.0, 60, ("\n",))).text
+        except GenerationUnavailable:  # the model is down: the heuristic rewrite stands
+            return heuristic
+        text = text.strip()
         previous = {w.lower() for w in re.findall(r"[\w'-]+", history[-1].question)} - _STOP
         words = {w.lower() for w in re.findall(r"[\w'-]+", text)}
         if not text or len(text) > 300 or text.count("?") > 1 or not (words & previous):

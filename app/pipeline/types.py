@@ -118,3 +118,5 @@ class QueryResult:
     retrieved: list[RetrievedChunk] = field(default_factory=list)
     trace_id: str = ""
     answerability: float = 0.0  # IDF-weighted term coverage of the top chunks
+    # the model was down, hung or crashed: the answer is quoted from the sources instead
+    degraded: bool = False

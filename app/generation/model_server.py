@@ -1,0 +1,50 @@
+"""`python -m app.generation.model_server`: the embedded model as its own local process.
+
+llama.cpp's OpenAI-compatible server (from llama-cpp-python) on 127.0.0.1, so that a crash
+in native code takes down this process only, never the API. ``ModelProcess`` starts and
+restarts it; it exits by itself when the process that started it dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from app.lifeline import watch_parent_from_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True, help="path of the GGUF file")
+    parser.add_argument("--alias", default="docent-embedded")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument("--n-threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    watch_parent_from_env()
+
+    import uvicorn
+    from llama_cpp.server.app import create_app
+    from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+    app = create_app(
+        # a second request waits for the first instead of cutting it off
+        server_settings=ServerSettings(host=args.host, port=args.port, interrupt_requests=False),
+        model_settings=[
+            ModelSettings(
+                model=args.model,
+                model_alias=args.alias,
+                n_ctx=args.n_ctx,
+                n_threads=args.n_threads,
+                n_threads_batch=args.n_threads,
+                logits_all=False,  # the server's default computes logits for every prompt token
+                verbose=False,
+            )
+        ],
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
