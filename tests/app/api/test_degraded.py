@@ -128,7 +128,7 @@ def test_a_model_killed_mid_answer_gives_a_quoted_answer_and_the_next_one_too(
     assert again["tokens_out"] > 0
     with svc.client(None) as c:
         metrics = c.get("/metrics").text
-    assert "docent_degraded_answers_total 1.0" in metrics
+    assert "docent_degraded_answers_total 2.0" in metrics  # the killed answer and the next
 
 
 def test_a_hung_model_times_out_into_a_quoted_answer_and_readyz_says_degraded(
