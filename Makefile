@@ -12,6 +12,8 @@ API_PORT ?= 8000
 UI_PORT ?= 8501
 export DOCENT_DATA_DIR ?= $(DATA_DIR)
 export DOCENT_USERS_FILE ?= $(DATA_DIR)/users.yaml
+# the folders `ingest load --via-api` may hand to the running service (a JSON list)
+export DOCENT_INGEST_ROOTS ?= ["$(abspath $(CORPUS))"]
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = 220
     chunk_overlap_tokens: int = 40
     max_file_bytes: int = 20 * 1024 * 1024
+    # the folders POST /v1/admin/ingest may read (JSON list); empty: loading through the
+    # API is off, so a request can never make a server file (/etc/passwd) searchable
+    ingest_roots: list[Path] = Field(default_factory=list)
     ner_workers: int = 0  # spaCy NER processes for large loads; 0 = one per core
 
     # query pipeline

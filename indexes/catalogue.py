@@ -99,6 +99,15 @@ class EntityCatalogue:
             ).fetchall()
         return [r[0] for r in rows]
 
+    def documents_with_alias(self, canonical: str, alias: str) -> list[str]:
+        """Documents where ``alias`` (any case) names ``canonical``: the evidence for a link."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT doc_id FROM mentions WHERE canonical = ? AND lower(alias) = ?",
+                (canonical, alias.lower()),
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

@@ -1,7 +1,10 @@
 """Structure-aware chunking: sections by heading, a token budget, overlap by whole units.
 
-A table row and a code block are units the chunker never cuts; paragraphs are cut only
-at sentence ends. A new heading always starts a new chunk, so every chunk has one section.
+A table row and a code block are units the chunker cuts only when one alone is over the
+budget (then at line ends); paragraphs are cut at sentence ends. Whatever a document holds
+(an unterminated code fence, one huge table row, a word of a megabyte), no chunk is over
+``max_tokens`` or ``max_tokens * MAX_CHARS_PER_TOKEN`` characters. A new heading always
+starts a new chunk, so every chunk has one section.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from ingest.document import Block, BlockKind, Chunk
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+MAX_CHARS_PER_TOKEN = 12  # a hard cap in characters too: one "token" may be a long word
+MAX_HEADING_CHARS = 200
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])")
 
 
@@ -41,20 +46,60 @@ class Chunker:
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
 
+    @property
+    def max_chars(self) -> int:
+        return self.max_tokens * MAX_CHARS_PER_TOKEN
+
+    def _fits(self, text: str) -> bool:
+        return len(text) <= self.max_chars and count_tokens(text) <= self.max_tokens
+
+    def _pieces(self, text: str, separator: str) -> list[str]:
+        """``text`` cut at ``separator`` ("\n" lines, then " " words, then characters)
+        into pieces that each fit the budget."""
+        if self._fits(text):
+            return [text]
+        if separator == "":
+            tokens = max(1, count_tokens(text))
+            size = max(1, min(self.max_chars, len(text) * self.max_tokens // tokens))
+            return [text[i : i + size] for i in range(0, len(text), size)]
+        finer = {"\n": " ", " ": ""}[separator]
+        pieces: list[str] = []
+        current: list[str] = []
+        tokens = chars = 0
+        for part in text.split(separator):
+            for small in [part] if self._fits(part) else self._pieces(part, finer):
+                small_tokens, small_chars = count_tokens(small), len(small) + len(separator)
+                if current and (
+                    tokens + small_tokens > self.max_tokens or chars + small_chars > self.max_chars
+                ):
+                    pieces.append(separator.join(current))
+                    current, tokens, chars = [], 0, 0
+                current.append(small)
+                tokens += small_tokens
+                chars += small_chars
+        if current:
+            pieces.append(separator.join(current))
+        return [p for p in pieces if p.strip()]
+
+    def _room(self, current: list[_Unit], unit: _Unit) -> bool:
+        """Whether ``unit`` still fits in the chunk being built (tokens and characters)."""
+        tokens = sum(u.tokens for u in current) + unit.tokens
+        chars = sum(len(u.text) + len(u.joiner) for u in current) + len(unit.text)
+        return tokens <= self.max_tokens and chars <= self.max_chars
+
     def _units(self, block: Block) -> list[_Unit]:
         if block.kind in (BlockKind.TABLE, BlockKind.CODE):
-            return [_Unit(block.text, count_tokens(block.text), block.page, "\n")]
+            return [
+                _Unit(piece, count_tokens(piece), block.page, "\n")
+                for piece in self._pieces(block.text, "\n")
+            ]
         units: list[_Unit] = []
         for i, sentence in enumerate(split_sentences(block.text)):
-            tokens = count_tokens(sentence)
-            if tokens > self.max_tokens:  # a run-on "sentence": cut at word boundaries
-                words = sentence.split()
-                step = max(1, int(len(words) * self.max_tokens / tokens) - 1)
-                for j in range(0, len(words), step):
-                    piece = " ".join(words[j : j + step])
-                    units.append(_Unit(piece, count_tokens(piece), block.page, " "))
-            else:
-                units.append(_Unit(sentence, tokens, block.page, "\n\n" if i == 0 else " "))
+            joiner = "\n\n" if i == 0 else " "
+            for k, piece in enumerate(self._pieces(sentence, " ")):  # a run-on "sentence"
+                units.append(
+                    _Unit(piece, count_tokens(piece), block.page, joiner if k == 0 else " ")
+                )
         return units
 
     def run(self, blocks: list[Block], *, doc_id: str, path: str, title: str) -> list[Chunk]:
@@ -98,14 +143,13 @@ class Chunker:
                 current = []
                 while headings and headings[-1][0] >= block.level:
                     headings.pop()
-                headings.append((block.level, block.text))
+                headings.append((block.level, block.text[:MAX_HEADING_CHARS]))
                 continue
             for unit in self._units(block):
-                size = sum(u.tokens for u in current)
-                if current and size + unit.tokens > self.max_tokens:
+                if current and not self._room(current, unit):
                     emit(current)
                     current = overlap_tail(current)
-                    if sum(u.tokens for u in current) + unit.tokens > self.max_tokens:
+                    if not self._room(current, unit):
                         current = []
                 current.append(unit)
         emit(current)

@@ -49,7 +49,7 @@ from ingest.safety_scan import looks_like_instructions
 log = logging.getLogger(__name__)
 
 # bump when parsing or chunking changes: every document is then re-chunked on the next load
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"  # 4: oversized blocks are cut to the chunk budget
 # chunks per embedding call: sentence-transformers sorts a call's texts by length, so large
 # calls pad less (256 ran 8% slower than one call for everything)
 _EMBED_BATCH_CHUNKS = 1024
@@ -146,10 +146,20 @@ class Loader:
         *,
         prune: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        extensionless: bool = True,
     ) -> LoadReport:
+        """Sync ``roots`` into the index. ``extensionless=False`` (loads through the API)
+        refuses files without an extension, which are read as plain text otherwise."""
         started = time.perf_counter()
         report = LoadReport()
         sources = [s for root in roots for s in discover(root)]
+        if not extensionless:
+            report.failed += [
+                Failure(s.rel, "files without an extension are not loaded through the API")
+                for s in sources
+                if not s.path.suffix
+            ]
+            sources = [s for s in sources if s.path.suffix]
         known = self.index.documents()
         pending: list[_Pending] = []
         batch_chunks = 0

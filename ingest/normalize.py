@@ -10,27 +10,76 @@ import yaml
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*\r?\n?", re.S)
 # Liquid/Jinja tags and comments; {{ expressions }} too, since they are template code, not prose
-_TEMPLATE_TAG = re.compile(r"\{%-?.*?-?%\}|\{\{.*?\}\}|\{#.*?#\}", re.S)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TEMPLATE_PAIRS = (("{%", "%}"), ("{{", "}}"), ("{#", "#}"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+MAX_FRONT_MATTER_CHARS = 16_384  # more is not metadata: the block is left as text
+MAX_META_VALUE_CHARS = 1_000  # a title or a keyword longer than this is cut
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: an alias bomb (a few lines that expand into
+    gigabytes) is refused instead of expanded."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases are not allowed in front matter", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _capped(value: Any, depth: int = 0) -> Any:
+    """Metadata with every string cut to ``MAX_META_VALUE_CHARS`` and nesting bounded."""
+    if isinstance(value, str):
+        return value[:MAX_META_VALUE_CHARS]
+    if depth >= 4:
+        return None
+    if isinstance(value, list):
+        return [_capped(v, depth + 1) for v in value[:100]]
+    if isinstance(value, dict):
+        return {str(k)[:100]: _capped(v, depth + 1) for k, v in list(value.items())[:100]}
+    return value
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """Return (metadata, body). Malformed YAML leaves the text as it is."""
+    """Return (metadata, body). Malformed, oversized or aliased YAML leaves the text as it
+    is; every value is size-capped."""
     match = _FRONT_MATTER.match(text)
-    if not match:
+    if not match or len(match.group(1)) > MAX_FRONT_MATTER_CHARS:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError:
+        meta = yaml.load(match.group(1), Loader=_NoAliasLoader) or {}
+    except (yaml.YAMLError, RecursionError):
         return {}, text
     if not isinstance(meta, dict):
         return {}, text
-    return {str(k): v for k, v in meta.items()}, text[match.end() :]
+    return {str(k)[:100]: _capped(v) for k, v in meta.items()}, text[match.end() :]
+
+
+def _strip_pairs(text: str, start: str, end: str) -> str:
+    """``text`` without any ``start ... end`` span, in one left-to-right pass (linear: an
+    unterminated ``start`` ends the search instead of being retried at every later one)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        i = text.find(start, pos)
+        if i < 0:
+            break
+        j = text.find(end, i + len(start))
+        if j < 0:
+            break
+        out.append(text[pos:i])
+        pos = j + len(end)
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def strip_template_tags(text: str) -> str:
-    return _HTML_COMMENT.sub("", _TEMPLATE_TAG.sub("", text))
+    for start, end in _TEMPLATE_PAIRS:
+        text = _strip_pairs(text, start, end)
+    return _strip_pairs(text, "<!--", "-->")
 
 
 def clean_text(text: str) -> str:

@@ -72,8 +72,11 @@ class IngestService:
         *,
         prune: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        extensionless: bool = True,
     ) -> LoadReport:
-        report = self.loader().load(roots, acl, prune=prune, progress=progress)
+        report = self.loader().load(
+            roots, acl, prune=prune, progress=progress, extensionless=extensionless
+        )
         if report.changed:
             self.store.bump_generation()
         return report

@@ -88,6 +88,7 @@ def service(
         max_concurrent_generations=1,
         rate_limit_per_minute=1000,
         max_body_bytes=16_384,
+        ingest_roots=[tmp_path_factory.getbasetemp()],
     )
     svc, running = start(settings, embedder=embedder)
     yield svc

@@ -23,6 +23,7 @@ from app.pipeline.retrieve import FusionReranker, Retriever
 from app.pipeline.rewrite import FollowUpRewriter, LlmRewriter
 from app.pipeline.safety import SafetyChecker
 from app.settings import GeneratorKind, Settings
+from indexes.access import any_readable
 from indexes.catalogue import EntityCatalogue
 from indexes.store import IndexStore
 from ingest.embedder import CachedEmbedder, Embedder, SentenceEmbedder, SparseEncoder
@@ -92,7 +93,12 @@ def build_pipeline(
         settings.query_embedding_dtype,
     )
     query_embedder = CachedEmbedder(base_embedder)
-    linker = EntityLinker(catalogue, settings.spacy_model, settings.scope_entity_share)
+    linker = EntityLinker(
+        catalogue,
+        settings.spacy_model,
+        settings.scope_entity_share,
+        readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
+    )
     gen = generator or build_generator(settings)
     sparse = SparseEncoder()
     scorer = TermScorer(TermStats(store.active, store.generation, sparse), sparse)

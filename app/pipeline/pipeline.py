@@ -170,7 +170,9 @@ class QueryPipeline:
         ``stream`` raises for a question that is too long or refused."""
         pre = self.preprocessor.run(question)
         self.safety.run(pre.text)
-        query_text, boost, topic = self._search_terms(pre.text, self.linker.run(pre.text))
+        query_text, boost, topic = self._search_terms(
+            pre.text, self.linker.run(pre.text, user.groups)
+        )
         return self.retriever.ranked(query_text, user.groups, boost, limit, topic)[:limit]
 
     def _search_terms(
@@ -216,11 +218,15 @@ class QueryPipeline:
             yield PipelineEvent("result", hit)
             return
 
-        linked = self.linker.run(pre.text)
+        linked = self.linker.run(pre.text, user.groups)
         rewrite = self.rewriter.run(pre.text, list(history or []), linked)
         if rewrite.is_follow_up:
             known = {e.canonical for e in linked}
-            linked += [e for e in self.linker.run(rewrite.standalone) if e.canonical not in known]
+            linked += [
+                e
+                for e in self.linker.run(rewrite.standalone, user.groups)
+                if e.canonical not in known
+            ]
             linked += [
                 LinkedEntity(c, c, "CARRIED")
                 for c in rewrite.carried_entities

@@ -8,15 +8,38 @@ from ingest.document import Block, BlockKind, ParsedDocument
 from ingest.normalize import clean_text, split_front_matter, strip_template_tags
 from ingest.readers.base import decode_text
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# Every pattern here runs in linear time on any line: no two adjacent parts can match the
+# same characters (that is what made `\s+(.*?)\s*#*\s*$` cubic in a run of spaces), and
+# bracketed parts stop at the next opening bracket, so a run of "[" is not rescanned.
+_HEADING = re.compile(r"(#{1,6})[ \t]")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
-_REF_DEF = re.compile(r"^\s*\[[^\]]+\]:\s+\S+.*$")
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_IMAGE = re.compile(r"!\[([^\[\]]*)\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]+)\]\(([^()\s]*)(?:[ \t]+\"[^\"]*\")?\)")
+_REF_DEF = re.compile(r"^\s*\[[^\[\]]+\]:\s+\S")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    """``(level, text)`` of an ATX heading ("## Title ##"), else None."""
+    match = _HEADING.match(line)
+    if not match:
+        return None
+    text = line[match.end() :].strip()
+    closed = text.rstrip("#")
+    if closed != text and (not closed or closed[-1] in " \t"):  # a closing run of #
+        text = closed.rstrip()
+    return len(match.group(1)), text
+
+
+def _is_table_row(line: str) -> bool:
+    s = line.strip()
+    return len(s) >= 2 and s[0] == "|" and s[-1] == "|"
+
+
+def _is_table_rule(line: str) -> bool:
+    s = line.strip().removeprefix("|").lstrip().removeprefix(":")
+    return s.startswith("---")
 
 
 def _inline(text: str) -> str:
@@ -51,12 +74,10 @@ def markdown_blocks(body: str) -> list[Block]:
             blocks.append(Block(BlockKind.CODE, "\n".join(code)))
             i += 1
             continue
-        heading = _HEADING.match(line)
+        heading = _heading(line)
         if heading:
             flush_para()
-            blocks.append(
-                Block(BlockKind.HEADING, _inline(heading.group(2)), level=len(heading.group(1)))
-            )
+            blocks.append(Block(BlockKind.HEADING, _inline(heading[1]), level=heading[0]))
             i += 1
             continue
         if para and _SETEXT.match(line) and len(para) == 1:
@@ -65,10 +86,10 @@ def markdown_blocks(body: str) -> list[Block]:
             para.clear()
             i += 1
             continue
-        if _TABLE_ROW.match(line):
+        if _is_table_row(line):
             flush_para()
-            while i < len(lines) and _TABLE_ROW.match(lines[i]):
-                if not _TABLE_RULE.match(lines[i]):
+            while i < len(lines) and _is_table_row(lines[i]):
+                if not _is_table_rule(lines[i]):
                     blocks.append(Block(BlockKind.TABLE, _inline(lines[i].strip())))
                 i += 1
             continue

@@ -8,9 +8,39 @@ import zipfile
 from ingest.document import Block, BlockKind, ParsedDocument
 from ingest.errors import FileRejected
 
+# Office files are zip archives: what they expand to is bounded before any parser reads
+# them. The sizes come from the archive's directory; zipfile never yields more bytes than a
+# member declares, so a lying directory cannot get past these limits either.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_MEMBERS = 10_000
+MAX_RATIO = 200  # uncompressed/compressed for any member over 1 MiB
+
 
 def _open_error(kind: str, exc: Exception) -> FileRejected:
     return FileRejected(f"corrupt or unreadable {kind} file: {exc}")
+
+
+def check_archive(data: bytes, kind: str) -> None:
+    """Reject a zip bomb: too many members, too much data, or a suspicious ratio."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise _open_error(kind, exc) from exc
+    if len(members) > MAX_MEMBERS:
+        raise FileRejected(f"{kind} file has {len(members)} parts (limit {MAX_MEMBERS})")
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNZIPPED_BYTES:
+        raise FileRejected(
+            f"{kind} file expands to {total // 2**20} MiB (limit {MAX_UNZIPPED_BYTES // 2**20} "
+            "MiB): split it or save it without embedded media"
+        )
+    for m in members:
+        if m.file_size > 2**20 and m.file_size > MAX_RATIO * max(1, m.compress_size):
+            raise FileRejected(
+                f"{kind} file part {m.filename!r} expands {m.file_size // max(1, m.compress_size)}"
+                f" times (limit {MAX_RATIO}): it looks like a zip bomb"
+            )
 
 
 class DocxReader:
@@ -22,6 +52,7 @@ class DocxReader:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
 
+        check_archive(data, "Word")
         try:
             document = docx.Document(io.BytesIO(data))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -58,6 +89,7 @@ class XlsxReader:
     def read(self, data: bytes, name: str) -> ParsedDocument:
         import openpyxl
 
+        check_archive(data, "Excel")
         try:
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -26,10 +26,7 @@ BUSY = {**COMMON_RESPONSES, 409: {"description": "Another load is running"}}
 
 @router.post("/ingest", responses=BUSY)
 async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> Any:
-    paths = [Path(p) for p in body.paths]
-    missing = [str(p) for p in paths if not _exists(p)]
-    if missing:
-        raise ApiError(422, "invalid_request", f"Not found on the server: {', '.join(missing)}")
+    paths = [_confined(p, state.settings.ingest_roots) for p in body.paths]
     if not state.ingest_lock.acquire(blocking=False):
         raise ApiError(409, "busy", "Another load is running; try again when it ends.")
     try:
@@ -41,6 +38,36 @@ async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> 
     if report.changed:
         await run_in_threadpool(state.components.linker.refresh)
     return summary
+
+
+def _confined(requested: str, roots: list[Path]) -> Path:
+    """The real path of ``requested`` if it lies inside an ingest root, is not hidden and
+    exists; a 422 otherwise. Outside the roots, whether a path exists is never said."""
+    if not roots:
+        raise ApiError(
+            403,
+            "ingest_disabled",
+            "Loading through the API is off: set DOCENT_INGEST_ROOTS to the folders it may read.",
+        )
+    if not Path(requested).is_absolute():
+        raise ApiError(422, "invalid_request", f"Give an absolute path: {requested}")
+    try:
+        path = Path(requested).resolve()  # symlinks followed: where it really is
+    except (OSError, RuntimeError):
+        path = None
+    for root in roots:
+        real_root = root.resolve()
+        if path is not None and path.is_relative_to(real_root):
+            if any(part.startswith(".") for part in path.relative_to(real_root).parts):
+                raise ApiError(422, "invalid_request", f"Hidden files are not loaded: {requested}")
+            if not _exists(path):
+                raise ApiError(422, "invalid_request", f"Not found on the server: {requested}")
+            return path
+    raise ApiError(
+        422,
+        "invalid_request",
+        f"Not inside an ingest root (DOCENT_INGEST_ROOTS): {requested}",
+    )
 
 
 def _exists(path: Path) -> bool:
@@ -65,7 +92,7 @@ def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
         state.settings, state.store, state.catalogue, embedder=state.components.embedder
     )
     try:
-        return service.load(paths, acl, prune=body.prune)
+        return service.load(paths, acl, prune=body.prune, extensionless=False)
     finally:
         service.close()
 

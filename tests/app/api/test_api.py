@@ -283,7 +283,9 @@ def test_admin_ingest_is_the_hand_off_and_needs_the_admin_group(
         assert found["chunks"][0]["path"] == "cafeteria.md"
         assert c.get("/v1/admin/overview").json()["ingest_runs"][0]["summary"]["added"] == 1
         # a name the OS rejects (longer than NAME_MAX) is a bad request, not a server error
-        too_long = c.post("/v1/admin/ingest", json={"paths": ["x" * 300], "groups": "everyone"})
+        too_long = c.post(
+            "/v1/admin/ingest", json={"paths": [str(tmp_path / ("x" * 300))], "groups": "everyone"}
+        )
         assert too_long.status_code == 422 and "Not found" in too_long.json()["error"]["message"]
 
 

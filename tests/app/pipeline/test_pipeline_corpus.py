@@ -34,7 +34,7 @@ ALL = User("all", ALL_GROUPS)
 def test_entity_linking_resolves_acronyms(
     extractive: Components, question: str, canonical: str
 ) -> None:
-    linked = {e.canonical for e in extractive.linker.run(question)}
+    linked = {e.canonical for e in extractive.linker.run(question, ALL.groups)}
     assert canonical in linked
 
 
@@ -50,7 +50,7 @@ def test_acronym_expansion_reaches_retrieval(extractive: Components) -> None:
 def test_the_corpus_wide_scope_leaves_the_dense_query(extractive: Components) -> None:
     # "Sourcegraph" is in over half the documents: it scopes, the boost keeps it
     q = "What are Sourcegraph's monthly internet and phone stipends?"
-    linked = extractive.linker.run(q)
+    linked = extractive.linker.run(q, ALL.groups)
     assert extractive.linker.topic(q, linked) == "What are monthly internet and phone stipends?"
     ranked = extractive.pipeline.rank(q, ALL, limit=5)
     assert any(c.path.endswith("pay-expenses/expenses/index.md") for c in ranked)
@@ -62,12 +62,12 @@ def test_the_corpus_wide_scope_leaves_the_dense_query(extractive: Components) ->
     assert "$500 a year" in ranked[0].text
     # a narrower entity is what the question is about: it stays, spelled out
     q = "How long is PPL at TTS?"
-    assert extractive.linker.topic(q, extractive.linker.run(q)) == (
+    assert extractive.linker.topic(q, extractive.linker.run(q, ALL.groups)) == (
         "How long is PPL at TTS? (Paid Parental Leave; Technology Transformation Services)"
     )
     # a question about the scope itself keeps it
     q = "What is Sourcegraph?"
-    assert extractive.linker.topic(q, extractive.linker.run(q)) == q
+    assert extractive.linker.topic(q, extractive.linker.run(q, ALL.groups)) == q
 
 
 def test_answerability_needs_one_chunk_to_cover_the_question(extractive: Components) -> None:
