@@ -81,7 +81,7 @@ def _everything(components: Components, user: User, question: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "question", ["What does ZIFT stand for?", "How do I apply for ZIFT?", "Is zift repaid?"]
+    "question", ["What does ZIFT stand for?", "How do I apply for ZIFT?", "When is ZIFT repaid?"]
 )
 def test_an_acronym_defined_only_in_a_restricted_document_does_not_link(
     loaded: Loaded, question: str
