@@ -95,8 +95,9 @@ class Answering:
     ) -> AsyncIterator[PipelineEvent]:
         """Pipeline events from a worker thread; stops the worker when the client leaves."""
         trace_id = trace_id_var.get() or uuid.uuid4().hex
-        if not history:  # a cache hit is answered here, without a trip to a worker thread
-            hit = self.pipeline.cached(question, user, trace_id)
+        if not history:  # a cache hit is answered before any generation slot is taken
+            # a thread: with a Qdrant server, the index version is a network call
+            hit = await asyncio.to_thread(self.pipeline.cached, question, user, trace_id)
             if hit is not None:
                 yield PipelineEvent("citations", hit.citations)
                 yield PipelineEvent("result", hit)
@@ -178,4 +179,4 @@ class Answering:
                 result = event.data
         if result is None:
             raise ApiError(500, "internal_error", "The pipeline produced no result.")
-        return self.record(user, conversation_id, result)
+        return await asyncio.to_thread(self.record, user, conversation_id, result)

@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     prompt_ab_share: float = Field(default=0.0, ge=0.0, le=1.0)
     allowed_link_hosts: list[str] = Field(default_factory=list)
     answer_cache_size: int = 1024
+    answer_cache_ttl_s: float = 600.0  # entries expire even if no writer bumped the version
 
     # generation
     generator: GeneratorKind = GeneratorKind.EMBEDDED

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from qdrant_client import QdrantClient, models
 
 from indexes.protocol import VectorIndex
 from indexes.server import ServerIndex
 from indexes.store import next_version_name
 
+_TOKEN_POINT = 1
+
 
 class ServerStore:
-    """Versions are collections ``docent_vN``; the alias ``docent`` names the live one."""
+    """Versions are collections ``docent_vN``; the alias ``docent`` names the live one.
+
+    The generation (what answer caches are keyed by) lives in Qdrant too, in the
+    collection ``docent_generation``: a token every writer replaces after a change, so an
+    ACL change made by another process (``docker compose run ... ingest load``) reaches the
+    cache of every API replica on its next question.
+    """
 
     def __init__(self, client: QdrantClient, base: str = "docent") -> None:
         self.client = client
         self.base = base
-        self._generation = 0
+        self._meta = f"{base}_generation"
 
     def versions(self) -> list[str]:
         return sorted(
             c.name
             for c in self.client.get_collections().collections
-            if c.name.startswith(self.base)
+            if re.fullmatch(rf"{re.escape(self.base)}_v\d+", c.name)
         )
 
     def active_name(self) -> str | None:
@@ -31,12 +42,22 @@ class ServerStore:
         return None
 
     def generation(self) -> str:
-        name = self.active_name() or ""
-        count = self.client.count(name, exact=True).count if name else 0
-        return f"{name}:{count}:{self._generation}"
+        return f"{self.active_name() or ''}:{self._token()}"
+
+    def _token(self) -> str:
+        if not self.client.collection_exists(self._meta):
+            return ""
+        points = self.client.retrieve(self._meta, [_TOKEN_POINT], with_payload=True)
+        return str((points[0].payload or {}).get("token", "")) if points else ""
 
     def bump_generation(self) -> None:
-        self._generation += 1
+        """A new random token: two writers at once still each leave a value no cache saw."""
+        if not self.client.collection_exists(self._meta):
+            self.client.create_collection(self._meta, vectors_config={})
+        self.client.upsert(
+            self._meta,
+            [models.PointStruct(id=_TOKEN_POINT, vector={}, payload={"token": uuid.uuid4().hex})],
+        )
 
     def active(self) -> VectorIndex:
         name = self.active_name()
@@ -61,7 +82,7 @@ class ServerStore:
             )
         )
         self.client.update_collection_aliases(change_aliases_operations=ops)
-        self._generation += 1
+        self.bump_generation()
 
     def drop(self, name: str) -> None:
         self.client.delete_collection(name)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.pipeline.types import QueryResult
@@ -27,9 +29,16 @@ class AnswerCache:
     (citations, chunks, sentences) are shared. Nothing downstream mutates those.
     """
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(
+        self,
+        size: int = 1024,
+        ttl_s: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.size = size
-        self._data: OrderedDict[CacheKey, QueryResult] = OrderedDict()
+        self.ttl_s = ttl_s  # a bound on staleness whatever the index version says
+        self._clock = clock
+        self._data: OrderedDict[CacheKey, tuple[float, QueryResult]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -37,18 +46,21 @@ class AnswerCache:
     def get(self, key: CacheKey) -> QueryResult | None:
         with self._lock:
             found = self._data.get(key)
+            if found is not None and self._clock() - found[0] > self.ttl_s:
+                del self._data[key]
+                found = None
             if found is None:
                 self.misses += 1
                 return None
             self._data.move_to_end(key)
             self.hits += 1
-            return copy.copy(found)
+            return copy.copy(found[1])
 
     def put(self, key: CacheKey, result: QueryResult) -> None:
         if self.size <= 0:
             return
         with self._lock:
-            self._data[key] = copy.copy(result)
+            self._data[key] = (self._clock(), copy.copy(result))
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
 

@@ -127,7 +127,7 @@ def build_pipeline(
         checker=CitationChecker(query_embedder),
         extractive=ExtractiveAnswerer(query_embedder, scorer),
         answerability=AnswerabilityCheck(scorer),
-        cache=AnswerCache(settings.answer_cache_size),
+        cache=AnswerCache(settings.answer_cache_size, settings.answer_cache_ttl_s),
         index_version=store.generation,
         params=GenerationParams(settings.temperature, settings.max_tokens),
         abstain=AbstainPolicy(

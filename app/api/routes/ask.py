@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, StateDep
 from app.api.errors import COMMON_RESPONSES, GENERATION_RESPONSES, ApiError, status_for
@@ -34,7 +35,10 @@ def _sse(event: str, data: Any) -> str:
 async def ask(body: AskRequest, user: CurrentUser, state: StateDep, request: Request) -> Any:
     answering = state.answering
     answering.admit(user)
-    conversation_id, history = answering.conversation(user, body.conversation_id, body.question)
+    # the database is never touched on the event loop: one slow query must not stall everyone
+    conversation_id, history = await run_in_threadpool(
+        answering.conversation, user, body.conversation_id, body.question
+    )
     if not body.stream:
         return await answering.answer(user, body.question, conversation_id, history)
 
@@ -51,7 +55,10 @@ async def ask(body: AskRequest, user: CurrentUser, state: StateDep, request: Req
                 elif event.kind == "citations":
                     yield _sse("citations", [asdict(c) for c in event.data])
                 elif event.kind == "result":
-                    yield _sse("result", answering.record(user, conversation_id, event.data))
+                    body_json = await run_in_threadpool(
+                        answering.record, user, conversation_id, event.data
+                    )
+                    yield _sse("result", body_json)
                 event = await anext(events, None)
         except (DocentError, ApiError) as exc:
             code = exc.code
@@ -76,8 +83,6 @@ async def ask(body: AskRequest, user: CurrentUser, state: StateDep, request: Req
 @router.post("/retrieve", response_model=RetrieveResponse, responses=COMMON_RESPONSES)
 async def retrieve(body: RetrieveRequest, user: CurrentUser, state: StateDep) -> Any:
     state.answering.admit(user)
-    from starlette.concurrency import run_in_threadpool
-
     chunks = await run_in_threadpool(
         state.components.pipeline.rank, body.query, user, limit=body.top_k
     )

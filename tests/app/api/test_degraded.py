@@ -73,6 +73,14 @@ def _service(data: Path, tmp: Path, embedder: Any, **overrides: Any) -> tuple[Se
 
 @pytest.fixture
 def embedded_service(small_index: Path, tmp_path: Path, embedder: Any) -> Iterator[Service]:
+    svc, running = _service(small_index, tmp_path, embedder, llm_timeout_s=60.0)
+    yield svc
+    stop(running)
+
+
+@pytest.fixture
+def impatient_service(small_index: Path, tmp_path: Path, embedder: Any) -> Iterator[Service]:
+    """A model silent for 3 s counts as hung."""
     svc, running = _service(small_index, tmp_path, embedder, llm_timeout_s=3.0)
     yield svc
     stop(running)
@@ -132,9 +140,9 @@ def test_a_model_killed_mid_answer_gives_a_quoted_answer_and_the_next_one_too(
 
 
 def test_a_hung_model_times_out_into_a_quoted_answer_and_readyz_says_degraded(
-    embedded_service: Service,
+    impatient_service: Service,
 ) -> None:
-    svc = embedded_service
+    svc = impatient_service
     pid = _model_pid(svc)
     os.kill(pid, signal.SIGSTOP)
     try:
