@@ -17,10 +17,24 @@ ALLOWED_HOSTS = tuple(h for h in os.environ.get("DOCENT_ALLOWED_LINK_HOSTS", "")
 SSO_HEADER = os.environ.get("DOCENT_UI_SSO_HEADER")  # e.g. X-Forwarded-Access-Token
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def demo_sign_in_allowed() -> bool:
+    """Picking a demo user without a key: only when asked for (DOCENT_UI_DEMO_SIGN_IN=1,
+    which `make run` sets), in development, and with the UI bound to loopback, so that
+    nobody on the network can sign in as the demo admin."""
+    return (
+        os.environ.get("DOCENT_UI_DEMO_SIGN_IN") == "1"
+        and os.environ.get("DOCENT_ENVIRONMENT", "development") == "development"
+        and (st.get_option("server.address") or "") in LOOPBACK
+    )
+
+
 def demo_keys() -> dict[str, str]:
-    """Development only: the demo users' keys written by `make run`."""
+    """The demo users' keys written by `make run`, when demo sign-in is allowed."""
     users = os.environ.get("DOCENT_USERS_FILE")
-    if not users or os.environ.get("DOCENT_ENVIRONMENT", "development") != "development":
+    if not users or not demo_sign_in_allowed():
         return {}
     keys_file = Path(users + ".keys")
     if not keys_file.exists():

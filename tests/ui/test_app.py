@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,23 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 
 
-def app_for(service: Service, monkeypatch: pytest.MonkeyPatch, url: str | None = None) -> AppTest:
+@pytest.fixture(autouse=True)
+def loopback_ui() -> Iterator[None]:
+    """The UI as `make run` serves it: bound to 127.0.0.1."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)
+
+
+def app_for(
+    service: Service, monkeypatch: pytest.MonkeyPatch, url: str | None = None, demo: bool = True
+) -> AppTest:
     monkeypatch.setenv("DOCENT_API_URL", url or service.url)
     monkeypatch.setenv("DOCENT_USERS_FILE", str(service.settings.users_file))
+    monkeypatch.setenv("DOCENT_UI_DEMO_SIGN_IN", "1" if demo else "0")
     at = AppTest.from_file(APP, default_timeout=180)
     return at.run()
 
@@ -38,6 +53,19 @@ def test_sign_in_with_a_demo_user_shows_the_chat(
     at = signed_in(service, monkeypatch)
     assert at.title[0].value == "Ask Docent"
     assert "Bob" in "\n".join(str(m.value) for m in at.sidebar.markdown)
+
+
+def test_demo_sign_in_needs_the_flag_and_a_loopback_address(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit import config
+
+    assert app_for(service, monkeypatch).selectbox  # make run's way: flag set, 127.0.0.1
+    off = app_for(service, monkeypatch, demo=False)
+    assert not off.selectbox and off.text_input  # only a key gets in
+    config.set_option("server.address", "0.0.0.0")
+    exposed = app_for(service, monkeypatch)
+    assert not exposed.selectbox and exposed.text_input
 
 
 def test_bad_key_and_api_down_give_friendly_errors(

@@ -41,6 +41,7 @@ def ui_url(service: Service) -> Iterator[str]:
         **os.environ,
         "DOCENT_API_URL": service.url,
         "DOCENT_USERS_FILE": str(service.settings.users_file),
+        "DOCENT_UI_DEMO_SIGN_IN": "1",
     }
     proc = subprocess.Popen(
         ui_command("127.0.0.1", port),
