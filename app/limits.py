@@ -28,6 +28,15 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send)
             return
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            # chunked: read it here, bounded, so that an oversized body is a 413 and never
+            # reaches the app's body parser (which would answer 400)
+            body = await self._read_bounded(receive)
+            if body is None:
+                await self._reject(send)
+                return
+            await self.app(scope, _replay(body, receive), send)
+            return
         seen = 0
         too_big = False
 
@@ -45,6 +54,23 @@ class BodySizeLimit:
             await self.app(scope, limited, send)
         except _TooLarge:
             await self._reject(send)
+
+    async def _read_bounded(self, receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it passes ``max_bytes``."""
+        parts: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client left: the app sees an empty body and the disconnect
+            part = message.get("body", b"")
+            seen += len(part)
+            if seen > self.max_bytes:
+                return None
+            parts.append(part)
+            if not message.get("more_body", False):
+                break
+        return b"".join(parts)
 
     async def _reject(self, send: Send) -> None:
         body = (
@@ -67,6 +93,21 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the buffered body once, then defers to the real one (for
+    disconnects)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class RateLimiter:

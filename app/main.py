@@ -35,6 +35,7 @@ from indexes.factory import open_catalogue, open_store
 from ingest.embedder import Embedder
 
 log = logging.getLogger("docent.api")
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 def build_auth(settings: Settings) -> Authenticator:
@@ -129,11 +130,11 @@ def create_app(
         state = getattr(request.app.state, "docent", None)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
+        # labels from a closed set: a client cannot mint new series with made-up methods
+        method = request.method if request.method in _METHODS else "OTHER"
         if state is not None:
-            state.metrics.requests.labels(path, request.method, str(response.status_code)).inc()
-            state.metrics.latency.labels(path, request.method).observe(
-                time.perf_counter() - started
-            )
+            state.metrics.requests.labels(path, method, str(response.status_code)).inc()
+            state.metrics.latency.labels(path, method).observe(time.perf_counter() - started)
         return response
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     max_concurrent_generations: int = 2
     generation_timeout_s: float = 90.0
     admin_group: str = "admin"
+    # /metrics: with a token, scrapers send `Authorization: Bearer <token>`; without one,
+    # only clients on loopback may read it
+    metrics_token: str | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_auth(self) -> Settings:

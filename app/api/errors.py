@@ -55,6 +55,13 @@ _STATUS: list[tuple[type[DocentError], int]] = [
 ]
 
 
+_PUBLIC_5XX: dict[type[DocentError], str] = {
+    GenerationUnavailable: "The language model is unavailable right now; try again shortly.",
+    IndexError_: "The document index is unavailable right now; try again shortly.",
+    ConfigError: "Docent is misconfigured; an administrator has to fix it (see the log).",
+}
+
+
 def status_for(exc: DocentError) -> int:
     return next((status for kind, status in _STATUS if isinstance(exc, kind)), 500)
 
@@ -94,11 +101,14 @@ def install(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after_s)
         elif status == 503:
             headers["Retry-After"] = "5"
+        message = exc.message
         if isinstance(exc, Overloaded):
             log.warning("refused, at capacity: %s", exc.message)  # by design, not a fault
         elif status >= 500:
             log.error("request failed: %s", exc.message)
-        return error_response(status, exc.code, exc.message, headers)
+            # the details (a server's address, a driver's text) are for the log only
+            message = _PUBLIC_5XX.get(type(exc), "Something failed on our side; try again.")
+        return error_response(status, exc.code, message, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -32,6 +32,12 @@ def _fence(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
+def _attribute(text: str) -> str:
+    """A fenced value inside a quoted attribute (title="..."): it cannot end the quote and
+    add attributes of its own (note="trusted")."""
+    return " ".join(_fence(text).replace('"', "”").split())
+
+
 class PromptBuilder:
     """Loads every template in the manifest once; picks a version per user for A/B splits."""
 
@@ -80,8 +86,8 @@ class PromptBuilder:
         fenced = [
             {
                 "n": i,
-                "title": _fence(s.title),
-                "section": _fence(s.section),
+                "title": _attribute(s.title),
+                "section": _attribute(s.section),
                 "text": _fence(s.text),
                 "suspicious": s.suspicious,
             }

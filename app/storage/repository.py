@@ -291,10 +291,14 @@ class Repository:
             trace = s.get(Trace, trace_id)
             if trace is None or trace.user_id != user_id:
                 return None
-            fb = Feedback(
-                trace_id=trace_id, user_id=user_id, rating=rating, comment=redact(comment)
-            )
-            s.add(fb)
+            # one rating per user per answer: a second one replaces the first
+            fb = s.scalars(
+                select(Feedback).where(Feedback.trace_id == trace_id, Feedback.user_id == user_id)
+            ).first()
+            if fb is None:
+                fb = Feedback(trace_id=trace_id, user_id=user_id, rating=rating)
+                s.add(fb)
+            fb.rating, fb.comment = rating, redact(comment)
             s.commit()
             return fb.id
 

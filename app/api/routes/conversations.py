@@ -98,6 +98,7 @@ def delete_conversation(conversation_id: str, user: CurrentUser, state: StateDep
 
 @router.post("/feedback", response_model=FeedbackResponse, responses=NOT_FOUND)
 def feedback(body: FeedbackRequest, user: CurrentUser, state: StateDep) -> Any:
+    state.answering.admit(user)  # the per-user rate limit covers feedback too (429)
     fid = state.repo.add_feedback(user.id, body.trace_id, body.rating, body.comment)
     if fid is None:
         raise ApiError(404, "not_found", "No answer with this trace id was given to you.")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.deps import StateDep
+from app.api.errors import ApiError
 from app.api.schemas import HealthResponse
 
 log = logging.getLogger("docent.api")
@@ -52,6 +54,23 @@ def readyz(state: StateDep) -> Any:
     return JSONResponse({"status": status, "checks": checks}, status_code=code)
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 @router.get("/metrics", response_class=Response)
-def metrics(state: StateDep) -> Response:
+def metrics(state: StateDep, request: Request) -> Response:
+    """Prometheus text: with DOCENT_METRICS_TOKEN set, for a bearer of that token; without
+    it, for clients on loopback only."""
+    token = state.settings.metrics_token
+    if token:
+        sent = request.headers.get("authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "Send the scrape token: Authorization: Bearer <DOCENT_METRICS_TOKEN>.",
+                {"WWW-Authenticate": 'Bearer realm="docent-metrics"'},
+            )
+    elif request.client is None or request.client.host not in LOOPBACK:
+        raise ApiError(403, "forbidden", "Set DOCENT_METRICS_TOKEN to scrape from another host.")
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
