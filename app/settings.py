@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # the folders POST /v1/admin/ingest may read (JSON list); empty: loading through the
     # API is off, so a request can never make a server file (/etc/passwd) searchable
     ingest_roots: list[Path] = Field(default_factory=list)
+    # front matter `groups:` may narrow what the ACL gives; widening it needs this on
+    front_matter_may_widen: bool = False
     ner_workers: int = 0  # spaCy NER processes for large loads; 0 = one per core
 
     # query pipeline

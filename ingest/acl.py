@@ -9,8 +9,15 @@ ACL file (YAML)::
       - match: "18f-handbook/pages/travel-and-leave/*"
         groups: [hr, everyone]
 
-Front matter ``groups:`` (or ``access:``) overrides both. A file with no source of groups
-is refused: permissions are default-deny.
+Rules match the document's path relative to the loaded root, and also every longer tail
+of its absolute path: ``departments/legal/x.md`` loaded on its own, or its folder loaded
+on its own, still matches ``departments/legal/**``.
+
+Front matter ``groups:`` (or ``access:``) may only narrow what the ACL gives: its groups
+must be among the ACL's, unless the ACL gives the open group (``everyone``), which any
+group narrows. Widening needs ``front_matter_widens`` (DOCENT_FRONT_MATTER_MAY_WIDEN),
+off by default: an author in a restricted folder cannot publish to everyone. A file with
+no source of groups is refused: permissions are default-deny.
 """
 
 from __future__ import annotations
@@ -55,10 +62,15 @@ class AclResolver:
         groups: tuple[str, ...] = (),
         rules: tuple[AclRule, ...] = (),
         default: tuple[str, ...] = (),
+        *,
+        front_matter_widens: bool = False,
+        open_group: str = "everyone",
     ) -> None:
         self.groups = groups
         self.rules = rules
         self.default = default or groups
+        self.front_matter_widens = front_matter_widens
+        self.open_group = open_group
         if not self.default and not self.rules:
             raise IngestError(
                 "No permission source: pass --groups (e.g. --groups everyone) or --acl FILE. "
@@ -66,17 +78,26 @@ class AclResolver:
             )
 
     @classmethod
-    def from_options(cls, groups: str | None, acl_file: Path | None) -> AclResolver:
+    def from_options(
+        cls, groups: str | None, acl_file: Path | None, *, front_matter_widens: bool = False
+    ) -> AclResolver:
         if acl_file is None:
-            return cls(groups=parse_groups(groups or ""))
+            return cls(groups=parse_groups(groups or ""), front_matter_widens=front_matter_widens)
         try:
             text = acl_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise IngestError(f"Cannot read ACL file {acl_file}: {exc}") from exc
-        return cls.from_yaml(groups, text, str(acl_file))
+        return cls.from_yaml(groups, text, str(acl_file), front_matter_widens=front_matter_widens)
 
     @classmethod
-    def from_yaml(cls, groups: str | None, text: str, name: str = "ACL") -> AclResolver:
+    def from_yaml(
+        cls,
+        groups: str | None,
+        text: str,
+        name: str = "ACL",
+        *,
+        front_matter_widens: bool = False,
+    ) -> AclResolver:
         """Rules from the YAML text of an ACL file (``name`` is used in error messages)."""
         base = parse_groups(groups or "")
         try:
@@ -95,14 +116,37 @@ class AclResolver:
                 raise IngestError(f"ACL file {name}: rule {i + 1} needs 'match' and 'groups'")
             rules.append(AclRule(str(rule["match"]), parse_groups(rule["groups"])))
         default = parse_groups(data.get("default")) or base
-        return cls(groups=base, rules=tuple(rules), default=default)
+        return cls(
+            groups=base,
+            rules=tuple(rules),
+            default=default,
+            front_matter_widens=front_matter_widens,
+        )
 
-    def resolve(self, path: str, meta: dict[str, Any]) -> tuple[str, ...]:
+    def resolve(
+        self, path: str, meta: dict[str, Any], location: Path | None = None
+    ) -> tuple[str, ...]:
+        """The groups of the document at ``path`` (relative to its loaded root; at
+        ``location`` on disk), narrowed by its front matter."""
+        given = self._acl_groups(path, location)
         own = parse_groups(meta.get("groups") or meta.get("access"))
-        if own:
+        if not own:
+            return given
+        if self.front_matter_widens or set(own) <= set(given) or self.open_group in given:
             return own
+        raise FileRejected(
+            f"its front matter gives groups {', '.join(own)}, beyond the ACL's "
+            f"{', '.join(given)}: front matter may only narrow access "
+            "(an administrator can allow widening with DOCENT_FRONT_MATTER_MAY_WIDEN=true)"
+        )
+
+    def _acl_groups(self, path: str, location: Path | None) -> tuple[str, ...]:
+        names = [path]
+        if location is not None:
+            parts = location.resolve().as_posix().strip("/").split("/")
+            names += ["/".join(parts[-k:]) for k in range(path.count("/") + 2, len(parts) + 1)]
         for rule in self.rules:
-            if rule.matches(path):
+            if any(rule.matches(name) for name in names):
                 return rule.groups
         if self.default:
             return self.default

@@ -89,6 +89,9 @@ def load_cmd(
         _print_summary(_load_via_api(via_api, paths, groups, acl_file, prune), as_json)
         return
     settings = _settings()
+    acl = AclResolver.from_options(
+        groups, acl_file, front_matter_widens=settings.front_matter_may_widen
+    )
     try:
         service = _service(settings)
     except IndexLockedError as exc:

@@ -164,6 +164,7 @@ class Loader:
         pending: list[_Pending] = []
         batch_chunks = 0
         embedded: _Embedded | None = None
+        new_by_hash: dict[str, SourceFile] = {}
         for done, source in enumerate(sources, start=1):
             try:
                 item = self._prepare(source, known.get(source.doc_id), acl, report)
@@ -171,6 +172,8 @@ class Loader:
                 report.failed.append(Failure(source.rel, exc.message))
                 item = None
             if item is not None:
+                if item.is_new:
+                    new_by_hash[item.doc_hash] = source
                 pending.append(item)
                 batch_chunks += len(item.chunks)
                 if batch_chunks >= _EMBED_BATCH_CHUNKS:
@@ -179,6 +182,7 @@ class Loader:
             if progress:
                 progress(done, len(sources))
         self._write(self._embed(pending, embedded, report), report)
+        self._drop_moved(new_by_hash, known, {s.doc_id for s in sources}, report)
         if prune:
             self._prune(
                 {
@@ -221,7 +225,7 @@ class Loader:
         doc_hash = self._hash(data)
         if known is not None and known.doc_hash == doc_hash and known.complete:
             meta = self._front_matter(source, data)
-            groups = acl.resolve(source.rel, meta)
+            groups = acl.resolve(source.rel, meta, source.path)
             if tuple(sorted(known.groups)) == groups:
                 report.unchanged += 1
             else:
@@ -229,7 +233,7 @@ class Loader:
                 report.acl_updated += 1
             return None
         parsed = reader.read(data, source.rel)
-        groups = acl.resolve(source.rel, parsed.metadata)
+        groups = acl.resolve(source.rel, parsed.metadata, source.path)
         title = parsed.title or Path(source.rel).stem.replace("-", " ").replace("_", " ").strip()
         chunks = self.chunker.run(parsed.blocks, doc_id=source.doc_id, path=source.rel, title=title)
         if not chunks:
@@ -336,6 +340,33 @@ class Loader:
             sparse=self.sparse.document(chunk.embed_text),
             payload=payload,
         )
+
+    def _drop_moved(
+        self,
+        new_by_hash: dict[str, SourceFile],
+        known: dict[str, DocRecord],
+        seen: set[str],
+        report: LoadReport,
+    ) -> None:
+        """A file moved (into a restricted folder, say) is a new document with an old one's
+        content: the old one goes when its own file is gone, with or without --prune, so no
+        open copy outlives the move."""
+        candidates = [
+            d.doc_id for d in known.values() if d.doc_hash in new_by_hash and d.doc_id not in seen
+        ]
+        if not candidates:
+            return
+        where = PointFilter(must=(Match(F_DOC_ID, tuple(candidates)), Match(F_CHUNK_INDEX, (0,))))
+        moved = [
+            str(hit.payload.get(F_DOC_ID))
+            for hit in self.index.scroll(where, [F_DOC_ID, "root", "path"])
+            if hit.payload.get("root")
+            and not (Path(str(hit.payload["root"])) / str(hit.payload.get("path"))).exists()
+        ]
+        for doc_id in moved:
+            self.index.delete(_doc_filter(doc_id))
+        self.catalogue.delete_documents(moved)
+        report.deleted += len(moved)
 
     def _prune(
         self, roots: set[str], seen: set[str], known: dict[str, DocRecord], report: LoadReport

@@ -81,10 +81,13 @@ def _exists(path: Path) -> bool:
 
 def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
     try:
+        widens = state.settings.front_matter_may_widen
         acl = (
-            AclResolver.from_yaml(body.groups, body.acl, "in the request")
+            AclResolver.from_yaml(
+                body.groups, body.acl, "in the request", front_matter_widens=widens
+            )
             if body.acl
-            else AclResolver.from_options(body.groups, None)
+            else AclResolver.from_options(body.groups, None, front_matter_widens=widens)
         )
     except DocentError as exc:
         raise ApiError(422, "invalid_request", exc.message) from exc
