@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -16,32 +16,51 @@ from app.api.errors import ApiError
 from app.limits import RateLimiter
 from app.logging_setup import trace_id_var
 from app.observability import Metrics
+from app.pipeline.output_safety import sanitize
 from app.pipeline.pipeline import PipelineEvent, QueryPipeline
 from app.pipeline.safety import redact
-from app.pipeline.types import QueryResult, Turn, User
+from app.pipeline.types import Citation, QueryResult, Turn, User
 from app.storage.repository import Repository
 
 log = logging.getLogger("docent.answers")
 _END = object()
 
 
-def result_json(result: QueryResult, conversation_id: str | None) -> dict[str, Any]:
-    """The public shape of a result (``AskResponse``)."""
+def citation_json(citation: Citation, allowed_hosts: Sequence[str] = ()) -> dict[str, Any]:
+    """A citation as it leaves the service: every text field inert as markdown."""
+    out = asdict(citation)
+    for name in ("path", "title", "section", "snippet"):
+        out[name] = sanitize(out[name], allowed_hosts)
+    return out
+
+
+def result_json(
+    result: QueryResult, conversation_id: str | None, allowed_hosts: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The public shape of a result (``AskResponse``). Every text that came from a
+    document or the model is inert as markdown (``output_safety``), not only the answer."""
+
+    def safe(text: str) -> str:
+        return sanitize(text, allowed_hosts)
+
     return {
-        "answer": result.answer,
-        "citations": [asdict(c) for c in result.citations],
+        "answer": safe(result.answer),
+        "citations": [citation_json(c, allowed_hosts) for c in result.citations],
         "abstained": result.abstained,
         "conversation_id": conversation_id,
         "trace_id": result.trace_id,
         "prompt_version": result.prompt_version,
         "timings_ms": result.timings_ms,
-        "question": result.question,
-        "standalone_question": result.standalone_question,
-        "entities": [asdict(e) for e in result.entities],
+        "question": safe(result.question),
+        "standalone_question": safe(result.standalone_question),
+        "entities": [
+            {"mention": safe(e.mention), "canonical": safe(e.canonical), "label": e.label}
+            for e in result.entities
+        ],
         "generator": result.generator,
         "answer_source": str(result.answer_source),
-        "sentences": [asdict(s) for s in result.sentences],
-        "closest_sources": [asdict(c) for c in result.closest_sources],
+        "sentences": [{**asdict(s), "text": safe(s.text)} for s in result.sentences],
+        "closest_sources": [citation_json(c, allowed_hosts) for c in result.closest_sources],
         "dropped_citations": result.dropped_citations,
         "tokens_in": result.tokens_in,
         "tokens_out": result.tokens_out,
@@ -151,7 +170,7 @@ class Answering:
     def record(
         self, user: User, conversation_id: str | None, result: QueryResult
     ) -> dict[str, Any]:
-        body = result_json(result, conversation_id)
+        body = result_json(result, conversation_id, self.pipeline.allowed_hosts)
         self.metrics.observe(result)
         self.repo.record_answer(user.id, conversation_id, result, body)
         log.info(

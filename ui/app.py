@@ -10,7 +10,7 @@ import streamlit as st
 
 from app.lifeline import watch_parent_from_env
 from ui.client import ApiProblem, DocentClient
-from ui.render import marked_answer, safe_markdown, source_label
+from ui.render import marked_answer, plain, safe_markdown, source_label
 
 API_URL = os.environ.get("DOCENT_API_URL", "http://127.0.0.1:8000")
 ALLOWED_HOSTS = tuple(h for h in os.environ.get("DOCENT_ALLOWED_LINK_HOSTS", "").split(",") if h)
@@ -134,10 +134,11 @@ def show_sources(result: dict[str, Any], closest: bool = False) -> None:
     if not sources:
         return
     st.caption("Closest sources you can access:" if closest else "Sources:")
-    st.markdown(" ".join(f":blue-badge[[{c['n']}] {c['title'][:40]}]" for c in sources))
+    badges = (plain(f"[{c['n']}] {c['title'][:40]}") for c in sources)
+    st.markdown(" ".join(f":blue-badge[{badge}]" for badge in badges))
     for c in sources:
         with st.expander(source_label(c)):
-            st.caption(f"Path: `{c['path']}`")
+            st.caption(f"Path: {plain(c['path'])}")
             backed = [s["text"] for s in result.get("sentences") or [] if c["n"] in s["cited"]]
             if backed and not closest:
                 st.markdown("**Supports:** " + " ".join(safe_markdown(t) for t in backed))
@@ -162,7 +163,7 @@ def show_result(result: dict[str, Any]) -> None:
         show_sources(result)
     with st.expander("Details"):
         st.markdown(f"**Question as understood:** {safe_markdown(result['standalone_question'])}")
-        entities = ", ".join(f"{e['canonical']} ({e['label']})" for e in result["entities"])
+        entities = ", ".join(plain(f"{e['canonical']} ({e['label']})") for e in result["entities"])
         st.markdown(f"**Linked entities:** {entities or 'none'}")
         st.markdown(
             f"**Prompt version:** {result['prompt_version']} · **Model:** "
@@ -223,8 +224,14 @@ def chat() -> None:
                     elif event.kind == "error":
                         raise ApiProblem(event.data["error"]["message"])
 
+            # raw model text as it arrives, shown as plain text: it is not sanitized yet
+            # (the final, checked answer replaces it)
             with st.spinner("Searching your documents..."):
-                st.write_stream(tokens())
+                box = st.empty()
+                streamed = ""
+                for token in tokens():
+                    streamed += token
+                    box.markdown(plain(streamed))
         except ApiProblem as exc:
             st.error(exc.message)
             return

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
-from urllib.parse import urlparse
 
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)[^)]*\)")
-_TAG = re.compile(r"<[^>]+>")
+from app.pipeline.output_safety import plain_text, sanitize
+
+_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def safe_markdown(text: str, allowed_hosts: tuple[str, ...] = ()) -> str:
-    """No raw HTML, no images, links only to allowed hosts (others become plain text)."""
+    """Markdown that renders inertly: the server's sanitizer again (the UI does not trust
+    the API to have done it), and no $...$ read as LaTeX by Streamlit."""
+    return _DOLLAR.sub(r"\\$", sanitize(text, allowed_hosts))
 
-    def link(m: re.Match[str]) -> str:
-        host = (urlparse(m.group(2)).hostname or "").lower()
-        ok = any(host == h or host.endswith("." + h) for h in allowed_hosts)
-        return m.group(0) if ok else m.group(1)
 
-    text = _IMAGE.sub(lambda m: m.group(1), text)
-    text = _LINK.sub(link, text)
-    text = html.escape(_TAG.sub("", text), quote=False)
-    return text.replace("$", "\\$")  # Streamlit would read $...$ as LaTeX
+def plain(text: str) -> str:
+    """Any text shown as itself, never as markdown (labels, badges, streamed tokens)."""
+    return plain_text(" ".join(text.split()))
 
 
 def marked_answer(result: dict[str, Any], allowed_hosts: tuple[str, ...] = ()) -> str:
@@ -46,4 +41,4 @@ def source_label(c: dict[str, Any]) -> str:
     where = c.get("section") or c.get("path", "")
     pages = c.get("pages") or []
     page = f", p. {', '.join(str(p) for p in pages)}" if pages else ""
-    return f"[{c['n']}] {c.get('title') or c.get('path')} — {where}{page}"
+    return plain(f"[{c['n']}] {c.get('title') or c.get('path')} — {where}{page}")

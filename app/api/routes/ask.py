@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.answering import citation_json
 from app.api.deps import CurrentUser, StateDep
 from app.api.errors import COMMON_RESPONSES, GENERATION_RESPONSES, ApiError, status_for
 from app.api.schemas import AskRequest, AskResponse, RetrieveRequest, RetrieveResponse
 from app.errors import DocentError
+from app.pipeline.output_safety import sanitize
 
 router = APIRouter(prefix="/v1", tags=["answers"])
 
@@ -53,7 +54,8 @@ async def ask(body: AskRequest, user: CurrentUser, state: StateDep, request: Req
                 if event.kind == "token":
                     yield _sse("token", {"text": event.data})
                 elif event.kind == "citations":
-                    yield _sse("citations", [asdict(c) for c in event.data])
+                    hosts = answering.pipeline.allowed_hosts
+                    yield _sse("citations", [citation_json(c, hosts) for c in event.data])
                 elif event.kind == "result":
                     body_json = await run_in_threadpool(
                         answering.record, user, conversation_id, event.data
@@ -86,14 +88,15 @@ async def retrieve(body: RetrieveRequest, user: CurrentUser, state: StateDep) ->
     chunks = await run_in_threadpool(
         state.components.pipeline.rank, body.query, user, limit=body.top_k
     )
+    hosts = state.components.pipeline.allowed_hosts
     return {
         "chunks": [
             {
                 "doc_id": c.doc_id,
-                "path": c.path,
-                "title": c.title,
-                "section": c.section,
-                "text": c.text,
+                "path": sanitize(c.path, hosts),
+                "title": sanitize(c.title, hosts),
+                "section": sanitize(c.section, hosts),
+                "text": sanitize(c.text, hosts),
                 "score": round(c.score, 4),
             }
             for c in chunks[: body.top_k]
