@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     ingest_roots: list[Path] = Field(default_factory=list)
     # front matter `groups:` may narrow what the ACL gives; widening it needs this on
     front_matter_may_widen: bool = False
+    # loads through the API parse each file in a worker process under these limits
+    parse_timeout_s: float = 60.0
+    parse_memory_mb: int = 1536
     ner_workers: int = 0  # spaCy NER processes for large loads; 0 = one per core
 
     # query pipeline

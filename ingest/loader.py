@@ -41,6 +41,7 @@ from ingest.document import Chunk, ParsedDocument
 from ingest.embedder import Embedder, SparseEncoder
 from ingest.entities import EntityExtractor, MentionsJob
 from ingest.errors import FileRejected
+from ingest.isolation import DocumentParser, InlineParser
 from ingest.normalize import keywords_of, split_front_matter
 from ingest.readers import reader_for
 from ingest.readers.base import decode_text
@@ -126,6 +127,7 @@ class Loader:
         extractor: EntityExtractor,
         chunker: Chunker,
         max_file_bytes: int = 20 * 1024 * 1024,
+        parser: DocumentParser | None = None,
     ) -> None:
         self.index = index
         self.catalogue = catalogue
@@ -134,6 +136,7 @@ class Loader:
         self.extractor = extractor
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
+        self.parser: DocumentParser = parser or InlineParser()
         self._config_stamp = (
             f"{PIPELINE_VERSION}:{chunker.max_tokens}:{chunker.overlap_tokens}:{embedder.model_id}"
         )
@@ -220,7 +223,7 @@ class Loader:
                 f"file is {size / 1e6:.1f} MB, over the {self.max_file_bytes / 1e6:.0f} MB limit "
                 "(DOCENT_MAX_FILE_BYTES)"
             )
-        reader = reader_for(source.path)
+        reader_for(source.path)  # an unsupported type fails before the file is read
         data = source.path.read_bytes()
         doc_hash = self._hash(data)
         if known is not None and known.doc_hash == doc_hash and known.complete:
@@ -232,7 +235,7 @@ class Loader:
                 self._update_acl(source.doc_id, groups)
                 report.acl_updated += 1
             return None
-        parsed = reader.read(data, source.rel)
+        parsed = self.parser.parse(data, source.rel)
         groups = acl.resolve(source.rel, parsed.metadata, source.path)
         title = parsed.title or Path(source.rel).stem.replace("-", " ").replace("_", " ").strip()
         chunks = self.chunker.run(parsed.blocks, doc_id=source.doc_id, path=source.rel, title=title)

@@ -16,6 +16,7 @@ from ingest.document import embed_text
 from ingest.embed_cache import CachingEmbedder
 from ingest.embedder import Embedder, SentenceEmbedder, SparseEncoder
 from ingest.entities import EntityExtractor, ner_workers
+from ingest.isolation import DocumentParser, InlineParser, IsolatedParser, ParseLimits
 from ingest.loader import Loader, LoadReport
 
 
@@ -54,7 +55,9 @@ class IngestService:
         """Stops the NER worker processes; the store and catalogue belong to the caller."""
         self.extractor.close()
 
-    def loader(self, index: VectorIndex | None = None) -> Loader:
+    def loader(
+        self, index: VectorIndex | None = None, parser: DocumentParser | None = None
+    ) -> Loader:
         return Loader(
             index or self.store.active(),
             self.catalogue,
@@ -63,6 +66,7 @@ class IngestService:
             self.extractor,
             self.chunker,
             self.settings.max_file_bytes,
+            parser,
         )
 
     def load(
@@ -73,10 +77,24 @@ class IngestService:
         prune: bool = False,
         progress: Callable[[int, int], None] | None = None,
         extensionless: bool = True,
+        isolated: bool = False,
     ) -> LoadReport:
-        report = self.loader().load(
-            roots, acl, prune=prune, progress=progress, extensionless=extensionless
+        """``isolated``: parse each file in a worker process under DOCENT_PARSE_TIMEOUT_S
+        and DOCENT_PARSE_MEMORY_MB (loads inside the API process), so that a hostile file
+        fails alone instead of stalling or killing the service."""
+        parser: DocumentParser = (
+            IsolatedParser(
+                ParseLimits(self.settings.parse_timeout_s, self.settings.parse_memory_mb * 2**20)
+            )
+            if isolated
+            else InlineParser()
         )
+        try:
+            report = self.loader(parser=parser).load(
+                roots, acl, prune=prune, progress=progress, extensionless=extensionless
+            )
+        finally:
+            parser.close()
         if report.changed:
             self.store.bump_generation()
         return report

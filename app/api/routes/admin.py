@@ -95,7 +95,7 @@ def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
         state.settings, state.store, state.catalogue, embedder=state.components.embedder
     )
     try:
-        return service.load(paths, acl, prune=body.prune, extensionless=False)
+        return service.load(paths, acl, prune=body.prune, extensionless=False, isolated=True)
     finally:
         service.close()
 
