@@ -13,6 +13,9 @@ RUN cp "$(/build/build-llama.sh pip /wheels | tail -1)"/llama_cpp_python-*.whl /
 FROM python:3.11-slim
 ARG TORCH_INDEX_URL=""
 ENV PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DOCENT_DATA_DIR=/data
+# llama.cpp's CPU backend links OpenMP's runtime (the compiler stays in stage 1)
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements/ ./requirements/
 COPY pyproject.toml ./

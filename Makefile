@@ -12,8 +12,8 @@ API_PORT ?= 8000
 UI_PORT ?= 8501
 export DOCENT_DATA_DIR ?= $(DATA_DIR)
 export DOCENT_USERS_FILE ?= $(DATA_DIR)/users.yaml
-# the folders `ingest load --via-api` may hand to the running service (a JSON list)
-export DOCENT_INGEST_ROOTS ?= ["$(abspath $(CORPUS))"]
+# the folders `ingest load --via-api` may hand to the service `make run` starts (JSON list)
+INGEST_ROOTS ?= ["$(abspath $(CORPUS))"]
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -76,7 +76,7 @@ run: setup demo-users load
 	@echo "  UI:  http://127.0.0.1:$(UI_PORT)"
 	@echo "  Demo keys are in $(DOCENT_USERS_FILE).keys (printed above)."
 	@echo ""
-	DOCENT_UI_DEMO_SIGN_IN=1 $(BIN)/python -m app.serve --api-port $(API_PORT) --ui-port $(UI_PORT)
+	DOCENT_UI_DEMO_SIGN_IN=1 DOCENT_INGEST_ROOTS='$(INGEST_ROOTS)' $(BIN)/python -m app.serve --api-port $(API_PORT) --ui-port $(UI_PORT)
 
 bench: setup
 	$(BIN)/pip install --quiet -e ".[bench]"

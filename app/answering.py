@@ -16,6 +16,7 @@ from app.api.errors import ApiError
 from app.limits import RateLimiter
 from app.logging_setup import trace_id_var
 from app.observability import Metrics
+from app.pipeline.linking import Readable
 from app.pipeline.output_safety import sanitize
 from app.pipeline.pipeline import PipelineEvent, QueryPipeline
 from app.pipeline.safety import redact
@@ -78,7 +79,9 @@ class Answering:
         metrics: Metrics,
         limiter: RateLimiter,
         timeout_s: float,
+        readable: Readable,
     ) -> None:
+        self.readable = readable
         self.pipeline = pipeline
         self.repo = repo
         self.metrics = metrics
@@ -103,7 +106,16 @@ class Answering:
             conv_id, is_new = self.repo.open_conversation(user.id, conversation_id, question)
         except PermissionError as exc:
             raise ApiError(404, "not_found", "No such conversation.") from exc
-        return conv_id, [] if is_new else self.repo.history(conv_id)
+        if is_new:
+            return conv_id, []
+        # an earlier answer drawn from a document the user can no longer read does not
+        # feed the rewrite of a follow-up (its words would come back in the response)
+        history = [
+            t
+            for t in self.repo.history(conv_id)
+            if all(self.readable([d], user.groups) for d in t.doc_ids)
+        ]
+        return conv_id, history
 
     async def events(
         self,

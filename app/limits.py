@@ -32,9 +32,12 @@ class BodySizeLimit:
             # chunked: read it here, bounded, so that an oversized body is a 413 and never
             # reaches the app's body parser (which would answer 400)
             body = await self._read_bounded(receive)
+            if body is False:
+                return  # the client left mid-body: nothing to answer
             if body is None:
                 await self._reject(send)
                 return
+            assert isinstance(body, bytes)
             await self.app(scope, _replay(body, receive), send)
             return
         seen = 0
@@ -55,14 +58,15 @@ class BodySizeLimit:
         except _TooLarge:
             await self._reject(send)
 
-    async def _read_bounded(self, receive: Receive) -> bytes | None:
-        """The whole body, or None as soon as it passes ``max_bytes``."""
+    async def _read_bounded(self, receive: Receive) -> bytes | bool | None:
+        """The whole body; None as soon as it passes ``max_bytes``; False if the client
+        disconnected before sending all of it."""
         parts: list[bytes] = []
         seen = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break  # the client left: the app sees an empty body and the disconnect
+                return False
             part = message.get("body", b"")
             seen += len(part)
             if seen > self.max_bytes:

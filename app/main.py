@@ -83,6 +83,7 @@ def create_app(
             metrics,
             RateLimiter(settings.rate_limit_per_minute),
             settings.generation_timeout_s,
+            components.linker.readable,
         )
         app.state.docent = AppState(
             settings,

@@ -53,7 +53,11 @@ class ServerStore:
     def bump_generation(self) -> None:
         """A new random token: two writers at once still each leave a value no cache saw."""
         if not self.client.collection_exists(self._meta):
-            self.client.create_collection(self._meta, vectors_config={})
+            try:
+                self.client.create_collection(self._meta, vectors_config={})
+            except Exception:  # another writer created it first: fine
+                if not self.client.collection_exists(self._meta):
+                    raise
         self.client.upsert(
             self._meta,
             [models.PointStruct(id=_TOKEN_POINT, vector={}, payload={"token": uuid.uuid4().hex})],

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from ingest.errors import FileRejected, IngestError
+from ingest.errors import IngestError, NoPermissions
 
 
 def parse_groups(raw: object) -> tuple[str, ...]:
@@ -134,20 +134,23 @@ class AclResolver:
             return given
         if self.front_matter_widens or set(own) <= set(given) or self.open_group in given:
             return own
-        raise FileRejected(
+        raise NoPermissions(
             f"its front matter gives groups {', '.join(own)}, beyond the ACL's "
             f"{', '.join(given)}: front matter may only narrow access "
             "(an administrator can allow widening with DOCENT_FRONT_MATTER_MAY_WIDEN=true)"
         )
 
     def _acl_groups(self, path: str, location: Path | None) -> tuple[str, ...]:
+        # the longest name first: the one closest to a stable identity decides, so a folder
+        # loaded on its own resolves as it would inside the whole tree
         names = [path]
         if location is not None:
             parts = location.resolve().as_posix().strip("/").split("/")
             names += ["/".join(parts[-k:]) for k in range(path.count("/") + 2, len(parts) + 1)]
-        for rule in self.rules:
-            if any(rule.matches(name) for name in names):
-                return rule.groups
+        for name in sorted(names, key=len, reverse=True):
+            for rule in self.rules:
+                if rule.matches(name):
+                    return rule.groups
         if self.default:
             return self.default
-        raise FileRejected("no ACL rule matches this path and no default groups are set")
+        raise NoPermissions("no ACL rule matches this path and no default groups are set")

@@ -59,9 +59,7 @@ class Chunker:
         if self._fits(text):
             return [text]
         if separator == "":
-            tokens = max(1, count_tokens(text))
-            size = max(1, min(self.max_chars, len(text) * self.max_tokens // tokens))
-            return [text[i : i + size] for i in range(0, len(text), size)]
+            return self._cut(text)
         finer = {"\n": " ", " ": ""}[separator]
         pieces: list[str] = []
         current: list[str] = []
@@ -80,6 +78,20 @@ class Chunker:
         if current:
             pieces.append(separator.join(current))
         return [p for p in pieces if p.strip()]
+
+    def _cut(self, text: str) -> list[str]:
+        """Cut by characters: ``max_chars`` at a time, halved until each piece fits the
+        token budget too (tokens need not be spread evenly: "aaaa...😀😀😀")."""
+        pending = [text[i : i + self.max_chars] for i in range(0, len(text), self.max_chars)]
+        pieces: list[str] = []
+        while pending:
+            piece = pending.pop()
+            if self._fits(piece) or len(piece) <= 1:
+                pieces.append(piece)
+            else:
+                half = len(piece) // 2
+                pending += [piece[half:], piece[:half]]
+        return pieces[::-1]
 
     def _room(self, current: list[_Unit], unit: _Unit) -> bool:
         """Whether ``unit`` still fits in the chunk being built (tokens and characters)."""

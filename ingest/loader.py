@@ -40,9 +40,9 @@ from ingest.discover import SourceFile, discover
 from ingest.document import Chunk, ParsedDocument
 from ingest.embedder import Embedder, SparseEncoder
 from ingest.entities import EntityExtractor, MentionsJob
-from ingest.errors import FileRejected
+from ingest.errors import FileRejected, NoPermissions
 from ingest.isolation import DocumentParser, InlineParser
-from ingest.normalize import keywords_of, split_front_matter
+from ingest.normalize import clean_text, keywords_of, split_front_matter
 from ingest.readers import reader_for
 from ingest.readers.base import decode_text
 from ingest.safety_scan import looks_like_instructions
@@ -171,6 +171,12 @@ class Loader:
         for done, source in enumerate(sources, start=1):
             try:
                 item = self._prepare(source, known.get(source.doc_id), acl, report)
+            except NoPermissions as exc:  # fail closed: no copy keeps groups it may not have
+                report.failed.append(Failure(source.rel, exc.message))
+                if source.doc_id in known:
+                    self.delete([source.doc_id])
+                    report.deleted += 1
+                item = None
             except FileRejected as exc:
                 report.failed.append(Failure(source.rel, exc.message))
                 item = None
@@ -253,7 +259,7 @@ class Loader:
     def _front_matter(source: SourceFile, data: bytes) -> dict[str, object]:
         if source.path.suffix.lower() not in (".md", ".markdown", ".mdx"):
             return {}
-        return split_front_matter(decode_text(data))[0]
+        return split_front_matter(clean_text(decode_text(data)))[0]
 
     def _update_acl(self, doc_id: str, groups: tuple[str, ...]) -> None:
         rest = PointFilter(

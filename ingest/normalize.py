@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from ingest.errors import NoPermissions
+
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*\r?\n?", re.S)
 # Liquid/Jinja tags and comments; {{ expressions }} too, since they are template code, not prose
 _TEMPLATE_PAIRS = (("{%", "%}"), ("{{", "}}"), ("{#", "#}"))
@@ -43,17 +45,29 @@ def _capped(value: Any, depth: int = 0) -> Any:
     return value
 
 
+_SETS_GROUPS = re.compile(r"^[ \t]*[\"']?(?:groups|access)[\"']?\s*:", re.M)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """Return (metadata, body). Malformed, oversized or aliased YAML leaves the text as it
-    is; every value is size-capped."""
+    is, unless it sets ``groups:``/``access:``: then the file is refused, so that an
+    author's narrowing is never silently dropped. Every value is size-capped."""
     match = _FRONT_MATTER.match(text)
-    if not match or len(match.group(1)) > MAX_FRONT_MATTER_CHARS:
+    if not match:
         return {}, text
-    try:
-        meta = yaml.load(match.group(1), Loader=_NoAliasLoader) or {}
-    except (yaml.YAMLError, RecursionError):
-        return {}, text
+    block = match.group(1)
+    meta: Any = None
+    if len(block) <= MAX_FRONT_MATTER_CHARS:
+        try:
+            meta = yaml.load(block, Loader=_NoAliasLoader) or {}
+        except (yaml.YAMLError, RecursionError):
+            meta = None
     if not isinstance(meta, dict):
+        if _SETS_GROUPS.search(block[:MAX_FRONT_MATTER_CHARS]):
+            raise NoPermissions(
+                "its front matter sets groups but cannot be read (invalid YAML, YAML "
+                f"aliases, or over {MAX_FRONT_MATTER_CHARS} characters): fix the front matter"
+            )
         return {}, text
     return {str(k)[:100]: _capped(v) for k, v in meta.items()}, text[match.end() :]
 

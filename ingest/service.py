@@ -89,14 +89,17 @@ class IngestService:
             if isolated
             else InlineParser()
         )
+        report: LoadReport | None = None
         try:
             report = self.loader(parser=parser).load(
                 roots, acl, prune=prune, progress=progress, extensionless=extensionless
             )
         finally:
             parser.close()
-        if report.changed:
-            self.store.bump_generation()
+            # a load that failed midway may have changed groups already: bump anyway, so
+            # no cached answer outlives a partial change
+            if report is None or report.changed:
+                self.store.bump_generation()
         return report
 
     def delete(self, doc_ids: Sequence[str]) -> int:

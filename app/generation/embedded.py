@@ -45,6 +45,7 @@ class EmbeddedGenerator:
             None,
             timeout_s,
             retries=1,
+            transport=self.process.transport(),
             extra_body={"repeat_penalty": 1.0},
         )
         self._started = threading.Lock()

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from app.generation.base import Delta, GenerationParams, Generator
-from app.pipeline.errors import GenerationUnavailable
+from app.pipeline.errors import GenerationRejected, GenerationUnavailable
 
 log = logging.getLogger("docent.model")
 
@@ -46,6 +46,8 @@ class GuardedGenerator:
             raise GenerationUnavailable("The model is unavailable; answering with quotes.")
         try:
             yield from self.inner.stream(messages, params)
+        except GenerationRejected:
+            raise  # this request only: the server is up
         except GenerationUnavailable:
             self._trip()
             raise

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import logging
-import socket
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+import httpx
+
 from app.errors import ConfigError
 from app.lifeline import child_env
 from app.pipeline.errors import GenerationUnavailable
-from app.process import ROOT, wait_until_up
+from app.process import ROOT
 
 log = logging.getLogger("docent.model")
 
 ALIAS = "docent-embedded"
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+BASE_URL = "http://docent-model"  # the host name is nominal: requests go over the socket
+MAX_LOG_BYTES = 10 * 2**20
 
 
 class ModelProcess:
-    """One model server on 127.0.0.1. A monitor thread restarts it when it exits, after
-    a back-off that grows while it keeps crashing; ``stop`` ends it with the service."""
+    """One model server on a Unix socket in a folder only this user can enter. A monitor
+    thread restarts it when it exits, after a back-off that grows while it keeps crashing;
+    ``stop`` ends it with the service."""
 
     def __init__(
         self,
@@ -39,7 +42,6 @@ class ModelProcess:
         log_path: Path,
         start_timeout_s: float = 120.0,
         max_backoff_s: float = 30.0,
-        host: str = "127.0.0.1",
     ) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
@@ -47,9 +49,9 @@ class ModelProcess:
         self.log_path = log_path
         self.start_timeout_s = start_timeout_s
         self.max_backoff_s = max_backoff_s
-        self.host = host
-        self.port = free_port(host)
-        self.base_url = f"http://{host}:{self.port}"
+        self._folder = Path(tempfile.mkdtemp(prefix="docent-model-"))  # mode 0700
+        self.socket_path = self._folder / "model.sock"
+        self.base_url = BASE_URL
         self.restarts = 0
         self.last_exit_code: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -75,10 +77,8 @@ class ModelProcess:
             str(self.model_path),
             "--alias",
             ALIAS,
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
+            "--socket",
+            str(self.socket_path),
             "--n-ctx",
             str(self.n_ctx),
             "--n-threads",
@@ -109,20 +109,30 @@ class ModelProcess:
                 f"Its log ({self.log_path}) ends with:\n{tail}"
             )
 
+    def transport(self) -> httpx.HTTPTransport:
+        return httpx.HTTPTransport(uds=str(self.socket_path))
+
+    def answers(self) -> bool:
+        """Whether the server answers on its socket now."""
+        try:
+            with httpx.Client(transport=self.transport(), base_url=BASE_URL, timeout=2) as c:
+                return c.get("/v1/models").status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def wait_ready(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and not self._stopping.is_set():
-            proc = self._proc
-            left = deadline - time.monotonic()
-            if proc is not None and wait_until_up(
-                f"{self.base_url}/v1/models", timeout_s=min(left, 5.0), proc=proc
-            ):
+            if self.alive() and self.answers():
                 return True
             time.sleep(0.2)
         return False
 
     def _spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.log_path.exists() and self.log_path.stat().st_size > MAX_LOG_BYTES:
+            self.log_path.replace(self.log_path.with_suffix(".log.1"))  # keep one old log
+        self.socket_path.unlink(missing_ok=True)
         with self.log_path.open("ab") as out:
             self._proc = subprocess.Popen(
                 self.command(), cwd=ROOT, env=child_env(), stdout=out, stderr=subprocess.STDOUT
@@ -150,8 +160,11 @@ class ModelProcess:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self._spawn()
-                self.restarts += 1
+                try:
+                    self._spawn()
+                    self.restarts += 1
+                except OSError:  # a full disk, no more processes: try again later
+                    log.exception("model server could not be restarted")
             backoff = min(max(1.0, backoff * 2), self.max_backoff_s)
 
     def stop(self) -> None:
@@ -167,9 +180,12 @@ class ModelProcess:
                 proc.wait(timeout=10)
         if self._monitor is not None and self._monitor is not threading.current_thread():
             self._monitor.join(timeout=5)
+        shutil.rmtree(self._folder, ignore_errors=True)
 
     def log_tail(self, chars: int = 2000) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-chars:]
+            with self.log_path.open("rb") as f:
+                f.seek(max(0, os.fstat(f.fileno()).st_size - chars))
+                return f.read().decode(errors="replace")
         except OSError:
             return "(no log)"

@@ -1,8 +1,9 @@
 """`python -m app.generation.model_server`: the embedded model as its own local process.
 
-llama.cpp's OpenAI-compatible server (from llama-cpp-python) on 127.0.0.1, so that a crash
-in native code takes down this process only, never the API. ``ModelProcess`` starts and
-restarts it; it exits by itself when the process that started it dies.
+llama.cpp's OpenAI-compatible server (from llama-cpp-python) on a Unix socket in a private
+folder, so that a crash in native code takes down this process only, never the API, and no
+other local user can listen in its place (prompts hold the user's permitted documents).
+``ModelProcess`` starts and restarts it; it exits by itself when its parent dies.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True, help="path of the GGUF file")
     parser.add_argument("--alias", default="docent-embedded")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--socket", required=True, help="Unix socket path to listen on")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--n-threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_app(
         # a second request waits for the first instead of cutting it off
-        server_settings=ServerSettings(host=args.host, port=args.port, interrupt_requests=False),
+        server_settings=ServerSettings(interrupt_requests=False),
         model_settings=[
             ModelSettings(
                 model=args.model,
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         ],
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, uds=args.socket, log_level="warning")
     return 0
 
 

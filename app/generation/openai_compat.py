@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from app.generation.base import Delta, Generation, GenerationParams
-from app.pipeline.errors import GenerationUnavailable
+from app.pipeline.errors import GenerationRejected, GenerationUnavailable
 from ingest.chunker import count_tokens
 
 
@@ -67,7 +67,10 @@ class OpenAIGenerator:
             if response.status_code != 200:
                 detail = response.read().decode(errors="replace")[:300]
                 response.close()
-                raise GenerationUnavailable(
+                failure = (
+                    GenerationRejected if response.status_code < 500 else GenerationUnavailable
+                )
+                raise failure(
                     f"The model server at {self.base_url} answered {response.status_code}: {detail}"
                 )
             return response

@@ -5,6 +5,7 @@ DocentError
     ├── InvalidQuestion        empty or too long (422)
     ├── InjectionRefused       the question tries to steer the model (422)
     ├── GenerationUnavailable  the model server is down or timed out (503)
+    │   └── GenerationRejected the server refused this one request (4xx): not "down"
     └── Overloaded             too many generations at once (503 + Retry-After)
 """
 
@@ -27,6 +28,13 @@ class InjectionRefused(PipelineError):
 
 class GenerationUnavailable(PipelineError):
     code = "generation_unavailable"
+
+
+class GenerationRejected(GenerationUnavailable):
+    """The model server answered this request with a 4xx (a prompt over its context, say):
+    this answer falls back to quotes, but the server is not down for anyone else."""
+
+    code = "generation_rejected"
 
 
 class Overloaded(PipelineError):

@@ -132,12 +132,14 @@ class EntityLinker:
             if hit is None:
                 continue
             canonical, known_label = hit
-            if canonical in found or not self._visible(canonical, surface, groups):
+            if canonical in found or not self.visible(canonical, surface, groups):
                 continue
             found[canonical] = LinkedEntity(surface, canonical, known_label or label)
         return list(found.values())
 
-    def _visible(self, canonical: str, surface: str, groups: tuple[str, ...]) -> bool:
+    def visible(self, canonical: str, surface: str, groups: tuple[str, ...]) -> bool:
+        """Whether a user of ``groups`` may read a document where ``surface`` names
+        ``canonical``."""
         if not groups:
             return False
         key = canonical_form(surface).lower()

@@ -230,7 +230,7 @@ class QueryPipeline:
             linked += [
                 LinkedEntity(c, c, "CARRIED")
                 for c in rewrite.carried_entities
-                if c not in {e.canonical for e in linked}
+                if c not in {e.canonical for e in linked} and self.linker.visible(c, c, user.groups)
             ]
         standalone = rewrite.standalone
         query_text, boost, topic = self._search_terms(standalone, linked)

@@ -23,6 +23,7 @@ class Turn:
     question: str
     answer: str = ""
     entities: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()  # the documents its answer showed (re-checked on reuse)
 
 
 @dataclass(frozen=True)

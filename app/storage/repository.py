@@ -166,7 +166,10 @@ class Repository:
                 .order_by(Message.id.desc())
                 .limit(limit)
             ).all()
-        return [Turn(m.standalone, m.answer, tuple(m.entities or ())) for m in reversed(rows)]
+        return [
+            Turn(m.standalone, m.answer, tuple(m.entities or ()), _shown_docs(m.result or {}))
+            for m in reversed(rows)
+        ]
 
     def list_conversations(self, user_id: str) -> list[Conversation]:
         with self._session() as s:
@@ -335,3 +338,9 @@ class Repository:
             return list(
                 s.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)).all()
             )
+
+
+def _shown_docs(result: dict[str, Any]) -> tuple[str, ...]:
+    """The documents a stored answer cited or showed as closest sources."""
+    shown = [*result.get("citations", []), *result.get("closest_sources", [])]
+    return tuple(sorted({str(c.get("doc_id", "")) for c in shown}))

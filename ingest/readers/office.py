@@ -13,7 +13,7 @@ from ingest.errors import FileRejected
 # member declares, so a lying directory cannot get past these limits either.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_MEMBERS = 10_000
-MAX_RATIO = 200  # uncompressed/compressed for any member over 1 MiB
+MAX_RATIO = 200  # uncompressed/compressed for any member over 64 KiB
 
 
 def _open_error(kind: str, exc: Exception) -> FileRejected:
@@ -36,7 +36,7 @@ def check_archive(data: bytes, kind: str) -> None:
             "MiB): split it or save it without embedded media"
         )
     for m in members:
-        if m.file_size > 2**20 and m.file_size > MAX_RATIO * max(1, m.compress_size):
+        if m.file_size > 2**16 and m.file_size > MAX_RATIO * max(1, m.compress_size):
             raise FileRejected(
                 f"{kind} file part {m.filename!r} expands {m.file_size // max(1, m.compress_size)}"
                 f" times (limit {MAX_RATIO}): it looks like a zip bomb"

@@ -46,6 +46,30 @@ def test_front_matter_narrows_but_cannot_widen(acl: AclResolver) -> None:
 
 
 @pytest.mark.unit
+def test_the_longest_name_decides_whatever_the_rule_order(tmp_path: Path) -> None:
+    rules = AclResolver.from_yaml(
+        None,
+        "rules:\n  - match: 'public/*'\n    groups: [everyone]\n"
+        "  - match: 'legal/**'\n    groups: [legal]\n",
+    )
+    # /srv/corpus/legal loaded on its own: its "public" subfolder is still legal's
+    file = tmp_path / "corpus" / "legal" / "public" / "x.md"
+    assert rules.resolve("public/x.md", {}, file) == ("legal",)
+
+
+@pytest.mark.unit
+def test_front_matter_that_sets_groups_but_cannot_be_read_is_refused(acl: AclResolver) -> None:
+    from ingest.readers.markdown import MarkdownReader
+
+    aliased = b"---\nx: &a [board]\ngroups: *a\n---\n# Minutes\n\nText.\n"
+    with pytest.raises(FileRejected, match="cannot be read"):
+        MarkdownReader().read(aliased, "minutes.md")
+    broken = b"---\ngroups: [board\n---\n# Minutes\n\nText.\n"
+    with pytest.raises(FileRejected, match="cannot be read"):
+        MarkdownReader().read(broken, "minutes.md")
+
+
+@pytest.mark.unit
 def test_rules_hold_when_a_file_or_folder_is_loaded_on_its_own(
     acl: AclResolver, tmp_path: Path
 ) -> None:
@@ -84,6 +108,22 @@ def test_a_file_moved_into_a_restricted_folder_leaves_no_open_copy(
     report = service.load([root], acl)  # no --prune
     assert report.added == 1 and report.deleted == 1
     assert _groups_by_path(service) == {"departments/legal/settlement.md": ("legal",)}
+
+
+@pytest.mark.integration
+def test_a_file_whose_groups_can_no_longer_be_decided_leaves_the_index(
+    service: IngestService, acl: AclResolver, tmp_path: Path
+) -> None:
+    root = tmp_path / "docs"
+    (root / "departments" / "legal").mkdir(parents=True)
+    case = root / "departments" / "legal" / "case.md"
+    case.write_text("---\ngroups: [legal]\n---\n# Case\n\nThe case number is 77.\n")
+    service.load([root], acl)
+    assert _groups_by_path(service) == {"departments/legal/case.md": ("legal",)}
+    case.write_text("---\ngroups: [everyone]\n---\n# Case\n\nThe case number is 77.\n")
+    report = service.load([root], acl)
+    assert [f.path for f in report.failed] == ["departments/legal/case.md"]
+    assert report.deleted == 1 and _groups_by_path(service) == {}  # fail closed
 
 
 @pytest.mark.integration

@@ -35,6 +35,7 @@ def test_paths_outside_the_roots_are_refused_whether_they_exist_or_not(
         assert r.status_code == 422, path
         assert "Not inside an ingest root" in r.json()["error"]["message"]
     assert _ingest(svc, "docs/relative.md").status_code == 422
+    assert _ingest(svc, str(root) + "/\x00x.md").status_code == 422
     assert _searchable(svc, "root login shell") == []
 
 

@@ -108,8 +108,9 @@ def test_zip_bombs_are_rejected_with_a_reason(reader: DocxReader | XlsxReader) -
         "| " + "cell | " * 200_000 + "\n",  # one huge table row
         "word" * 500_000,  # one "word" of 2 MB
         "# " + "Heading " * 100_000 + "\n\nBody.",  # a megabyte heading
+        "a" * 100_000 + "\U0001f600" * 2640,  # tokens spread unevenly over characters
     ],
-    ids=["unterminated fence", "huge table row", "huge word", "huge heading"],
+    ids=["unterminated fence", "huge table row", "huge word", "huge heading", "uneven"],
 )
 def test_no_chunk_is_over_the_budget_whatever_the_document(text: str) -> None:
     chunker = Chunker(max_tokens=220, overlap_tokens=40)

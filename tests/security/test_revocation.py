@@ -52,6 +52,11 @@ def test_after_an_acl_change_the_canary_is_gone_from_answers_and_history(
         assert after.json()["answer_source"] != "cache"
         retrieved = c.post("/v1/retrieve", json={"query": QUESTION, "top_k": 5}).text
         assert CANARY not in retrieved
+        follow = c.post(
+            "/v1/ask",
+            json={"question": "and who reviews it?", "conversation_id": first["conversation_id"]},
+        )
+        assert follow.status_code == 200 and CANARY not in follow.text
         history = c.get(f"/v1/conversations/{first['conversation_id']}")
         assert history.status_code == 200
         assert CANARY not in history.text

@@ -49,11 +49,11 @@ def _confined(requested: str, roots: list[Path]) -> Path:
             "ingest_disabled",
             "Loading through the API is off: set DOCENT_INGEST_ROOTS to the folders it may read.",
         )
-    if not Path(requested).is_absolute():
+    if "\x00" in requested or not Path(requested).is_absolute():
         raise ApiError(422, "invalid_request", f"Give an absolute path: {requested}")
     try:
         path = Path(requested).resolve()  # symlinks followed: where it really is
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         path = None
     for root in roots:
         real_root = root.resolve()

@@ -1,4 +1,5 @@
-"""The embedded model in its own supervised process: a real llama.cpp server on 127.0.0.1."""
+"""The embedded model in its own supervised process: a real llama.cpp server on a Unix
+socket in a private folder."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def embedded(model_path: Path, tmp_path: Path) -> Iterator[EmbeddedGenerator]:
 def test_generates_through_the_openai_protocol_and_stops_with_close(
     embedded: EmbeddedGenerator,
 ) -> None:
-    assert embedded.ready() and embedded.process.base_url.startswith("http://127.0.0.1:")
+    assert embedded.ready()
+    socket = embedded.process.socket_path
+    assert socket.is_socket() and socket.parent.stat().st_mode & 0o077 == 0  # only us
     result = collect(embedded, MESSAGES, GenerationParams(max_tokens=24))
     assert result.text.strip() and result.tokens_in > 10 and result.tokens_out > 0
     pid = embedded.process.pid
@@ -44,6 +47,7 @@ def test_generates_through_the_openai_protocol_and_stops_with_close(
     assert not embedded.process.alive()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    assert not socket.parent.exists()  # the private folder goes with it
 
 
 def test_a_sigkill_mid_answer_fails_that_answer_clearly_and_the_process_comes_back(

@@ -78,3 +78,14 @@ def test_a_ready_backend_closes_the_guard_early() -> None:
     backend.up, backend.failure = True, None
     assert guard.ready() and not guard.is_open
     assert collect(guard, MESSAGES, GenerationParams()).text == "Hello"
+
+
+def test_a_request_the_server_refuses_does_not_open_the_guard() -> None:
+    from app.pipeline.errors import GenerationRejected
+
+    backend = FakeBackend()
+    backend.failure = GenerationRejected("400: the prompt is over the context")
+    guard = GuardedGenerator(backend, cooldown_s=5, clock=Clock())
+    with pytest.raises(GenerationRejected):
+        collect(guard, MESSAGES, GenerationParams())
+    assert not guard.is_open  # the server is up for everyone else
