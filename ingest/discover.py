@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from ingest.errors import FileRejected
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,30 @@ def discover(root: Path) -> Iterator[SourceFile]:
             if path.is_symlink() and not path.resolve().is_relative_to(root):
                 continue  # never follow a link out of the loaded root
             yield SourceFile(path, path.relative_to(root).as_posix(), str(root))
+
+
+def read_source(source: SourceFile, limit: int) -> bytes:
+    """The bytes of a discovered file, checked again at the moment it is read: a file
+    swapped for a link out of its root since ``discover`` listed it, or for anything but a
+    regular file, is refused; no more than ``limit`` bytes are read."""
+    real = source.path.resolve()
+    if not real.is_relative_to(Path(source.root)):
+        raise FileRejected("it is a link to outside the loaded folder")
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on files)
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        raise FileRejected(f"it cannot be read ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRejected("it is not a regular file")
+        if info.st_size == 0:
+            raise FileRejected("empty file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise FileRejected(
+            f"file is {max(info.st_size, len(data)) / 1e6:.1f} MB, over the "
+            f"{limit / 1e6:.0f} MB limit (DOCENT_MAX_FILE_BYTES)"
+        )
+    return data

@@ -36,7 +36,7 @@ from indexes.schema import (
 )
 from ingest.acl import AclResolver
 from ingest.chunker import Chunker
-from ingest.discover import SourceFile, discover
+from ingest.discover import SourceFile, discover, read_source
 from ingest.document import Chunk, ParsedDocument
 from ingest.embedder import Embedder, SparseEncoder
 from ingest.entities import EntityExtractor, MentionsJob
@@ -221,16 +221,8 @@ class Loader:
     def _prepare(
         self, source: SourceFile, known: DocRecord | None, acl: AclResolver, report: LoadReport
     ) -> _Pending | None:
-        size = source.path.stat().st_size
-        if size == 0:
-            raise FileRejected("empty file")
-        if size > self.max_file_bytes:
-            raise FileRejected(
-                f"file is {size / 1e6:.1f} MB, over the {self.max_file_bytes / 1e6:.0f} MB limit "
-                "(DOCENT_MAX_FILE_BYTES)"
-            )
         reader_for(source.path)  # an unsupported type fails before the file is read
-        data = source.path.read_bytes()
+        data = read_source(source, self.max_file_bytes)
         doc_hash = self._hash(data)
         if known is not None and known.doc_hash == doc_hash and known.complete:
             meta = self._front_matter(source, data)

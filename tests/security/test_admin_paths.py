@@ -68,3 +68,24 @@ def test_without_ingest_roots_the_route_is_off(small_service: Any, tmp_path: Pat
     svc = small_service()
     r = _ingest(svc, str(tmp_path))
     assert r.status_code == 403 and "DOCENT_INGEST_ROOTS" in r.json()["error"]["message"]
+
+
+@pytest.mark.unit
+def test_a_file_swapped_for_a_link_after_listing_is_not_read(tmp_path: Path) -> None:
+    from ingest.discover import discover, read_source
+    from ingest.errors import FileRejected
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.md").write_text("# A\n\nHarmless.\n")
+    secret = tmp_path / "users.yaml"
+    secret.write_text("key_sha256: abc\n")
+    [source] = list(discover(root))
+    (root / "a.md").unlink()
+    os.symlink(secret, root / "a.md")  # the swap, between listing and reading
+    with pytest.raises(FileRejected, match="outside the loaded folder"):
+        read_source(source, 1000)
+    (root / "a.md").unlink()
+    os.mkfifo(root / "a.md")  # not a regular file: reading it would block forever
+    with pytest.raises(FileRejected, match="not a regular file"):
+        read_source(source, 1000)
