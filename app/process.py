@@ -33,7 +33,7 @@ def ui_command(host: str, port: int) -> list[str]:
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "ui" / "app.py"),
+        str(ROOT / "ui" / "streamlit_app.py"),
         "--server.port",
         str(port),
         "--server.address",

@@ -1,4 +1,6 @@
-"""Docent chat: `streamlit run ui/app.py`. Talks to the API at DOCENT_API_URL over HTTP only."""
+"""Docent chat: `streamlit run ui/streamlit_app.py`. Talks to the API at DOCENT_API_URL over
+HTTP only. (Not named app.py: streamlit puts ui/ first on sys.path, and a ui/app.py would
+shadow the `app` package this page imports.)"""
 
 from __future__ import annotations
 
