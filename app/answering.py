@@ -39,13 +39,14 @@ def result_json(
     result: QueryResult, conversation_id: str | None, allowed_hosts: Sequence[str] = ()
 ) -> dict[str, Any]:
     """The public shape of a result (``AskResponse``). Every text that came from a
-    document or the model is inert as markdown (``output_safety``), not only the answer."""
+    document or the model is inert as markdown (``output_safety``); the answer already is,
+    since the pipeline sanitizes it where it is made (stage 7c)."""
 
     def safe(text: str) -> str:
         return sanitize(text, allowed_hosts)
 
     return {
-        "answer": safe(result.answer),
+        "answer": result.answer,
         "citations": [citation_json(c, allowed_hosts) for c in result.citations],
         "abstained": result.abstained,
         "conversation_id": conversation_id,
@@ -110,12 +111,13 @@ class Answering:
             return conv_id, []
         # an earlier answer drawn from a document the user can no longer read does not
         # feed the rewrite of a follow-up (its words would come back in the response)
-        history = [
-            t
-            for t in self.repo.history(conv_id)
-            if all(self.readable([d], user.groups) for d in t.doc_ids)
-        ]
+        history = [t for t in self.repo.history(conv_id) if self.still_readable(t.doc_ids, user)]
         return conv_id, history
+
+    def still_readable(self, doc_ids: Sequence[str], user: User) -> bool:
+        """Whether the user may, today, read every one of these documents (an earlier answer
+        showed them; a group may have been revoked since)."""
+        return all(self.readable([d], user.groups) for d in doc_ids)
 
     async def events(
         self,

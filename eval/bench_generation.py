@@ -82,6 +82,7 @@ def child(path: str, corpus: Path, n: int) -> dict[str, Any]:
 
     from app.generation.embedded import EmbeddedGenerator
     from app.generation.llama_cpp import LlamaCppGenerator
+    from app.generation.model_process import ModelProcess
     from app.generation.native_check import compiled_features
     from app.settings import Settings
 
@@ -92,13 +93,13 @@ def child(path: str, corpus: Path, n: int) -> dict[str, Any]:
         gen.warm_up()
     else:
         log = Path(tempfile.mkdtemp()) / "model.log"
-        gen = EmbeddedGenerator(
+        process = ModelProcess(
             settings.llm_model_path,
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
             log_path=log,
-            timeout_s=120,
         )
+        gen = EmbeddedGenerator(process, timeout_s=120)
         gen.warm_up()
     batch = prompts(corpus, n)
     measure(gen, batch[:1])  # warm caches and pages

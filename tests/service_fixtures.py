@@ -71,6 +71,17 @@ def start(settings: Settings, **app_kw: Any) -> tuple[Service, _Running]:
     return Service(f"http://127.0.0.1:{port}", keys, app, settings), _Running(server, thread)
 
 
+def start_on_copy(
+    index: Path, folder: Path, embedder: Any, **overrides: Any
+) -> tuple[Service, _Running]:
+    """A service on a copy of the data dir ``index`` (the embedded index admits one
+    process), with demo users and the real models; ``overrides`` go to ``Settings``."""
+    data = folder / "var"
+    shutil.copytree(index, data)
+    settings = Settings(data_dir=data, users_file=data / "users.yaml", **overrides)
+    return start(settings, embedder=embedder)
+
+
 def stop(running: _Running) -> None:
     running.server.should_exit = True
     running.thread.join(timeout=30)
@@ -80,17 +91,15 @@ def stop(running: _Running) -> None:
 def service(
     full_index: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Any
 ) -> Iterator[Service]:
-    data = tmp_path_factory.mktemp("api") / "var"
-    shutil.copytree(full_index, data)
-    settings = Settings(
-        data_dir=data,
-        users_file=data / "users.yaml",
+    svc, running = start_on_copy(
+        full_index,
+        tmp_path_factory.mktemp("api"),
+        embedder,
         max_concurrent_generations=1,
         rate_limit_per_minute=1000,
         max_body_bytes=16_384,
         ingest_roots=[tmp_path_factory.getbasetemp()],
     )
-    svc, running = start(settings, embedder=embedder)
     yield svc
     stop(running)
 

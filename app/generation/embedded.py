@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 from app.generation.base import Delta, GenerationParams
 from app.generation.model_process import ALIAS, ModelProcess
@@ -19,24 +18,9 @@ from app.generation.openai_compat import OpenAIGenerator
 class EmbeddedGenerator:
     """A ``Generator`` over a local ``model_server`` process that it starts and stops."""
 
-    def __init__(
-        self,
-        model_path: Path,
-        *,
-        n_ctx: int,
-        n_threads: int,
-        log_path: Path,
-        timeout_s: float,
-        start_timeout_s: float = 120.0,
-    ) -> None:
-        self.name = f"llama.cpp:{model_path.stem}"
-        self.process = ModelProcess(
-            model_path,
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            log_path=log_path,
-            start_timeout_s=start_timeout_s,
-        )
+    def __init__(self, process: ModelProcess, timeout_s: float) -> None:
+        self.name = f"llama.cpp:{process.model_path.stem}"
+        self.process = process
         # one quick retry covers a request sent while the process restarts; llama.cpp's
         # server defaults to repeat_penalty 1.1, the library (and the tuned eval) to 1.0
         self._client = OpenAIGenerator(

@@ -22,8 +22,6 @@ from app.process import ROOT
 log = logging.getLogger("docent.model")
 
 ALIAS = "docent-embedded"
-
-
 BASE_URL = "http://docent-model"  # the host name is nominal: requests go over the socket
 MAX_LOG_BYTES = 10 * 2**20
 

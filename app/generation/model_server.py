@@ -16,7 +16,7 @@ from app.lifeline import watch_parent_from_env
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True, help="path of the GGUF file")
-    parser.add_argument("--alias", default="docent-embedded")
+    parser.add_argument("--alias", required=True, help="the model name clients ask for")
     parser.add_argument("--socket", required=True, help="Unix socket path to listen on")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--n-threads", type=int, default=2)

@@ -10,6 +10,7 @@ from app.generation.embedded import EmbeddedGenerator
 from app.generation.extractive import ExtractiveOnlyGenerator
 from app.generation.guard import GuardedGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
+from app.generation.model_process import ModelProcess
 from app.generation.openai_compat import OpenAIGenerator
 from app.pipeline.answerability import AnswerabilityCheck, TermScorer, TermStats
 from app.pipeline.cache import AnswerCache
@@ -50,14 +51,14 @@ def build_generator(settings: Settings) -> Generator:
             settings.llm_retries,
         )
     else:
-        inner = EmbeddedGenerator(
+        process = ModelProcess(
             settings.llm_model_path,
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
             log_path=settings.model_log_file,
-            timeout_s=settings.llm_timeout_s,
             start_timeout_s=settings.llm_start_timeout_s,
         )
+        inner = EmbeddedGenerator(process, settings.llm_timeout_s)
     return GuardedGenerator(inner, settings.llm_cooldown_s)
 
 

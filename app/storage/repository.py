@@ -167,7 +167,7 @@ class Repository:
                 .limit(limit)
             ).all()
         return [
-            Turn(m.standalone, m.answer, tuple(m.entities or ()), _shown_docs(m.result or {}))
+            Turn(m.standalone, m.answer, tuple(m.entities or ()), shown_docs(m.result or {}))
             for m in reversed(rows)
         ]
 
@@ -340,7 +340,7 @@ class Repository:
             )
 
 
-def _shown_docs(result: dict[str, Any]) -> tuple[str, ...]:
+def shown_docs(result: dict[str, Any]) -> tuple[str, ...]:
     """The documents a stored answer cited or showed as closest sources."""
     shown = [*result.get("citations", []), *result.get("closest_sources", [])]
     return tuple(sorted({str(c.get("doc_id", "")) for c in shown}))

@@ -23,14 +23,14 @@ import json, sys, time
 from pathlib import Path
 import psutil
 from app.generation.embedded import EmbeddedGenerator
+from app.generation.model_process import ModelProcess
 from app.settings import Settings
 from ingest.entities import EntityExtractor
 
 extractor = EntityExtractor(batch_size=4, workers=2)
 extractor.run(["Alice works at the General Services Administration."] * 16)
-model = EmbeddedGenerator(
-    Settings().llm_model_path, n_ctx=512, n_threads=1, log_path=Path(sys.argv[1]), timeout_s=30
-)
+process = ModelProcess(Settings().llm_model_path, n_ctx=512, n_threads=1, log_path=Path(sys.argv[1]))
+model = EmbeddedGenerator(process, timeout_s=30)
 model.warm_up()
 children = psutil.Process().children(recursive=True)
 print(json.dumps({"pids": [c.pid for c in children], "model": model.process.pid}), flush=True)

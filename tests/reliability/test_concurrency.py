@@ -5,7 +5,6 @@ bounded. Real service on 127.0.0.1 with the embedded model in its own process.""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -16,9 +15,8 @@ import httpx
 import psutil
 import pytest
 
-from app.settings import Settings
 from tests.app.api.test_degraded import small_corpus_module, small_index  # noqa: F401
-from tests.service_fixtures import Service, start, stop
+from tests.service_fixtures import Service, start_on_copy, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,17 +30,15 @@ def capped_service(
     tmp_path: Path,
     embedder: Any,
 ) -> Iterator[Service]:
-    data = tmp_path / "var"
-    shutil.copytree(small_index, data)
-    settings = Settings(
-        data_dir=data,
-        users_file=data / "users.yaml",
+    svc, running = start_on_copy(
+        small_index,
+        tmp_path,
+        embedder,
         rate_limit_per_minute=10_000,
         max_concurrent_generations=CAP,
         max_tokens=48,
         answer_cache_size=0,  # every request goes through the pipeline
     )
-    svc, running = start(settings, embedder=embedder)
     yield svc
     stop(running)
 

@@ -16,8 +16,7 @@ from app.api.schemas import (
     RenameRequest,
 )
 from app.storage.models import Conversation, Message
-from indexes.access import any_readable
-from indexes.protocol import VectorIndex
+from app.storage.repository import shown_docs
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 NOT_FOUND = {**COMMON_RESPONSES, 404: {"description": "No such conversation or trace"}}
@@ -56,21 +55,23 @@ def get_conversation(conversation_id: str, user: CurrentUser, state: StateDep) -
     if found is None:
         raise ApiError(404, "not_found", "No such conversation.")
     conv, messages = found
-    index = state.store.active()
-    return {**_conv(conv), "messages": [_message(m, user.groups, index) for m in messages]}
+    return {
+        **_conv(conv),
+        "messages": [
+            _message(m, state.answering.still_readable(shown_docs(m.result or {}), user))
+            for m in messages
+        ],
+    }
 
 
 WITHHELD = "This answer drew on documents you can no longer access, so it is not shown."
 
 
-def _message(m: Message, groups: tuple[str, ...], index: VectorIndex) -> dict[str, Any]:
+def _message(m: Message, readable: bool) -> dict[str, Any]:
     """A stored exchange, re-checked now: if any document it cites or shows is no longer
     readable by the user (a group was revoked since), the answer and its sources are
     withheld; the user's own question stays."""
     result = m.result or {}
-    shown = [*result.get("citations", []), *result.get("closest_sources", [])]
-    docs = {str(c.get("doc_id", "")) for c in shown}
-    readable = all(any_readable(index, [d], groups) for d in docs)
     return {
         "question": m.question,
         "answer": m.answer if readable else WITHHELD,

@@ -16,7 +16,7 @@ import pytest
 
 from app.settings import GeneratorKind, Settings
 from tests.app.api.test_api import BADGES, sse_events
-from tests.service_fixtures import Service, free_port, start, stop
+from tests.service_fixtures import Service, free_port, start_on_copy, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,18 +57,9 @@ def small_corpus_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _service(data: Path, tmp: Path, embedder: Any, **overrides: Any) -> tuple[Service, Any]:
-    import shutil
-
-    copy = tmp / "var"
-    shutil.copytree(data, copy)
-    settings = Settings(
-        data_dir=copy,
-        users_file=copy / "users.yaml",
-        rate_limit_per_minute=1000,
-        llm_cooldown_s=1.0,
-        **overrides,
+    return start_on_copy(
+        data, tmp, embedder, rate_limit_per_minute=1000, llm_cooldown_s=1.0, **overrides
     )
-    return start(settings, embedder=embedder)
 
 
 @pytest.fixture

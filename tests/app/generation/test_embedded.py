@@ -13,6 +13,7 @@ import pytest
 
 from app.generation.base import GenerationParams, collect
 from app.generation.embedded import EmbeddedGenerator
+from app.generation.model_process import ModelProcess
 from app.pipeline.errors import GenerationUnavailable
 
 pytestmark = pytest.mark.integration
@@ -25,9 +26,8 @@ MESSAGES = [
 
 @pytest.fixture
 def embedded(model_path: Path, tmp_path: Path) -> Iterator[EmbeddedGenerator]:
-    gen = EmbeddedGenerator(
-        model_path, n_ctx=2048, n_threads=2, log_path=tmp_path / "model.log", timeout_s=30
-    )
+    process = ModelProcess(model_path, n_ctx=2048, n_threads=2, log_path=tmp_path / "model.log")
+    gen = EmbeddedGenerator(process, timeout_s=30)
     gen.warm_up()
     yield gen
     gen.close()
@@ -71,9 +71,10 @@ def test_a_sigkill_mid_answer_fails_that_answer_clearly_and_the_process_comes_ba
 def test_a_missing_model_file_is_a_clear_configuration_error(tmp_path: Path) -> None:
     from app.errors import ConfigError
 
-    gen = EmbeddedGenerator(
-        tmp_path / "nope.gguf", n_ctx=512, n_threads=1, log_path=tmp_path / "m.log", timeout_s=5
+    process = ModelProcess(
+        tmp_path / "nope.gguf", n_ctx=512, n_threads=1, log_path=tmp_path / "m.log"
     )
+    gen = EmbeddedGenerator(process, timeout_s=5)
     with pytest.raises(ConfigError, match="make setup"):
         gen.warm_up()
     assert not gen.ready()
