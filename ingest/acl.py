@@ -9,9 +9,10 @@ ACL file (YAML)::
       - match: "18f-handbook/pages/travel-and-leave/*"
         groups: [hr, everyone]
 
-Rules match the document's path relative to the loaded root, and also every longer tail
-of its absolute path: ``departments/legal/x.md`` loaded on its own, or its folder loaded
-on its own, still matches ``departments/legal/**``.
+Rules match the document's path relative to the loaded root, and also every tail of its
+real (link-resolved) absolute path: ``departments/legal/x.md`` loaded on its own, its
+folder loaded on its own, or a link to it elsewhere, still matches
+``departments/legal/**``. The first rule that matches wins, so specific rules go first.
 
 Front matter ``groups:`` (or ``access:``) may only narrow what the ACL gives: its groups
 must be among the ACL's, unless the ACL gives the open group (``everyone``), which any
@@ -141,16 +142,16 @@ class AclResolver:
         )
 
     def _acl_groups(self, path: str, location: Path | None) -> tuple[str, ...]:
-        # the longest name first: the one closest to a stable identity decides, so a folder
-        # loaded on its own resolves as it would inside the whole tree
+        # first match wins, as the file says; a rule may match the path or any tail of the
+        # file's real location (links resolved), so a folder or file loaded on its own, or
+        # reached through a link, resolves as it would inside the whole tree
         names = [path]
         if location is not None:
             parts = location.resolve().as_posix().strip("/").split("/")
-            names += ["/".join(parts[-k:]) for k in range(path.count("/") + 2, len(parts) + 1)]
-        for name in sorted(names, key=len, reverse=True):
-            for rule in self.rules:
-                if rule.matches(name):
-                    return rule.groups
+            names += ["/".join(parts[-k:]) for k in range(1, len(parts) + 1)]
+        for rule in self.rules:
+            if any(rule.matches(name) for name in names):
+                return rule.groups
         if self.default:
             return self.default
         raise NoPermissions("no ACL rule matches this path and no default groups are set")

@@ -48,9 +48,14 @@ def read_source(source: SourceFile, limit: int) -> bytes:
     """The bytes of a discovered file, checked again at the moment it is read: a file
     swapped for a link out of its root since ``discover`` listed it, or for anything but a
     regular file, is refused; no more than ``limit`` bytes are read."""
-    real = source.path.resolve()
+    try:
+        real = source.path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # gone since listing, or a loop of links
+        raise FileRejected(f"it cannot be resolved ({exc})") from exc
     if not real.is_relative_to(Path(source.root)):
         raise FileRejected("it is a link to outside the loaded folder")
+    if any(part.startswith(".") for part in real.relative_to(source.root).parts):
+        raise FileRejected("it is a link to a hidden file")
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on files)
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)

@@ -20,7 +20,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 # what GitHub-flavoured renderers (Streamlit's among them) turn into links by themselves
-_BARE_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>]+")
+# (not \b: GFM also links a URL right after "_", which Python counts as a word character)
+_BARE_URL = re.compile(r"(?i)(?<![a-z0-9])(?:https?://|www\.)[^\s<>]+")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 LINK_REMOVED = "(link removed)"
 
@@ -30,10 +31,19 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
+def _too_deep(token: Token) -> bool:
+    """markdown-it stops parsing at ``maxNesting`` and drops the rest; a browser's renderer
+    does not. Text that deep is not judged: it is never inert."""
+    return token.level >= int(_parser().options["maxNesting"]) - 2
+
+
 def host_allowed(url: str, allowed_hosts: Sequence[str]) -> bool:
     """An absolute http(s) URL whose host is an allowed host or under one."""
-    parsed = urlparse(url.strip())
-    host = (parsed.hostname or "").lower()
+    try:
+        parsed = urlparse(url.strip())
+        host = (parsed.hostname or "").lower()
+    except ValueError:  # "https://[your-team].example.net": not a URL anyone may follow
+        return False
     allowed = {h.lower().lstrip(".") for h in allowed_hosts if h}
     return (
         parsed.scheme in ("http", "https")
@@ -60,8 +70,12 @@ def _bare_urls_ok(text: str, allowed_hosts: Sequence[str]) -> bool:
 def is_inert(text: str, allowed_hosts: Sequence[str] = ()) -> bool:
     """Whether rendering ``text`` as markdown shows no image, no HTML and no link outside
     the allowlist."""
-    for token in _walk(_parser().parse(text)):
-        if token.type in ("image", "html_inline", "html_block"):
+    env: dict[str, object] = {}
+    tokens = _parser().parse(text, env)
+    if env.get("references"):  # a definition another field could use: [r]: //evil/p.png
+        return False
+    for token in _walk(tokens):
+        if _too_deep(token) or token.type in ("image", "html_inline", "html_block"):
             return False
         if token.type == "link_open" and not host_allowed(
             str(token.attrGet("href") or ""), allowed_hosts

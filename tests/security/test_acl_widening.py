@@ -46,15 +46,33 @@ def test_front_matter_narrows_but_cannot_widen(acl: AclResolver) -> None:
 
 
 @pytest.mark.unit
-def test_the_longest_name_decides_whatever_the_rule_order(tmp_path: Path) -> None:
+def test_the_first_matching_rule_wins_even_before_a_catch_all(tmp_path: Path) -> None:
     rules = AclResolver.from_yaml(
         None,
-        "rules:\n  - match: 'public/*'\n    groups: [everyone]\n"
-        "  - match: 'legal/**'\n    groups: [legal]\n",
+        "rules:\n  - match: 'legal/**'\n    groups: [legal]\n"
+        "  - match: '**'\n    groups: [everyone]\n",
     )
-    # /srv/corpus/legal loaded on its own: its "public" subfolder is still legal's
-    file = tmp_path / "corpus" / "legal" / "public" / "x.md"
-    assert rules.resolve("public/x.md", {}, file) == ("legal",)
+    file = tmp_path / "corpus" / "legal" / "secret.md"
+    assert rules.resolve("legal/secret.md", {}, file) == ("legal",)
+    assert rules.resolve("secret.md", {}, file) == ("legal",)  # loaded on its own
+
+
+@pytest.mark.unit
+def test_a_link_resolves_by_where_its_file_really_is(tmp_path: Path) -> None:
+    import os
+
+    rules = AclResolver.from_yaml(
+        None,
+        "rules:\n  - match: 'departments/legal/**'\n    groups: [legal]\n"
+        "  - match: 'public/**'\n    groups: [everyone]\n",
+    )
+    secret = tmp_path / "departments" / "legal" / "secret.md"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("x")
+    link = tmp_path / "public" / "a" / "b" / "c" / "d" / "e" / "x.md"
+    link.parent.mkdir(parents=True)
+    os.symlink(secret, link)
+    assert rules.resolve("public/a/b/c/d/e/x.md", {}, link) == ("legal",)
 
 
 @pytest.mark.unit

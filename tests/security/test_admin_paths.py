@@ -86,6 +86,16 @@ def test_a_file_swapped_for_a_link_after_listing_is_not_read(tmp_path: Path) -> 
     with pytest.raises(FileRejected, match="outside the loaded folder"):
         read_source(source, 1000)
     (root / "a.md").unlink()
+    (root / ".git").mkdir()
+    (root / ".git" / "token.md").write_text("hunter2")
+    os.symlink(root / ".git" / "token.md", root / "a.md")  # a link to a hidden file
+    with pytest.raises(FileRejected, match="hidden"):
+        read_source(source, 1000)
+    (root / "a.md").unlink()
+    os.symlink(root / "a.md", root / "a.md")  # a loop of links
+    with pytest.raises(FileRejected, match="cannot be resolved"):
+        read_source(source, 1000)
+    (root / "a.md").unlink()
     os.mkfifo(root / "a.md")  # not a regular file: reading it would block forever
     with pytest.raises(FileRejected, match="not a regular file"):
         read_source(source, 1000)

