@@ -13,16 +13,17 @@ from typing import Any, Protocol
 from app.generation.base import GenerationParams, Generator
 from app.pipeline.answerability import AnswerabilityCheck
 from app.pipeline.cache import AnswerCache, CacheKey
-from app.pipeline.citations import CitationChecker
+from app.pipeline.citations import CitationChecker, split_sentences
 from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.extractive import ExtractiveAnswerer
+from app.pipeline.leak_guard import PromptLeakGuard, finished_part
 from app.pipeline.linking import EntityLinker, boost_terms
 from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
 from app.pipeline.retrieve import Retriever
 from app.pipeline.rewrite import Rewriter
-from app.pipeline.safety import SafetyChecker
+from app.pipeline.safety import SafetyChecker, quarantine_sources
 from app.pipeline.types import (
     AnswerSource,
     Citation,
@@ -89,6 +90,11 @@ class _Timer:
 
     def total(self) -> dict[str, float]:
         return {**self.marks, "total": round((time.perf_counter() - self._start) * 1000, 2)}
+
+
+def _allowed(text: str, guard: PromptLeakGuard, sep: str = " ") -> str:
+    """The sentences of ``text`` the guard lets through, joined by ``sep``."""
+    return sep.join(s for s in split_sentences(text) if guard.allows(s))
 
 
 def _citation(n: int, chunk: RetrievedChunk, snippet: str | None = None) -> Citation:
@@ -173,7 +179,8 @@ class QueryPipeline:
         query_text, boost, topic = self._search_terms(
             pre.text, self.linker.run(pre.text, user.groups)
         )
-        return self.retriever.ranked(query_text, user.groups, boost, limit, topic)[:limit]
+        ranked = self.retriever.ranked(query_text, user.groups, boost, limit, topic)[:limit]
+        return quarantine_sources(ranked)[0]
 
     def _search_terms(
         self, standalone: str, linked: list[LinkedEntity]
@@ -244,7 +251,8 @@ class QueryPipeline:
                 return
 
         retrieval = self.retriever.run(query_text, user.groups, boost, dense_query=topic)
-        chunks = retrieval.chunks
+        # planted instructions leave the sources before the model, quotes or checks see them
+        chunks, quarantined = quarantine_sources(retrieval.chunks)
         timer.lap("retrieve")
 
         base: dict[str, Any] = dict(
@@ -253,7 +261,7 @@ class QueryPipeline:
             entities=linked,
             prompt_version=version,
             generator=self.generator.name,
-            safety=safety.as_trace(),
+            safety={**safety.as_trace(), "quarantined_sentences": quarantined},
             retrieved=chunks,
             trace_id=trace_id,
         )
@@ -283,14 +291,21 @@ class QueryPipeline:
         timer.lap("prompt")
         parts: list[str] = []
         tokens_in = tokens_out = 0
+        # tokens are released a sentence at a time, once the leak guard has read it
+        guard = PromptLeakGuard(prompt.messages[0]["content"], [c.text for c in chunks], standalone)
+        pending = ""
         self.gate.acquire()  # raises Overloaded when every generation slot is busy
         try:
             for delta in self.generator.stream(prompt.messages, self.params):
                 if delta.text:
                     parts.append(delta.text)
-                    yield PipelineEvent("token", delta.text)
+                    finished, pending = finished_part(pending + delta.text)
+                    if shown := _allowed(finished, guard):
+                        yield PipelineEvent("token", shown + " ")
                 if delta.done:
                     tokens_in, tokens_out = delta.tokens_in or 0, delta.tokens_out or 0
+            if shown := _allowed(pending, guard):
+                yield PipelineEvent("token", shown)
         except GenerationUnavailable as exc:
             # the model crashed, hung or is unreachable: the answer is quoted instead, and
             # any text it streamed before failing is discarded (the result replaces it)
@@ -300,7 +315,8 @@ class QueryPipeline:
             self.gate.release()
         timer.lap("generate")
 
-        generated = "".join(parts)
+        # one sentence per paragraph: the check splits them exactly as it would have
+        generated = _allowed("".join(parts), guard, sep="\n\n")
         # the quotes and the claims the check must embed go to the model in one batch
         extract = self.extractive.run(
             standalone,

@@ -7,8 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from app.pipeline.errors import InvalidQuestion
+from ingest.normalize import INVISIBLE
 
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -26,7 +26,7 @@ class Preprocessor:
 
     def run(self, question: str) -> Preprocessed:
         text = unicodedata.normalize("NFKC", question)
-        text = _INVISIBLE.sub("", text)
+        text = INVISIBLE.sub("", text)
         text = _CONTROL.sub(" ", text)
         text = " ".join(text.split())
         if not text:

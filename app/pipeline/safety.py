@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.pipeline.errors import InjectionRefused
+from app.pipeline.types import RetrievedChunk
 from app.settings import InjectionPolicy
-from ingest.safety_scan import injection_markers
+from ingest.safety_scan import injection_markers, quarantine
 
 _PII = {
     "email": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
@@ -70,3 +71,17 @@ class SafetyChecker:
                 f"({markers[0]!r}). Ask about the documents instead."
             )
         return SafetyReport(pii_kinds=pii, injection=markers, redacted_question=redact(question))
+
+
+def quarantine_sources(chunks: list[RetrievedChunk]) -> tuple[list[RetrievedChunk], int]:
+    """The chunks with every sentence that addresses a language model removed, and how many
+    were: the prompt, the quotes, the citation check and the snippets all read these, so a
+    planted instruction reaches neither the model nor the answer. Chunks indexed before the
+    detector learnt a phrasing are covered too, since this runs on every question."""
+    out: list[RetrievedChunk] = []
+    removed = 0
+    for chunk in chunks:
+        text, n = quarantine(chunk.text)
+        removed += n
+        out.append(replace(chunk, text=text, suspicious=True) if n else chunk)
+    return out, removed

@@ -1,6 +1,9 @@
-"""HTML: headings, paragraphs, list items, tables (row by row) and code, scripts dropped."""
+"""HTML: headings, paragraphs, list items, tables (row by row) and code; scripts and
+elements hidden from readers dropped."""
 
 from __future__ import annotations
+
+import re
 
 from bs4 import BeautifulSoup, Tag
 
@@ -25,6 +28,22 @@ _BLOCK_TAGS = {
 }
 
 
+# inline styles that hide an element from people (but not from a model reading the text)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
+    r"opacity\s*:\s*0(?![.\d]*[1-9])|(?:^|;)\s*(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$)",
+    re.IGNORECASE,
+)
+
+
+def _hidden(el: Tag) -> bool:
+    return (
+        el.has_attr("hidden")
+        or str(el.get("aria-hidden", "")).lower() == "true"
+        or bool(_HIDDEN_STYLE.search(str(el.get("style", ""))))
+    )
+
+
 class HtmlReader:
     extensions = (".html", ".htm")
 
@@ -32,6 +51,9 @@ class HtmlReader:
         soup = BeautifulSoup(strip_template_tags(clean_text(decode_text(data))), "html.parser")
         for junk in soup(["script", "style", "nav", "noscript", "template"]):
             junk.decompose()
+        for el in soup.find_all(_hidden):
+            if not el.decomposed:  # inside a hidden element already removed
+                el.decompose()
         title = soup.title.get_text(" ", strip=True) if soup.title else ""
         blocks: list[Block] = []
         body = soup.body or soup
