@@ -17,7 +17,7 @@ INGEST_ROOTS ?= ["$(abspath $(CORPUS))"]
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup test test-fast lint format native-check run api ui demo-users load clean bench eval
+.PHONY: setup test test-heavy test-fast lint format native-check run api ui demo-users load clean bench eval
 
 setup: $(STAMP) $(MODEL)
 
@@ -58,6 +58,10 @@ native-check: setup
 
 test: setup lint native-check
 	$(BIN)/python -m pytest -q
+
+# the whole-corpus crash run (10 kills) and the 10-minute soak: ~25 min, not in CI
+test-heavy: setup
+	$(BIN)/python -m pytest -q -m heavy
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "unit"

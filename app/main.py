@@ -74,6 +74,7 @@ def create_app(
         catalogue = open_catalogue(settings)
         repo = Repository(make_engine(settings.sqlalchemy_url))
         repo.ensure_schema(auto_upgrade=settings.environment is not Environment.PRODUCTION)
+        repo.sweep_every(settings.retention_days)
         components = build_pipeline(settings, store, catalogue, embedder, generator)
         components.pipeline.gate = GenerationGate(settings.max_concurrent_generations)
         metrics = Metrics()

@@ -38,6 +38,11 @@ class GeneratorKind(enum.StrEnum):
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class CacheScope(enum.StrEnum):
+    USER = "user"
+    GROUPS = "groups"
+
+
 class Settings(BaseSettings):
     """Every knob Docent has. Tests build their own instance instead of patching."""
 
@@ -104,6 +109,11 @@ class Settings(BaseSettings):
     allowed_link_hosts: list[str] = Field(default_factory=list)
     answer_cache_size: int = 1024
     answer_cache_ttl_s: float = 600.0  # entries expire even if no writer bumped the version
+    # who shares cached answers and query embeddings. `user`: nobody else, so neither a
+    # cached answer nor a faster reply tells anyone what a colleague asked (measured by
+    # eval/bench_timing_leak.py). `groups`: users with the same groups share answers, and
+    # everyone shares embeddings: more hits, but that inference channel is open.
+    cache_scope: CacheScope = CacheScope.USER
 
     # generation
     generator: GeneratorKind = GeneratorKind.EMBEDDED
@@ -122,6 +132,9 @@ class Settings(BaseSettings):
     # service
     users_file: Path | None = None
     database_url: str | None = None  # default: SQLite under data_dir
+    # traces, audit rows, feedback and idle conversations older than this are deleted (an
+    # hourly sweep in the API, or `python -m app.storage purge`); 0 keeps everything
+    retention_days: int = Field(default=90, ge=0)
     oidc_jwks_url: str | None = None
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

@@ -113,6 +113,9 @@ def run(corpus: Path, users: int, seconds: float, think_ms: float) -> dict[str, 
             "DOCENT_USERS_FILE": str(data / "users.yaml"),
             "DOCENT_RATE_LIMIT_PER_MINUTE": "100000",
             "DOCENT_LOG_LEVEL": "WARNING",
+            # the cached phase has every user ask what one user asked: that measures answers
+            # shared by users with the same groups (the default keeps them per user)
+            "DOCENT_CACHE_SCOPE": "groups",
         }
         cache = Path.home() / ".cache" / "docent" / "embed-cache.sqlite"
         env["DOCENT_EMBEDDING_CACHE_PATH"] = str(cache)

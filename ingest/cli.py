@@ -260,5 +260,63 @@ def reindex_cmd() -> None:
     click.echo(f"switched to {name} ({points} chunks)")
 
 
+@main.command("snapshot")
+@click.argument("out", type=click.Path(path_type=Path))
+def snapshot_cmd(out: Path) -> None:
+    """Back up the index, the entity catalogue and the database into a new folder OUT.
+
+    Holds the index lock while it copies, so run it when no load is running; the API may
+    stay up only if it does not hold the embedded index (stop it first otherwise).
+
+    \b
+    Examples:
+      ingest snapshot backups/2026-12-01
+    """
+    from indexes.factory import open_store
+    from ingest.backup import snapshot
+
+    settings = _settings()
+    try:
+        store = open_store(settings)
+        try:
+            manifest = snapshot(settings, store, out)
+        finally:
+            store.close()
+    except DocentError as exc:
+        _fail(exc.message)
+    click.echo(json.dumps({"snapshot": str(out), **manifest["index"]}))
+
+
+@main.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an index the data dir already holds.")
+def restore_cmd(folder: Path, force: bool) -> None:
+    """Restore a snapshot made by `ingest snapshot`, then check it against its manifest.
+
+    Stop the service first. Exit 0: restored and verified; 1: refused or damaged, with the
+    reason (the data dir is left as it was when the snapshot itself is damaged).
+
+    \b
+    Examples:
+      ingest restore backups/2026-12-01 --force
+    """
+    from indexes.factory import open_store
+    from ingest.backup import BackupError, index_fingerprint, read_manifest, restore
+
+    settings = _settings()
+    try:
+        restore(settings, folder, force=force)
+        store = open_store(settings)
+        try:
+            found = index_fingerprint(store.active())
+        finally:
+            store.close()
+        if found != read_manifest(folder)["index"]:
+            raise BackupError(f"the restored index does not match the manifest: {found}")
+    except DocentError as exc:
+        _fail(exc.message)
+    click.echo(json.dumps({"restored": str(folder), **found}))
+
+
 if __name__ == "__main__":
     main()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
@@ -119,14 +121,31 @@ class SentenceEmbedder:
         return [v.tolist() for v in out.cpu().numpy()]
 
 
+_SCOPE: ContextVar[str] = ContextVar("docent_embedding_cache_scope", default="")
+
+
+@contextmanager
+def cache_scope(scope: str) -> Iterator[None]:
+    """Within this block, ``CachedEmbedder`` reads and fills only the entries of ``scope``
+    (a user): how fast a text embeds then tells nothing about what others asked."""
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        # closed from another context: that context never saw the set
+        with suppress(ValueError):
+            _SCOPE.reset(token)
+
+
 class CachedEmbedder:
-    """An LRU cache in front of an embedder, for repeated query texts."""
+    """An LRU cache in front of an embedder, for repeated query texts, partitioned by the
+    current ``cache_scope``."""
 
     def __init__(self, inner: Embedder, size: int = 2048) -> None:
         self.inner = inner
         self.model_id = inner.model_id
         self.size = size
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
         self._lock = Lock()
         self.hits = 0
         self.misses = 0
@@ -134,11 +153,12 @@ class CachedEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         out: dict[int, list[float]] = {}
         missing: list[int] = []
+        scope = _SCOPE.get()
         with self._lock:
             for i, text in enumerate(texts):
-                if text in self._cache:
-                    self._cache.move_to_end(text)
-                    out[i] = self._cache[text]
+                if (scope, text) in self._cache:
+                    self._cache.move_to_end((scope, text))
+                    out[i] = self._cache[scope, text]
                     self.hits += 1
                 else:
                     missing.append(i)
@@ -148,7 +168,7 @@ class CachedEmbedder:
             with self._lock:
                 for i, vec in zip(missing, fresh, strict=True):
                     out[i] = vec
-                    self._cache[texts[i]] = vec
+                    self._cache[scope, texts[i]] = vec
                 while len(self._cache) > self.size:
                     self._cache.popitem(last=False)
         return [out[i] for i in range(len(texts))]

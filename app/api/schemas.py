@@ -94,6 +94,12 @@ class FeedbackRequest(BaseModel):
     comment: str = Field(default="", max_length=2000)
 
 
+class PurgeResponse(BaseModel):
+    """Rows deleted, by kind: conversations, messages, traces, feedback, audit."""
+
+    deleted: dict[str, int]
+
+
 class FeedbackResponse(BaseModel):
     id: int
 

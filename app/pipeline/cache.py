@@ -1,4 +1,5 @@
-"""The answer cache: keyed by standalone question, groups, index version, prompt and model."""
+"""The answer cache: keyed by standalone question, groups, scope (the user, unless shared),
+index version, prompt and model."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.pipeline.types import QueryResult
 class CacheKey:
     question: str  # normalized standalone question
     groups: tuple[str, ...]  # sorted: the same groups see the same documents
+    scope: str  # the user, or "" where users with the same groups share answers
     index_version: str
     prompt_version: str
     model: str

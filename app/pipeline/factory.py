@@ -138,5 +138,6 @@ def build_pipeline(
             strong_quote=settings.strong_quote_score,
         ),
         allowed_hosts=settings.allowed_link_hosts,
+        cache_scope=settings.cache_scope,
     )
     return Components(pipeline, query_embedder, linker, gen, retriever, generator is None)

@@ -33,6 +33,8 @@ from app.pipeline.types import (
     Turn,
     User,
 )
+from app.settings import CacheScope
+from ingest.embedder import cache_scope
 
 log = logging.getLogger("docent.pipeline")
 
@@ -132,6 +134,7 @@ class QueryPipeline:
         abstain: AbstainPolicy | None = None,
         allowed_hosts: list[str] | None = None,
         gate: Gate | None = None,
+        cache_scope: CacheScope = CacheScope.USER,
     ) -> None:
         self.preprocessor = preprocessor
         self.safety = safety
@@ -149,6 +152,11 @@ class QueryPipeline:
         self.abstain = abstain or AbstainPolicy()
         self.allowed_hosts = allowed_hosts or []
         self.gate = gate or OpenGate()
+        self.cache_scope = cache_scope
+
+    def _scope(self, user: User) -> str:
+        """Whose cache entries a user's question may read and fill (see Settings)."""
+        return user.id if self.cache_scope is CacheScope.USER else ""
 
     def run(self, question: str, user: User, history: list[Turn] | None = None) -> QueryResult:
         result: QueryResult | None = None
@@ -179,8 +187,9 @@ class QueryPipeline:
         query_text, boost, topic = self._search_terms(
             pre.text, self.linker.run(pre.text, user.groups)
         )
-        ranked = self.retriever.ranked(query_text, user.groups, boost, limit, topic)[:limit]
-        return quarantine_sources(ranked)[0]
+        with cache_scope(self._scope(user)):
+            ranked = self.retriever.ranked(query_text, user.groups, boost, limit, topic)
+        return quarantine_sources(ranked[:limit])[0]
 
     def _search_terms(
         self, standalone: str, linked: list[LinkedEntity]
@@ -196,6 +205,7 @@ class QueryPipeline:
         return CacheKey(
             self.preprocessor.run(standalone).cache_key,
             tuple(sorted(user.groups)),
+            self._scope(user),
             self.index_version(),
             self.prompts.version_for(user.id),
             self.generator.name,
@@ -207,6 +217,18 @@ class QueryPipeline:
         user: User,
         history: list[Turn] | None = None,
         trace_id: str | None = None,
+    ) -> cabc.Generator[PipelineEvent, None, None]:
+        """Events for one question: ``token``s (sentences that passed the leak guard),
+        then ``citations``, then the ``result``."""
+        with cache_scope(self._scope(user)):
+            yield from self._stream(question, user, history, trace_id)
+
+    def _stream(
+        self,
+        question: str,
+        user: User,
+        history: list[Turn] | None,
+        trace_id: str | None,
     ) -> cabc.Generator[PipelineEvent, None, None]:
         timer = _Timer()
         trace_id = trace_id or uuid.uuid4().hex

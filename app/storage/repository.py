@@ -8,10 +8,11 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import create_engine, delete, event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, create_engine, delete, event, func, select
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.pipeline.safety import redact
@@ -19,6 +20,7 @@ from app.pipeline.types import QueryResult, Turn
 from app.storage import schema
 from app.storage.models import (
     AuditEntry,
+    Base,
     Conversation,
     Feedback,
     IngestRun,
@@ -26,6 +28,14 @@ from app.storage.models import (
     Trace,
     utcnow,
 )
+
+_TABLES: dict[str, type[Base]] = {
+    "feedback": Feedback,
+    "messages": Message,
+    "conversations": Conversation,
+    "traces": Trace,
+    "audit": AuditEntry,
+}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -97,18 +107,20 @@ class WriteBehind:
             return
         except Exception:
             if len(writes) == 1:
-                log.exception("a database write failed")
+                # the engine hides statement parameters, so no question reaches the log
+                log.exception("a database write failed; the answer was given but not stored")
                 return
         for write in writes:
             self._run([write])
 
 
 def make_engine(url: str) -> Engine:
+    """``hide_parameters``: errors and logs show statements, never the values (questions)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class Repository:
@@ -118,6 +130,7 @@ class Repository:
         self.engine = engine
         self._maker = sessionmaker(engine, expire_on_commit=False)
         self._writes = WriteBehind(self._maker)
+        self._stop_sweeps = threading.Event()
 
     def _session(self) -> Session:
         """A session for reads and direct writes, after every queued write has landed."""
@@ -125,7 +138,8 @@ class Repository:
         return self._maker()
 
     def close(self) -> None:
-        """Writes what is queued, then stops the writer thread."""
+        """Writes what is queued, then stops the writer and sweeper threads."""
+        self._stop_sweeps.set()
         self._writes.close()
         self.engine.dispose()
 
@@ -205,14 +219,85 @@ class Repository:
             return True
 
     def delete_conversation(self, user_id: str, conversation_id: str) -> bool:
+        """The conversation, its messages, the traces of its answers and their feedback.
+        Audit rows (which chunk was shown to whom; no question text) stay until the
+        retention sweep."""
         with self._session() as s:
             conv = s.get(Conversation, conversation_id)
             if conv is None or conv.user_id != user_id:
                 return False
+            traces = select(Trace.trace_id).where(Trace.conversation_id == conversation_id)
+            s.execute(delete(Feedback).where(Feedback.trace_id.in_(traces)))
+            s.execute(delete(Trace).where(Trace.conversation_id == conversation_id))
             s.execute(delete(Message).where(Message.conversation_id == conversation_id))
             s.delete(conv)
             s.commit()
             return True
+
+    # -- retention -------------------------------------------------------------------
+    def purge_user(self, user_id: str) -> dict[str, int]:
+        """Everything stored about one user: conversations, messages, traces, feedback and
+        audit rows. Returns how many rows of each went."""
+        theirs = select(Trace.trace_id).where(Trace.user_id == user_id)
+        return self._delete(
+            feedback=(Feedback.user_id == user_id) | Feedback.trace_id.in_(theirs),
+            messages=Message.conversation_id.in_(
+                select(Conversation.id).where(Conversation.user_id == user_id)
+            ),
+            conversations=Conversation.user_id == user_id,
+            traces=Trace.user_id == user_id,
+            audit=AuditEntry.user_id == user_id,
+        )
+
+    def purge_older_than(self, cutoff: datetime) -> dict[str, int]:
+        """Traces, audit rows and feedback made before ``cutoff``, and conversations not
+        touched since then (with their messages)."""
+        old = select(Trace.trace_id).where(Trace.created_at < cutoff)
+        return self._delete(
+            feedback=(Feedback.created_at < cutoff) | Feedback.trace_id.in_(old),
+            messages=Message.conversation_id.in_(
+                select(Conversation.id).where(Conversation.updated_at < cutoff)
+            ),
+            conversations=Conversation.updated_at < cutoff,
+            traces=Trace.created_at < cutoff,
+            audit=AuditEntry.created_at < cutoff,
+        )
+
+    def _delete(self, **where: ColumnElement[bool]) -> dict[str, int]:
+        """Deletes, in one transaction and in the order given (dependants first), the rows
+        of each table that match; returns the counts by table."""
+        with self._session() as s:
+            counts = {
+                name: cast(CursorResult[Any], s.execute(delete(_TABLES[name]).where(cond))).rowcount
+                for name, cond in where.items()
+            }
+            s.commit()
+        return counts
+
+    def sweep_every(self, retention_days: int, interval_s: float = 3600.0) -> None:
+        """Sweeps now and then every ``interval_s`` on a daemon thread, until ``close``."""
+        if retention_days <= 0:
+            return
+
+        def loop() -> None:
+            while True:
+                try:
+                    self.sweep(retention_days)
+                except Exception:  # a failed sweep is retried at the next interval
+                    log.exception("retention sweep failed")
+                if self._stop_sweeps.wait(interval_s):
+                    return
+
+        threading.Thread(target=loop, name="docent-retention", daemon=True).start()
+
+    def sweep(self, retention_days: int) -> dict[str, int]:
+        """Applies the retention window; 0 days keeps everything."""
+        if retention_days <= 0:
+            return {}
+        counts = self.purge_older_than(utcnow() - timedelta(days=retention_days))
+        if any(counts.values()):
+            log.info("retention sweep", extra={"fields": counts})
+        return counts
 
     # -- answers ---------------------------------------------------------------------
     def record_answer(

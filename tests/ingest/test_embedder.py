@@ -22,3 +22,29 @@ def test_a_small_batch_gets_the_vectors_encode_gives(embedder: SentenceEmbedder)
     assert np.abs(short - encoded).max() < 1e-5
     assert np.allclose(np.linalg.norm(short, axis=1), 1.0, atol=1e-5)
     assert embedder.embed([]) == []
+
+
+class _Counting:
+    model_id = "counting"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.calls += list(texts)
+        return [[float(len(t))] for t in texts]
+
+
+@pytest.mark.unit
+def test_the_query_cache_is_partitioned_by_scope() -> None:
+    from ingest.embedder import CachedEmbedder, cache_scope
+
+    inner = _Counting()
+    cached = CachedEmbedder(inner)  # type: ignore[arg-type]
+    with cache_scope("alice"):
+        cached.embed(["salary bands"])
+        cached.embed(["salary bands"])
+    with cache_scope("bob"):
+        cached.embed(["salary bands"])  # bob's first time: a miss, as slow as any miss
+    assert inner.calls == ["salary bands", "salary bands"]
+    assert (cached.hits, cached.misses) == (1, 2)

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminUser, StateDep
 from app.api.errors import COMMON_RESPONSES, ApiError
-from app.api.schemas import AdminIngestRequest
+from app.api.schemas import AdminIngestRequest, PurgeResponse
 from app.errors import DocentError
 from ingest.acl import AclResolver
 from ingest.service import IngestService
@@ -98,6 +98,12 @@ def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
         return service.load(paths, acl, prune=body.prune, extensionless=False, isolated=True)
     finally:
         service.close()
+
+
+@router.delete("/users/{user_id}/data", response_model=PurgeResponse, responses=COMMON_RESPONSES)
+def purge_user(user_id: str, user: AdminUser, state: StateDep) -> Any:
+    """Everything stored about one user (a leaver, or an erasure request)."""
+    return {"deleted": state.repo.purge_user(user_id)}
 
 
 @router.get("/overview", responses=COMMON_RESPONSES)

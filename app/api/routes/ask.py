@@ -20,7 +20,8 @@ from app.pipeline.output_safety import sanitize
 router = APIRouter(prefix="/v1", tags=["answers"])
 
 SSE_DOC = """With `stream: true` the response is `text/event-stream`:
-`event: token` (`{"text"}`, raw model text as it is generated), then `event: citations`
+`event: token` (`{"text"}`, the model's text a sentence at a time, once the system-prompt
+leak guard has read it), then `event: citations`
 (the verified citations), then `event: result` (the full verified result, same shape as the
 JSON response; its `answer` replaces the streamed text). Errors arrive as `event: error`
 with `{"error": {"code", "message"}}`. Closing the connection cancels generation."""

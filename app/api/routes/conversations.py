@@ -13,6 +13,7 @@ from app.api.schemas import (
     ConversationList,
     FeedbackRequest,
     FeedbackResponse,
+    PurgeResponse,
     RenameRequest,
 )
 from app.storage.models import Conversation, Message
@@ -95,6 +96,12 @@ def delete_conversation(conversation_id: str, user: CurrentUser, state: StateDep
     if not state.repo.delete_conversation(user.id, conversation_id):
         raise ApiError(404, "not_found", "No such conversation.")
     return Response(status_code=204)
+
+
+@router.delete("/me/data", response_model=PurgeResponse, responses=COMMON_RESPONSES)
+def delete_my_data(user: CurrentUser, state: StateDep) -> Any:
+    """Everything Docent stored about the caller: conversations, traces, feedback, audit."""
+    return {"deleted": state.repo.purge_user(user.id)}
 
 
 @router.post("/feedback", response_model=FeedbackResponse, responses=NOT_FOUND)

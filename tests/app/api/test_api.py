@@ -98,6 +98,26 @@ def test_follow_up_in_a_conversation_and_conversation_privacy(service: Service) 
         assert c.get(f"/v1/conversations/{cid}").status_code == 404
 
 
+def test_deleting_conversations_and_user_data_takes_the_traces_along(service: Service) -> None:
+    repo = service.state.repo
+    with service.client("carol") as c:
+        first = c.post("/v1/ask", json={"question": "How do I request annual leave?"}).json()
+        second = c.post("/v1/ask", json={"question": "How do I get a PIV card?"}).json()
+        assert c.delete(f"/v1/conversations/{first['conversation_id']}").status_code == 204
+        assert repo.trace(first["trace_id"]) is None  # the trace went with its conversation
+        assert repo.trace(second["trace_id"]) is not None
+        assert c.delete("/v1/admin/users/carol/data").status_code == 403  # not an admin
+        deleted = c.delete("/v1/me/data").json()["deleted"]
+        assert deleted["conversations"] == 1 and deleted["traces"] == 1
+        assert deleted["audit"] >= 1
+        assert repo.trace(second["trace_id"]) is None
+        assert c.get("/v1/conversations").json()["conversations"] == []
+        third = c.post("/v1/ask", json={"question": "How do I get a PIV card?"}).json()
+    with service.client("alice") as admin:
+        deleted = admin.delete("/v1/admin/users/carol/data").json()["deleted"]
+        assert deleted["traces"] == 1 and repo.trace(third["trace_id"]) is None
+
+
 def test_retrieve_enforces_groups_and_ignores_groups_in_the_body(service: Service) -> None:
     q = {"query": "Sourcegraph legal contract review process", "top_k": 20, "groups": ["legal"]}
     with service.client("bob") as c:

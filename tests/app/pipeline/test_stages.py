@@ -224,18 +224,18 @@ def test_unknown_prompt_version_is_a_config_error() -> None:
 def test_answer_cache_is_keyed_by_groups_and_versions() -> None:
     cache = AnswerCache(2)
     result = QueryResult("a", [], False, "q", "q", [], "answer-v2", "g", AnswerSource.GENERATED)
-    key = CacheKey("q", ("everyone",), "v1:1", "answer-v2", "g")
+    key = CacheKey("q", ("everyone",), "", "v1:1", "answer-v2", "g")
     cache.put(key, result)
     assert cache.get(key) is not None
-    assert cache.get(CacheKey("q", ("hr",), "v1:1", "answer-v2", "g")) is None
-    assert cache.get(CacheKey("q", ("everyone",), "v1:2", "answer-v2", "g")) is None
+    assert cache.get(CacheKey("q", ("hr",), "", "v1:1", "answer-v2", "g")) is None
+    assert cache.get(CacheKey("q", ("everyone",), "", "v1:2", "answer-v2", "g")) is None
 
 
 def test_answer_cache_entries_expire_whatever_the_version_says() -> None:
     now = [0.0]
     cache = AnswerCache(8, ttl_s=60, clock=lambda: now[0])
     result = QueryResult("a", [], False, "q", "q", [], "answer-v2", "g", AnswerSource.GENERATED)
-    key = CacheKey("q", ("everyone",), "v1:1", "answer-v2", "g")
+    key = CacheKey("q", ("everyone",), "", "v1:1", "answer-v2", "g")
     cache.put(key, result)
     now[0] = 59
     assert cache.get(key) is not None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.storage.models import Conversation
+from app.pipeline.types import AnswerSource, QueryResult, RetrievedChunk
+from app.storage.models import AuditEntry, Conversation, Feedback, Message, Trace, utcnow
 from app.storage.repository import Repository, make_engine
 
 pytestmark = pytest.mark.unit
@@ -56,3 +59,97 @@ def test_close_writes_what_is_still_queued(tmp_path: Path) -> None:
         assert [c.id for c in second.list_conversations("bob")] == [conv_id]
     finally:
         second.close()
+
+
+def _answer(trace_id: str, question: str = "How do I file expenses?") -> QueryResult:
+    return QueryResult(
+        answer="Use the expense tool [1].",
+        citations=[],
+        abstained=False,
+        question=question,
+        standalone_question=question,
+        entities=[],
+        prompt_version="answer-v2",
+        generator="test",
+        answer_source=AnswerSource.GENERATED,
+        retrieved=[RetrievedChunk("c1", "d1", "p.md", "T", "S", "text", 0.9)],
+        trace_id=trace_id,
+    )
+
+
+def _counts(repo: Repository, user_id: str) -> dict[str, int]:
+    with repo._session() as s:
+        return {
+            "conversations": len(
+                s.scalars(select(Conversation).where(Conversation.user_id == user_id)).all()
+            ),
+            "messages": len(
+                s.scalars(
+                    select(Message).join(Conversation).where(Conversation.user_id == user_id)
+                ).all()
+            ),
+            "traces": len(s.scalars(select(Trace).where(Trace.user_id == user_id)).all()),
+            "feedback": len(s.scalars(select(Feedback).where(Feedback.user_id == user_id)).all()),
+            "audit": len(s.scalars(select(AuditEntry).where(AuditEntry.user_id == user_id)).all()),
+        }
+
+
+def _converse(repo: Repository, user_id: str, trace_id: str) -> str:
+    conv_id, _ = repo.open_conversation(user_id, None, "How do I file expenses?")
+    repo.record_answer(user_id, conv_id, _answer(trace_id), {"answer": "x"})
+    assert repo.add_feedback(user_id, trace_id, "down", "wrong") is not None
+    return conv_id
+
+
+def test_deleting_a_conversation_deletes_its_traces_and_feedback(repo: Repository) -> None:
+    gone = _converse(repo, "bob", "t1")
+    _converse(repo, "bob", "t2")
+    assert repo.delete_conversation("bob", gone)
+    assert repo.trace("t1") is None and repo.trace("t2") is not None
+    left = _counts(repo, "bob")
+    assert left == {"conversations": 1, "messages": 1, "traces": 1, "feedback": 1, "audit": 2}
+
+
+def test_purging_a_user_leaves_nothing_of_theirs_and_all_of_the_others(repo: Repository) -> None:
+    _converse(repo, "bob", "t1")
+    _converse(repo, "bob", "t2")
+    _converse(repo, "carol", "t3")
+    deleted = repo.purge_user("bob")
+    assert deleted == {"feedback": 2, "messages": 2, "conversations": 2, "traces": 2, "audit": 2}
+    assert set(_counts(repo, "bob").values()) == {0}
+    assert _counts(repo, "carol") == {
+        "conversations": 1,
+        "messages": 1,
+        "traces": 1,
+        "feedback": 1,
+        "audit": 1,
+    }
+
+
+def test_the_retention_sweep_deletes_only_what_is_older(repo: Repository) -> None:
+    _converse(repo, "bob", "old")
+    with repo._session() as s:
+        long_ago = utcnow() - timedelta(days=100)
+        for model in (Conversation, Trace, Feedback, AuditEntry, Message):
+            s.execute(update(model).values(created_at=long_ago))
+        s.execute(update(Conversation).values(updated_at=long_ago))
+        s.commit()
+    _converse(repo, "bob", "new")
+    assert repo.sweep(0) == {}  # 0 days keeps everything
+    deleted = repo.sweep(90)
+    assert deleted == {"feedback": 1, "messages": 1, "conversations": 1, "traces": 1, "audit": 1}
+    assert repo.trace("old") is None and repo.trace("new") is not None
+
+
+def test_a_failed_write_never_logs_the_question(
+    repo: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "my salary is 123456, what about the bonus"
+    repo.record_answer("bob", None, _answer("dup", secret), {})
+    repo.record_answer("bob", None, _answer("dup", secret), {})  # same trace id: fails
+    with caplog.at_level("ERROR"):
+        repo._writes.flush()
+        repo.record_answer("bob", None, _answer("dup", secret), {})
+        repo._writes.flush()
+    assert "database write failed" in caplog.text
+    assert "123456" not in caplog.text and "salary" not in caplog.text

@@ -1,0 +1,238 @@
+"""Backup and restore of the embedded deployment: the index, the entity catalogue and the
+SQLite database, with a manifest that proves a restore is whole.
+
+    ingest snapshot OUT_DIR     the live index version (flushed, with the lock held, so no
+                                load writes meanwhile), the catalogue and the database
+                                (SQLite's online backup: the API may keep running)
+    ingest restore IN_DIR       checks the snapshot against its manifest, puts it in place
+                                of the data dir's index, catalogue and database, then checks
+                                the restored copy against the manifest again
+
+The manifest holds counts and SHA-256 digests: of every point's payload (in id order), of
+the catalogue's rows and of the database's conversations and messages. The Qdrant server
+and PostgreSQL have their own tools (Qdrant snapshots, pg_dump); README "Backup" says how.
+The embedding cache is not kept: a load rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import DocentError
+from app.settings import Settings
+from indexes.protocol import VectorIndex
+from indexes.schema import PointFilter
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+INDEX_DIR = "index"
+CATALOGUE = "catalogue.sqlite"
+DATABASE = "docent.sqlite"
+
+
+class BackupError(DocentError):
+    """A snapshot that cannot be taken, read or restored; the data dir is left as it was."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the embedded deployment keeps what a snapshot holds."""
+
+    index: Path
+    catalogue: Path
+    database: Path | None  # None: not SQLite (PostgreSQL has pg_dump)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Paths:
+        if settings.qdrant_url:
+            raise BackupError(
+                "DOCENT_QDRANT_URL is set: back up the Qdrant server with its snapshot API "
+                "and the database with pg_dump (README, Backup)."
+            )
+        url = settings.sqlalchemy_url
+        database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+        return cls(settings.data_dir / "index", settings.data_dir / CATALOGUE, database)
+
+
+def _digest(rows: Any) -> str:
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps(row, sort_keys=True, default=str).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def index_fingerprint(index: VectorIndex) -> dict[str, Any]:
+    hits = sorted(index.scroll(PointFilter()), key=lambda h: str(h.id))
+    return {
+        "points": len(hits),
+        "documents": len({h.payload.get("doc_id") for h in hits}),
+        "payload_sha256": _digest([str(h.id), h.payload] for h in hits),
+    }
+
+
+def _sqlite_fingerprint(path: Path, tables: dict[str, str]) -> dict[str, Any]:
+    """Row counts and a digest per table, ``tables`` mapping a table to its ORDER BY."""
+    if not path.exists():
+        return {name: {"rows": 0, "sha256": _digest([])} for name in tables}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        out = {}
+        for name, order in tables.items():
+            rows = (
+                db.execute(f"SELECT * FROM {name} ORDER BY {order}").fetchall()
+                if (name in present)
+                else []
+            )
+            out[name] = {"rows": len(rows), "sha256": _digest(list(r) for r in rows)}
+        return out
+    finally:
+        db.close()
+
+
+_CATALOGUE_TABLES: dict[str, str] = {}  # filled from the file: every table, by rowid
+_DATABASE_TABLES = {"conversations": "id", "messages": "id", "traces": "trace_id"}
+
+
+def _catalogue_tables(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    finally:
+        db.close()
+    return {n: "rowid" for n in sorted(names) if not n.startswith("sqlite_")}
+
+
+def _backup_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a live SQLite database (the online backup API)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def fingerprint(settings: Settings, index: VectorIndex, paths: Paths) -> dict[str, Any]:
+    return {
+        "index": index_fingerprint(index),
+        "catalogue": _sqlite_fingerprint(paths.catalogue, _catalogue_tables(paths.catalogue)),
+        "database": _sqlite_fingerprint(paths.database, _DATABASE_TABLES)
+        if paths.database
+        else None,
+    }
+
+
+def snapshot(settings: Settings, store: Any, out: Path) -> dict[str, Any]:
+    """Writes a snapshot to ``out`` (which must not exist or be empty); returns the manifest.
+    ``store`` is the open EdgeStore: holding it keeps every load out meanwhile."""
+    paths = Paths.of(settings)
+    if out.exists() and any(out.iterdir()):
+        raise BackupError(f"{out} is not empty: give a new folder for the snapshot.")
+    index = store.active()
+    index.flush()
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    (partial / INDEX_DIR).mkdir(parents=True)
+    shutil.copytree(paths.index / index.name, partial / INDEX_DIR / index.name)
+    (partial / INDEX_DIR / "alias.json").write_text(
+        # a generation no cache has seen: a restored index never matches old cache entries
+        json.dumps({"active": index.name, "generation": time.time_ns()})
+    )
+    if paths.catalogue.exists():
+        _backup_sqlite(paths.catalogue, partial / CATALOGUE)
+    if paths.database and paths.database.exists():
+        _backup_sqlite(paths.database, partial / DATABASE)
+    manifest = {
+        "format": FORMAT,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "collection": index.name,
+        **fingerprint(settings, index, paths),
+    }
+    manifest["catalogue"] = _sqlite_fingerprint(
+        partial / CATALOGUE, _catalogue_tables(partial / CATALOGUE)
+    )
+    manifest["database"] = (
+        _sqlite_fingerprint(partial / DATABASE, _DATABASE_TABLES) if paths.database else None
+    )
+    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    if out.exists():
+        out.rmdir()
+    partial.rename(out)  # a snapshot folder exists only once it is whole
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"{folder} is not a Docent snapshot ({MANIFEST}: {exc}).") from exc
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{folder} has snapshot format {manifest.get('format')}; need {FORMAT}.")
+    return dict(manifest)
+
+
+def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """The snapshot's SQLite files match the manifest (the index is checked once open)."""
+    found = _sqlite_fingerprint(folder / CATALOGUE, _catalogue_tables(folder / CATALOGUE))
+    if found != manifest["catalogue"]:
+        raise BackupError(
+            f"{folder / CATALOGUE} does not match the manifest: the snapshot is damaged."
+        )
+    if manifest.get("database") is not None:
+        found = _sqlite_fingerprint(folder / DATABASE, _DATABASE_TABLES)
+        if found != manifest["database"]:
+            raise BackupError(
+                f"{folder / DATABASE} does not match the manifest: the snapshot is damaged."
+            )
+
+
+def restore(settings: Settings, folder: Path, *, force: bool) -> Paths:
+    """Puts the snapshot in place of the data dir's index, catalogue and database. Without
+    ``force``, refuses a data dir that already holds an index. The caller then opens the
+    store and checks ``index_fingerprint`` against the manifest."""
+    paths = Paths.of(settings)
+    manifest = read_manifest(folder)
+    verify_files(folder, manifest)
+    if (paths.index / "alias.json").exists() and not force:
+        raise BackupError(
+            f"{paths.index} already holds an index: stop the service, then restore with "
+            "--force to replace it."
+        )
+    if not (folder / INDEX_DIR / manifest["collection"]).is_dir():
+        raise BackupError(f"{folder} lacks {INDEX_DIR}/{manifest['collection']}: damaged.")
+    staged = paths.index.with_name("index.restoring")
+    shutil.rmtree(staged, ignore_errors=True)
+    shutil.copytree(folder / INDEX_DIR, staged)
+    old = paths.index.with_name("index.replaced")
+    shutil.rmtree(old, ignore_errors=True)
+    if paths.index.exists():
+        paths.index.rename(old)
+    staged.rename(paths.index)
+    shutil.rmtree(old, ignore_errors=True)
+    _replace_sqlite(folder / CATALOGUE, paths.catalogue)
+    if paths.database is not None and manifest.get("database") is not None:
+        _replace_sqlite(folder / DATABASE, paths.database)
+    return paths
+
+
+def _replace_sqlite(source: Path, target: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    if not source.exists():
+        target.unlink(missing_ok=True)
+        return
+    staged = target.with_name(target.name + ".restoring")
+    shutil.copyfile(source, staged)
+    staged.replace(target)
