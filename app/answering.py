@@ -18,9 +18,17 @@ from app.logging_setup import trace_id_var
 from app.observability import Metrics
 from app.pipeline.linking import Readable
 from app.pipeline.output_safety import sanitize
-from app.pipeline.pipeline import PipelineEvent, QueryPipeline
+from app.pipeline.pipeline import QueryPipeline
 from app.pipeline.safety import redact
-from app.pipeline.types import Citation, QueryResult, Turn, User
+from app.pipeline.types import (
+    Citation,
+    CitationsEvent,
+    PipelineEvent,
+    QueryResult,
+    ResultEvent,
+    Turn,
+    User,
+)
 from app.storage.repository import Repository
 
 log = logging.getLogger("docent.answers")
@@ -132,8 +140,8 @@ class Answering:
             # a thread: with a Qdrant server, the index version is a network call
             hit = await asyncio.to_thread(self.pipeline.cached, question, user, trace_id)
             if hit is not None:
-                yield PipelineEvent("citations", hit.citations)
-                yield PipelineEvent("result", hit)
+                yield CitationsEvent(hit.citations)
+                yield ResultEvent(hit)
                 return
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -208,8 +216,8 @@ class Answering:
     ) -> dict[str, Any]:
         result: QueryResult | None = None
         async for event in self.events(user, question, history):
-            if event.kind == "result":
-                result = event.data
+            if isinstance(event, ResultEvent):
+                result = event.result
         if result is None:
             raise ApiError(500, "internal_error", "The pipeline produced no result.")
         return await asyncio.to_thread(self.record, user, conversation_id, result)

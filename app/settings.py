@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
     min_chunk_answerability: float = 0.55  # the same coverage by the best single top chunk
     strong_quote_score: float = 0.85  # a quote this close answers despite low coverage
+    # the thresholds above and these two were fitted on ../shared/eval/dev.jsonl and
+    # eval/datasets/docent.jsonl (85 questions), extractive and embedded generators
+    min_quote_score: float = 0.35  # a best quote weaker than this answers nothing: abstain
+    # a supported model answer is kept only if it addresses the question at least this
+    # share as well as the best quote does (else the quote is given)
+    generated_relevance_ratio: float = 0.9
     hybrid_sparse_weight: float = 1.0  # Qdrant RRF weight of BM25 (divides its ranks)
     scope_entity_share: float = 0.5  # entities in this share of documents leave dense queries
     entity_boost_weight: float = 0.5  # of the linked-entity rankings, relative (0: no boost)

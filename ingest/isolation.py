@@ -46,6 +46,9 @@ class InlineParser:
 class ParseLimits:
     seconds: float = 60.0
     memory_bytes: int = 1536 * 1024 * 1024  # address space of the worker process
+    # text a worker may hand back: a small file that expands into gigabytes of text (within
+    # the worker's memory) must not be copied into the API process whole
+    output_chars: int = 64 * 1024 * 1024
 
 
 def _init_worker(memory_bytes: int, parent_pid: int) -> None:
@@ -55,13 +58,20 @@ def _init_worker(memory_bytes: int, parent_pid: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _parse_in_worker(data: bytes, name: str) -> ParsedDocument:
+def _parse_in_worker(data: bytes, name: str, output_chars: int) -> ParsedDocument:
     try:
-        return InlineParser().parse(data, name)
+        parsed = InlineParser().parse(data, name)
     except MemoryError as exc:
         raise FileRejected("parsing it needed more memory than DOCENT_PARSE_MEMORY_MB") from exc
     except RecursionError as exc:
         raise FileRejected("it is nested too deeply to parse") from exc
+    size = sum(len(b.text) for b in parsed.blocks)
+    if size > output_chars:
+        raise FileRejected(
+            f"it expands into {size:,} characters of text, over the {output_chars:,} a "
+            "document may hold: split it into smaller files"
+        )
+    return parsed
 
 
 class IsolatedParser:
@@ -84,7 +94,9 @@ class IsolatedParser:
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         with self._lock:  # one file at a time: a timeout must kill only its own file
-            future: Future[ParsedDocument] = self._worker().submit(_parse_in_worker, data, name)
+            future: Future[ParsedDocument] = self._worker().submit(
+                _parse_in_worker, data, name, self.limits.output_chars
+            )
             try:
                 return future.result(timeout=self.limits.seconds)
             except FutureTimeout:

@@ -7,13 +7,19 @@ from typing import Any
 
 from app.pipeline.output_safety import plain_text, sanitize
 
-_DOLLAR = re.compile(r"(?<!\\)\$")
+# a dollar sign with the backslashes before it: an even number leaves the sign unescaped
+_DOLLAR = re.compile(r"(\\*)\$")
+
+
+def _escape_dollar(match: re.Match[str]) -> str:
+    slashes = match.group(1)
+    return slashes + ("\\$" if len(slashes) % 2 == 0 else "$")
 
 
 def safe_markdown(text: str, allowed_hosts: tuple[str, ...] = ()) -> str:
     """Markdown that renders inertly: the server's sanitizer again (the UI does not trust
     the API to have done it), and no $...$ read as LaTeX by Streamlit."""
-    return _DOLLAR.sub(r"\\$", sanitize(text, allowed_hosts))
+    return _DOLLAR.sub(_escape_dollar, sanitize(text, allowed_hosts))
 
 
 def plain(text: str) -> str:

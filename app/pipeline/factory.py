@@ -17,7 +17,8 @@ from app.pipeline.cache import AnswerCache
 from app.pipeline.citations import CitationChecker
 from app.pipeline.extractive import ExtractiveAnswerer
 from app.pipeline.linking import EntityLinker
-from app.pipeline.pipeline import AbstainPolicy, QueryPipeline
+from app.pipeline.pipeline import QueryPipeline
+from app.pipeline.policy import AnswerPolicy
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
 from app.pipeline.retrieve import FusionReranker, Retriever
@@ -128,15 +129,17 @@ def build_pipeline(
         checker=CitationChecker(query_embedder),
         extractive=ExtractiveAnswerer(query_embedder, scorer),
         answerability=AnswerabilityCheck(scorer),
-        cache=AnswerCache(settings.answer_cache_size, settings.answer_cache_ttl_s),
-        index_version=store.generation,
-        params=GenerationParams(settings.temperature, settings.max_tokens),
-        abstain=AbstainPolicy(
+        policy=AnswerPolicy(
             min_similarity=settings.min_retrieval_score,
             min_coverage=settings.min_answerability,
             min_chunk_coverage=settings.min_chunk_answerability,
+            min_quote_score=settings.min_quote_score,
             strong_quote=settings.strong_quote_score,
+            relevance_ratio=settings.generated_relevance_ratio,
         ),
+        cache=AnswerCache(settings.answer_cache_size, settings.answer_cache_ttl_s),
+        index_version=store.generation,
+        params=GenerationParams(settings.temperature, settings.max_tokens),
         allowed_hosts=settings.allowed_link_hosts,
         cache_scope=settings.cache_scope,
     )

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from app.pipeline.citations import split_sentences
+
 RUN_WORDS = 6
 _WORD = re.compile(r"[\w'’-]+")
 _SECRET = re.compile(
@@ -61,3 +63,8 @@ def finished_part(buffer: str) -> tuple[str, str]:
     if not ends:
         return "", buffer
     return buffer[: ends[-1]], buffer[ends[-1] :]
+
+
+def allowed(text: str, guard: PromptLeakGuard, sep: str = " ") -> str:
+    """The sentences of ``text`` the guard lets through, joined by ``sep``."""
+    return sep.join(s for s in split_sentences(text) if guard.allows(s))

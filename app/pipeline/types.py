@@ -121,3 +121,28 @@ class QueryResult:
     answerability: float = 0.0  # IDF-weighted term coverage of the top chunks
     # the model was down, hung or crashed: the answer is quoted from the sources instead
     degraded: bool = False
+    reason: str = ""  # why the answer policy answered, quoted or abstained
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """Model text, a sentence at a time, after the system-prompt leak guard read it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CitationsEvent:
+    """The verified citations, before the result."""
+
+    citations: list[Citation]
+
+
+@dataclass(frozen=True)
+class ResultEvent:
+    """The final result; its answer replaces any streamed text."""
+
+    result: QueryResult
+
+
+PipelineEvent = TokenEvent | CitationsEvent | ResultEvent

@@ -309,6 +309,7 @@ class Repository:
     ) -> None:
         """Queues the trace, the audit rows of every chunk shown, and the conversation message."""
         cited = {c.doc_id for c in result.citations}
+        drawn_from = {c.doc_id for c in result.retrieved}
 
         def write(s: Session) -> None:
             s.add(
@@ -356,7 +357,9 @@ class Repository:
                         answer=result.answer,
                         entities=[e.canonical for e in result.entities],
                         trace_id=result.trace_id,
-                        result=result_json,
+                        # every document the answer drew on, shown or not: a revoked one
+                        # withholds the message and drops the turn from follow-ups
+                        result={**result_json, DRAWN_FROM: sorted(drawn_from)},
                     )
                 )
                 conv = s.get(Conversation, conversation_id)
@@ -425,7 +428,12 @@ class Repository:
             )
 
 
+DRAWN_FROM = "drawn_from"  # the stored message's list of every document its answer read
+
+
 def shown_docs(result: dict[str, Any]) -> tuple[str, ...]:
-    """The documents a stored answer cited or showed as closest sources."""
+    """The documents a stored answer drew on: every retrieved one, and those it cited or
+    showed as closest sources (messages stored before ``drawn_from`` have only these)."""
     shown = [*result.get("citations", []), *result.get("closest_sources", [])]
-    return tuple(sorted({str(c.get("doc_id", "")) for c in shown}))
+    docs = {str(c.get("doc_id", "")) for c in shown} | set(result.get(DRAWN_FROM, []))
+    return tuple(sorted(docs))

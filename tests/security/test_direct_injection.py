@@ -12,6 +12,7 @@ import json
 import secrets
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,9 @@ import pytest
 from app.generation.base import Delta, GenerationParams
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.pipeline.factory import build_pipeline
-from app.pipeline.pipeline import AbstainPolicy, QueryPipeline
+from app.pipeline.pipeline import QueryPipeline
 from app.pipeline.prompt import PROMPT_DIR, PromptBuilder
-from app.pipeline.types import QueryResult
+from app.pipeline.types import QueryResult, ResultEvent, TokenEvent
 from app.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from tests.conftest import ARTIFACTS
@@ -93,7 +94,8 @@ def guarded(
     )
     parts.pipeline.prompts = PromptBuilder("answer-v2", directory=canary_prompts)
     # every prompt reaches the model: abstaining on a weak match would hide what it says
-    parts.pipeline.abstain = AbstainPolicy(min_similarity=-1.0, strong_quote=-1.0)
+    policy = parts.pipeline.policy
+    parts.pipeline.policy = replace(policy, min_similarity=-1.0, strong_quote=-1.0)
     yield parts.pipeline
     catalogue.close()
     store.close()
@@ -104,10 +106,11 @@ def _ask(pipeline: QueryPipeline, question: str) -> tuple[str, QueryResult]:
     streamed: list[str] = []
     result: QueryResult | None = None
     for event in pipeline.stream(question, EMPLOYEE):
-        if event.kind == "token":
-            streamed.append(event.data)
-        elif event.kind == "result":
-            result = event.data
+        match event:
+            case TokenEvent(text):
+                streamed.append(text)
+            case ResultEvent(final):
+                result = final
     assert result is not None
     return "".join(streamed), result
 
@@ -184,14 +187,14 @@ class _Reciter:
 
 
 def test_a_reciting_model_is_cut_to_its_supported_answer(guarded: QueryPipeline) -> None:
-    reciter, model = _Reciter(), guarded.generator
-    guarded.generator, guarded.abstain = reciter, AbstainPolicy()
+    reciter, model, policy = _Reciter(), guarded.generator, guarded.policy
+    guarded.generator = reciter
+    guarded.policy = replace(policy, min_similarity=0.3, strong_quote=0.85)
     try:
         guarded.cache.clear()
         streamed, result = _ask(guarded, "Where is the bike storage room?")
     finally:
-        guarded.generator = model
-        guarded.abstain = AbstainPolicy(min_similarity=-1.0, strong_quote=-1.0)
+        guarded.generator, guarded.policy = model, policy
     assert CANARY in reciter.recited  # the model did read it
     everything = (streamed + _shown(result)).lower()
     assert CANARY.lower() not in everything

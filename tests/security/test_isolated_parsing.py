@@ -32,6 +32,16 @@ def test_a_file_over_the_memory_limit_fails_alone_and_the_next_one_parses() -> N
         parser.close()
 
 
+def test_a_file_that_expands_past_the_output_cap_fails_alone() -> None:
+    parser = IsolatedParser(ParseLimits(seconds=60, output_chars=100_000))
+    try:
+        with pytest.raises(FileRejected, match="expands into"):
+            parser.parse(("word " * 50_000).encode(), "big.txt")
+        assert parser.parse(NORMAL, "soup.md").title == "Soup"
+    finally:
+        parser.close()
+
+
 def test_a_file_over_the_time_limit_is_stopped_and_the_next_one_parses() -> None:
     parser = IsolatedParser(ParseLimits(seconds=0.5, memory_bytes=4 * 2**30))
     try:

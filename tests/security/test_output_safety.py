@@ -103,3 +103,16 @@ def test_every_field_of_an_answer_is_inert(small_service: Any, tmp_path: Path) -
     collect(chunks)
     assert all(is_inert(t) for t in texts), [t for t in texts if not is_inert(t)]
     assert "evil.test" not in json.dumps([answer, chunks]).replace("\\\\", "")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("costs $5 and $6", r"costs \$5 and \$6"),
+        ("a \\\\$x$ b", "a \\\\\\$x\\$ b"),  # an escaped backslash does not escape the $
+        ("already \\$ ok", "already \\$ ok"),
+    ],
+)
+def test_no_dollar_sign_reaches_streamlit_as_latex(text: str, shown: str) -> None:
+    assert safe_markdown(text) == shown

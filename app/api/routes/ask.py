@@ -16,6 +16,7 @@ from app.api.errors import COMMON_RESPONSES, GENERATION_RESPONSES, ApiError, sta
 from app.api.schemas import AskRequest, AskResponse, RetrieveRequest, RetrieveResponse
 from app.errors import DocentError
 from app.pipeline.output_safety import sanitize
+from app.pipeline.types import CitationsEvent, ResultEvent, TokenEvent
 
 router = APIRouter(prefix="/v1", tags=["answers"])
 
@@ -52,16 +53,17 @@ async def ask(body: AskRequest, user: CurrentUser, state: StateDep, request: Req
         event = first
         try:
             while event is not None:
-                if event.kind == "token":
-                    yield _sse("token", {"text": event.data})
-                elif event.kind == "citations":
-                    hosts = answering.pipeline.allowed_hosts
-                    yield _sse("citations", [citation_json(c, hosts) for c in event.data])
-                elif event.kind == "result":
-                    body_json = await run_in_threadpool(
-                        answering.record, user, conversation_id, event.data
-                    )
-                    yield _sse("result", body_json)
+                match event:
+                    case TokenEvent(text):
+                        yield _sse("token", {"text": text})
+                    case CitationsEvent(citations):
+                        hosts = answering.pipeline.allowed_hosts
+                        yield _sse("citations", [citation_json(c, hosts) for c in citations])
+                    case ResultEvent(result):
+                        body_json = await run_in_threadpool(
+                            answering.record, user, conversation_id, result
+                        )
+                        yield _sse("result", body_json)
                 event = await anext(events, None)
         except (DocentError, ApiError) as exc:
             code = exc.code

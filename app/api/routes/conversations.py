@@ -17,7 +17,7 @@ from app.api.schemas import (
     RenameRequest,
 )
 from app.storage.models import Conversation, Message
-from app.storage.repository import shown_docs
+from app.storage.repository import DRAWN_FROM, shown_docs
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 NOT_FOUND = {**COMMON_RESPONSES, 404: {"description": "No such conversation or trace"}}
@@ -72,7 +72,7 @@ def _message(m: Message, readable: bool) -> dict[str, Any]:
     """A stored exchange, re-checked now: if any document it cites or shows is no longer
     readable by the user (a group was revoked since), the answer and its sources are
     withheld; the user's own question stays."""
-    result = m.result or {}
+    result = {k: v for k, v in (m.result or {}).items() if k != DRAWN_FROM}
     return {
         "question": m.question,
         "answer": m.answer if readable else WITHHELD,

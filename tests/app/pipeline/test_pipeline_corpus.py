@@ -79,7 +79,7 @@ def test_answerability_needs_one_chunk_to_cover_the_question(extractive: Compone
     q = "How many free lunches per week does the office cafeteria serve?"
     apart = [chunk("The office cafeteria serves meals."), chunk("Free lunches every week.")]
     together = [chunk("The office cafeteria serves free lunches every week.")]
-    check, policy = extractive.pipeline.answerability, extractive.pipeline.abstain
+    check, policy = extractive.pipeline.answerability, extractive.pipeline.policy
     split, whole = check.score(q, apart), check.score(q, together)
     assert split.together == pytest.approx(whole.together)
     assert split.together >= policy.min_coverage  # taken together, the chunks would pass
@@ -152,7 +152,7 @@ def test_a_quote_close_to_the_question_answers_despite_low_term_coverage(
     pipeline = extractive.pipeline
     result = pipeline.run(q, EVERYONE)
     coverage = pipeline.answerability.score(result.standalone_question, result.retrieved)
-    assert coverage.together < pipeline.abstain.min_coverage  # coverage alone would abstain
+    assert coverage.together < pipeline.policy.min_coverage  # coverage alone would abstain
     assert not result.abstained and "3 days" in result.answer
     assert result.citations[0].path.endswith("travel-and-leave/leave.md")
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.pipeline.types import AnswerSource, QueryResult, RetrievedChunk
 from app.storage.models import AuditEntry, Conversation, Feedback, Message, Trace, utcnow
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository, make_engine, shown_docs
 
 pytestmark = pytest.mark.unit
 
@@ -153,3 +153,14 @@ def test_a_failed_write_never_logs_the_question(
         repo._writes.flush()
     assert "database write failed" in caplog.text
     assert "123456" not in caplog.text and "salary" not in caplog.text
+
+
+def test_a_stored_answer_remembers_every_document_it_drew_on(repo: Repository) -> None:
+    """Not only the cited ones: a sentence whose citation the check dropped still came from
+    a retrieved chunk, so a revoked retrieved document must withhold the message too."""
+    conv_id, _ = repo.open_conversation("bob", None, "q")
+    repo.record_answer("bob", conv_id, _answer("t1"), {"answer": "x", "citations": []})
+    [turn] = repo.history(conv_id)
+    assert turn.doc_ids == ("d1",)  # retrieved, never cited
+    found = repo.conversation("bob", conv_id)
+    assert found is not None and shown_docs(found[1][0].result) == ("d1",)

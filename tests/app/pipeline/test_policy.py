@@ -1,0 +1,63 @@
+"""The answer policy's decisions, one by one (pure logic)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pipeline.answerability import Answerability
+from app.pipeline.policy import AnswerPolicy, Outcome
+
+pytestmark = pytest.mark.unit
+
+POLICY = AnswerPolicy(
+    min_similarity=0.3,
+    min_coverage=0.6,
+    min_chunk_coverage=0.55,
+    min_quote_score=0.35,
+    strong_quote=0.85,
+    relevance_ratio=0.9,
+)
+COVERED = Answerability(together=0.8, best=0.7)
+
+
+def _never() -> float:
+    raise AssertionError("not needed for this decision")
+
+
+def test_before_generation() -> None:
+    go = POLICY.before_generation
+    assert (
+        go(has_sources=False, top_similarity=0.9, coverage=COVERED, quote_score=_never).outcome
+        is Outcome.ABSTAIN
+    )
+    assert (
+        go(has_sources=True, top_similarity=0.2, coverage=COVERED, quote_score=_never).outcome
+        is Outcome.ABSTAIN
+    )
+    assert (
+        go(has_sources=True, top_similarity=0.5, coverage=COVERED, quote_score=_never).outcome
+        is Outcome.GENERATE
+    )
+    thin = Answerability(together=0.4, best=0.4)
+    assert (
+        go(has_sources=True, top_similarity=0.5, coverage=thin, quote_score=lambda: 0.9).outcome
+        is Outcome.GENERATE
+    )
+    decision = go(has_sources=True, top_similarity=0.5, coverage=thin, quote_score=lambda: 0.5)
+    assert decision.outcome is Outcome.ABSTAIN and "no quote is close" in decision.reason
+
+
+def test_after_generation() -> None:
+    after = POLICY.after_generation
+    kept = after(supported=True, relevance=lambda: 0.6, quote_score=0.6, has_quote=True)
+    assert kept.outcome is Outcome.GENERATED
+    off_topic = after(supported=True, relevance=lambda: 0.5, quote_score=0.6, has_quote=True)
+    assert off_topic.outcome is Outcome.QUOTED and "on topic" in off_topic.reason
+    unsupported = after(supported=False, relevance=_never, quote_score=0.6, has_quote=True)
+    assert unsupported.outcome is Outcome.QUOTED
+    weak = after(supported=False, relevance=_never, quote_score=0.3, has_quote=True)
+    assert weak.outcome is Outcome.ABSTAIN
+    assert (
+        after(supported=False, relevance=_never, quote_score=0.9, has_quote=False).outcome
+        is Outcome.ABSTAIN
+    )
