@@ -12,6 +12,8 @@ API_PORT ?= 8000
 UI_PORT ?= 8501
 export DOCENT_DATA_DIR ?= $(DATA_DIR)
 export DOCENT_USERS_FILE ?= $(DATA_DIR)/users.yaml
+# the sample corpus's product names, for the entity rules (ingest/glossary.py)
+export DOCENT_GLOSSARY_FILE ?= deploy/demo-glossary.yaml
 # the folders `ingest load --via-api` may hand to the service `make run` starts (JSON list)
 INGEST_ROOTS ?= ["$(abspath $(CORPUS))"]
 export HF_HUB_OFFLINE := 1

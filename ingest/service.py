@@ -16,6 +16,7 @@ from ingest.document import embed_text
 from ingest.embed_cache import CachingEmbedder
 from ingest.embedder import Embedder, SentenceEmbedder, SparseEncoder
 from ingest.entities import EntityExtractor, ner_workers
+from ingest.glossary import Glossary
 from ingest.isolation import DocumentParser, InlineParser, IsolatedParser, ParseLimits
 from ingest.loader import Loader, LoadReport
 
@@ -46,7 +47,9 @@ class IngestService:
             else base
         )
         self.extractor = extractor or EntityExtractor(
-            settings.spacy_model, workers=ner_workers(settings.ner_workers)
+            settings.spacy_model,
+            workers=ner_workers(settings.ner_workers),
+            glossary=Glossary.load(settings.glossary_file),
         )
         self.sparse = SparseEncoder()
         self.chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)

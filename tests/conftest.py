@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = (ROOT.parent / "shared" / "corpus").resolve()
 DEV_SET = (ROOT.parent / "shared" / "eval" / "dev.jsonl").resolve()
 ARTIFACTS = ROOT / "artifacts"
+# the tests load the sample corpus as `make run` does: with its product names
+DEMO_GLOSSARY = ROOT / "deploy" / "demo-glossary.yaml"
+os.environ.setdefault("DOCENT_GLOSSARY_FILE", str(DEMO_GLOSSARY))
 
 # the test ACL: everything for `everyone`, two department folders restricted
 TEST_ACL = """
@@ -55,8 +58,9 @@ def embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def extractor():  # type: ignore[no-untyped-def]
     from ingest.entities import EntityExtractor
+    from ingest.glossary import Glossary
 
-    x = EntityExtractor(workers=2)
+    x = EntityExtractor(workers=2, glossary=Glossary.load(DEMO_GLOSSARY))
     x.warm_up()
     yield x
     x.close()

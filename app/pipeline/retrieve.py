@@ -77,7 +77,7 @@ def order_within_documents(boosted: list[Hit], plain: list[Hit]) -> list[Hit]:
     """The boosted ranking's document order, each document's chunks in the plain order.
 
     An entity boost says where to look (the documents about it), not which passage
-    answers: a chunk that names "Sourcegraph" should not outrank, in its own document,
+    answers: a chunk that names the company ("Acme") should not outrank, in its own document,
     the one that answers the question without the name.
     """
     plain_rank = {h.id: i for i, h in enumerate(plain)}

@@ -1,8 +1,10 @@
 import os
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
+from app.errors import ConfigError
 from ingest.entities import EntityExtractor, ner_input, rule_mentions
 
 
@@ -63,7 +65,7 @@ def test_worker_processes_find_what_one_process_finds(extractor: EntityExtractor
     ]
     assert extractor.workers > 1
     in_workers = extractor.run(texts)
-    alone = EntityExtractor(extractor.model, workers=1)
+    alone = EntityExtractor(extractor.model, workers=1, glossary=extractor.glossary)
     assert in_workers == alone.run(texts)
     assert any(m.label == "ORG" for m in in_workers[-1])
 
@@ -75,7 +77,7 @@ def test_a_dead_worker_process_loses_no_mentions(extractor: EntityExtractor) -> 
         for i in range(2 * extractor.batch_size + 1)
     ]
     expected = extractor.run(texts)
-    fragile = EntityExtractor(extractor.model, workers=2)
+    fragile = EntityExtractor(extractor.model, workers=2, glossary=extractor.glossary)
     try:
         started = fragile.start(texts)  # on the workers
         killer = fragile._worker_pool().submit(os._exit, 1)
@@ -87,3 +89,17 @@ def test_a_dead_worker_process_loses_no_mentions(extractor: EntityExtractor) -> 
         assert fragile.workers == 1
     finally:
         fragile.close()
+
+
+@pytest.mark.unit
+def test_the_glossary_adds_a_companys_own_names(tmp_path: Path) -> None:
+    from ingest.glossary import Glossary
+
+    text = "File it in Deskly, then ping the team on Slack."
+    assert [m.alias for m in rule_mentions(text, 0)] == ["Slack"]
+    (tmp_path / "g.yaml").write_text("tools: [Deskly]\n")
+    found = rule_mentions(text, 0, Glossary.load(tmp_path / "g.yaml"))
+    assert sorted(m.alias for m in found if m.label == "TOOL") == ["Deskly", "Slack"]
+    (tmp_path / "bad.yaml").write_text("tools: Deskly\n")
+    with pytest.raises(ConfigError, match="list of names"):
+        Glossary.load(tmp_path / "bad.yaml")
