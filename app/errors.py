@@ -2,7 +2,7 @@
 
     DocentError                     anything Docent raises on purpose
     ├── ConfigError                 bad settings or a missing model/file (exit 1)
-    ├── indexes.errors.IndexError_  the vector store failed or is locked
+    ├── indexes.errors.IndexUnavailableError  the vector store failed or is locked
     ├── ingest.errors.IngestError   a document could not be loaded
     └── app.pipeline.errors.*       query-side failures (input, safety, generation)
 

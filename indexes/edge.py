@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import qdrant_edge as q
 
-from indexes.errors import IndexError_, IndexLockedError
+from indexes.errors import IndexLockedError, IndexUnavailableError, vendor_boundary
 from indexes.records import (
     DOC_FIELDS,
     FIRST_CHUNKS,
@@ -93,6 +93,12 @@ class _ShardLock:
             self._file = None
 
 
+def _binding_error(exc: BaseException) -> bool:
+    """qdrant-edge raises bare ``Exception``s (and OSError for files)."""
+    return type(exc) is Exception or isinstance(exc, OSError)
+
+
+@vendor_boundary(_binding_error, "the embedded index")
 class EdgeIndex:
     """A collection version stored as a qdrant-edge shard in ``path``."""
 
@@ -122,7 +128,9 @@ class EdgeIndex:
         except Exception as exc:  # the binding raises bare Exception
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
                 raise _locked(path) from exc
-            raise IndexError_(f"Could not open the embedded index at {path}: {exc}") from exc
+            raise IndexUnavailableError(
+                f"Could not open the embedded index at {path}: {exc}"
+            ) from exc
         for name in KEYWORD_FIELDS:
             shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
         for name in INTEGER_FIELDS:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from indexes.errors import IndexError_
+from indexes.errors import IndexUnavailableError, vendor_boundary
 from indexes.records import (
     DOC_FIELDS,
     FIRST_CHUNKS,
@@ -43,6 +44,16 @@ _SCROLL_PAGE = 1000
 _UPSERT_BATCH = 256
 
 
+# what qdrant-client raises when the server is down, slow or refuses a request
+_CLIENT_ERRORS = (
+    ResponseHandlingException,
+    UnexpectedResponse,
+    ConnectionError,
+    TimeoutError,
+    httpx.HTTPError,
+)
+
+
 def _match(m: Match) -> models.FieldCondition:
     if len(m.values) == 1:
         return models.FieldCondition(key=m.key, match=models.MatchValue(value=m.values[0]))
@@ -60,6 +71,11 @@ def _sparse(v: SparseVec) -> models.SparseVector:
     return models.SparseVector(indices=v.indices, values=v.values)
 
 
+def _client_error(exc: BaseException) -> bool:
+    return isinstance(exc, _CLIENT_ERRORS)
+
+
+@vendor_boundary(_client_error, "the Qdrant server")
 class ServerIndex:
     """A collection version ``name`` on a Qdrant server."""
 
@@ -69,8 +85,8 @@ class ServerIndex:
         try:
             if not client.collection_exists(name):
                 self._create()
-        except (ResponseHandlingException, UnexpectedResponse, ConnectionError) as exc:
-            raise IndexError_(
+        except _CLIENT_ERRORS as exc:
+            raise IndexUnavailableError(
                 f"Cannot reach the Qdrant server for collection {name!r}: {exc}. "
                 "Check DOCENT_QDRANT_URL and DOCENT_QDRANT_API_KEY."
             ) from exc

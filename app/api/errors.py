@@ -19,7 +19,7 @@ from app.pipeline.errors import (
     InvalidQuestion,
     Overloaded,
 )
-from indexes.errors import IndexError_
+from indexes.errors import IndexUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +50,14 @@ _STATUS: list[tuple[type[DocentError], int]] = [
     (AuthError, 401),
     (Overloaded, 503),
     (GenerationUnavailable, 503),
-    (IndexError_, 503),
+    (IndexUnavailableError, 503),
     (ConfigError, 500),
 ]
 
 
 _PUBLIC_5XX: dict[type[DocentError], str] = {
     GenerationUnavailable: "The language model is unavailable right now; try again shortly.",
-    IndexError_: "The document index is unavailable right now; try again shortly.",
+    IndexUnavailableError: "The document index is unavailable right now; try again shortly.",
     ConfigError: "Docent is misconfigured; an administrator has to fix it (see the log).",
 }
 

@@ -21,6 +21,7 @@ from app.pipeline.pipeline import QueryPipeline
 from app.pipeline.policy import AnswerPolicy
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
+from app.pipeline.request_scope import once_per_request
 from app.pipeline.retrieve import FusionReranker, Retriever
 from app.pipeline.rewrite import FollowUpRewriter, LlmRewriter
 from app.pipeline.safety import SafetyChecker
@@ -105,7 +106,8 @@ def build_pipeline(
     )
     gen = generator or build_generator(settings)
     sparse = SparseEncoder()
-    scorer = TermScorer(TermStats(store.active, store.generation, sparse), sparse)
+    generation = once_per_request(store.generation)  # two HTTP calls with a Qdrant server
+    scorer = TermScorer(TermStats(store.active, generation, sparse), sparse)
     retriever = Retriever(
         store.active,
         query_embedder,
@@ -140,7 +142,7 @@ def build_pipeline(
             relevance_ratio=settings.generated_relevance_ratio,
         ),
         cache=AnswerCache(settings.answer_cache_size, settings.answer_cache_ttl_s),
-        index_version=store.generation,
+        index_version=generation,
         params=GenerationParams(settings.temperature, settings.max_tokens),
         allowed_hosts=settings.allowed_link_hosts,
         cache_scope=settings.cache_scope,

@@ -20,6 +20,7 @@ from app.pipeline.output_safety import sanitize
 from app.pipeline.policy import AnswerPolicy, Outcome
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
+from app.pipeline.request_scope import one_request
 from app.pipeline.results import Basis, Generated, Grounded, Timer, citation_of
 from app.pipeline.retrieve import Retriever
 from app.pipeline.rewrite import Rewriter
@@ -122,7 +123,8 @@ class QueryPipeline:
         timer.lap("preprocess")
         self.safety.run(pre.text)
         timer.lap("safety")
-        return self._from_cache(self._cache_key(pre.text, user), pre.text, trace_id, timer)
+        with one_request():
+            return self._from_cache(self._cache_key(pre.text, user), pre.text, trace_id, timer)
 
     def rank(self, question: str, user: User, limit: int) -> list[RetrievedChunk]:
         """The ranked chunks an answer to this first question would be packed from: the
@@ -131,7 +133,7 @@ class QueryPipeline:
         pre = self.preprocessor.run(question)
         self.safety.run(pre.text)
         grounded = self._ground(pre.text, user, [])
-        with cache_scope(self._scope(user)):
+        with cache_scope(self._scope(user)), one_request():
             ranked = self.retriever.ranked(
                 grounded.query_text, user.groups, grounded.boost, limit, grounded.dense_text
             )
@@ -156,7 +158,7 @@ class QueryPipeline:
     ) -> cabc.Generator[PipelineEvent, None, None]:
         """Events for one question: ``TokenEvent``s (sentences that passed the leak guard),
         then a ``CitationsEvent``, then the ``ResultEvent``."""
-        with cache_scope(self._scope(user)):
+        with cache_scope(self._scope(user)), one_request():
             yield from self._stream(question, user, history or [], trace_id or uuid.uuid4().hex)
 
     def _stream(

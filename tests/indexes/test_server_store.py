@@ -46,3 +46,30 @@ def test_switching_versions_bumps_and_the_generation_is_not_a_version(
     store.switch(second)
     assert store.generation() != before
     assert store.versions() == [first.name, second.name]  # docent_generation is not listed
+
+
+def test_a_server_failure_during_a_search_is_an_index_error_not_a_crash(
+    client: QdrantClient,
+) -> None:
+    """Vendor errors are mapped around every call, not only when a collection opens."""
+    from indexes.errors import IndexUnavailableError
+    from indexes.schema import PointFilter
+    from indexes.server import ServerIndex
+    from tests.service_fixtures import free_port
+
+    index = ServerIndex(client, "docent_v1")
+    index.client = QdrantClient(url=f"http://127.0.0.1:{free_port()}", timeout=2)  # nobody
+    with pytest.raises(IndexUnavailableError, match="Qdrant server failed during count"):
+        index.count(PointFilter())
+
+
+def test_an_embedded_index_failure_is_an_index_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from indexes.edge import EdgeIndex
+    from indexes.errors import IndexUnavailableError
+    from indexes.schema import PointFilter
+
+    index = EdgeIndex(tmp_path / "x", "x")
+    index._shard.close()  # what a shard broken under a running service looks like
+    with pytest.raises(IndexUnavailableError, match="embedded index failed during count"):
+        index.count(PointFilter())
+    index._lock.release()
