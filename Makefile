@@ -12,7 +12,7 @@ API_PORT ?= 8000
 UI_PORT ?= 8501
 export DOCENT_DATA_DIR ?= $(DATA_DIR)
 export DOCENT_USERS_FILE ?= $(DATA_DIR)/users.yaml
-# the sample corpus's product names, for the entity rules (ingest/glossary.py)
+# the sample corpus's product names, for the entity rules (core/glossary.py)
 export DOCENT_GLOSSARY_FILE ?= deploy/demo-glossary.yaml
 # the folders `ingest load --via-api` may hand to the service `make run` starts (JSON list)
 INGEST_ROOTS ?= ["$(abspath $(CORPUS))"]
@@ -47,7 +47,9 @@ $(MODEL): requirements/llm.txt
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app ingest indexes ui eval
+	$(BIN)/mypy core app ingest indexes ui eval
+	# the layers of pyproject.toml [tool.importlinter]: each package imports only those below
+	$(BIN)/lint-imports --no-cache
 
 format: setup
 	$(BIN)/ruff format .

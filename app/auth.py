@@ -15,8 +15,8 @@ from typing import Any, Protocol
 import jwt
 import yaml
 
-from app.errors import ConfigError, DocentError
 from app.pipeline.types import User
+from core.errors import ConfigError, DocentError
 
 
 class AuthError(DocentError):

@@ -15,24 +15,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.answering import Answering
 from app.api import errors
+from app.api.answering import AnswerService
 from app.api.routes import admin, ask, chat, conversations, health
 from app.auth import Authenticator, OidcAuth, UsersFileAuth
-from app.errors import ConfigError
 from app.generation.base import Generator
-from app.lifeline import watch_parent_from_env
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
 from app.logging_setup import setup_logging, trace_id_var
 from app.observability import Metrics
-from app.offline import enforce_offline
 from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.factory import build_pipeline
-from app.settings import Environment, Settings, get_settings
 from app.state import AppState
 from app.storage.repository import Repository, make_engine
+from core.encoders import Embedder
+from core.errors import ConfigError
+from core.lifeline import watch_parent_from_env
+from core.offline import enforce_offline
+from core.settings import Environment, Settings, get_settings
 from indexes.factory import open_catalogue, open_store
-from ingest.embedder import Embedder
 
 log = logging.getLogger("docent.api")
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
@@ -78,7 +78,7 @@ def create_app(
         components = build_pipeline(settings, store, catalogue, embedder, generator)
         components.pipeline.gate = GenerationGate(settings.max_concurrent_generations)
         metrics = Metrics()
-        answering = Answering(
+        answering = AnswerService(
             components.pipeline,
             repo,
             metrics,
@@ -145,9 +145,9 @@ def create_app(
 
 def _warm_up(components: object) -> None:
     """Load every model now, so the first question is not slow."""
-    from app.pipeline.factory import Components
+    from app.pipeline.factory import PipelineParts
 
-    assert isinstance(components, Components)
+    assert isinstance(components, PipelineParts)
     components.embedder.embed(["warm up"])
     components.linker.warm_up()
     components.pipeline.answerability.scorer.stats.warm_up()

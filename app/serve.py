@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-from app.lifeline import child_env
 from app.process import ROOT, api_command, ui_command, wait_until_up
+from core.lifeline import child_env
 
 
 def main() -> int:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from app.answering import Answering
+from app.api.answering import AnswerService
 from app.auth import Authenticator
 from app.observability import Metrics
-from app.pipeline.factory import Components
-from app.settings import Settings
+from app.pipeline.factory import PipelineParts
 from app.storage.repository import Repository
+from core.settings import Settings
 from indexes.catalogue import EntityCatalogue
 from indexes.store import IndexStore
 
@@ -20,9 +20,9 @@ class AppState:
     settings: Settings
     store: IndexStore
     catalogue: EntityCatalogue
-    components: Components
+    components: PipelineParts
     repo: Repository
     auth: Authenticator
     metrics: Metrics
-    answering: Answering
+    answering: AnswerService
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.offline import enforce_offline
+from core.offline import enforce_offline
 
 
 def _overrides(items: list[str]) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def _overrides(items: list[str]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from app.settings import Settings
+    from core.settings import Settings
     from eval import report
     from eval.dataset import load_cases
     from eval.metrics import Outcome, compute

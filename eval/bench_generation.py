@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.generation.base import Delta, GenerationParams, Generator
-from app.offline import enforce_offline
+from core.offline import enforce_offline
 
 SYSTEM = (
     "Answer the question using only the sources. Cite sources as [n]. If the sources do "
@@ -84,7 +84,7 @@ def child(path: str, corpus: Path, n: int) -> dict[str, Any]:
     from app.generation.llama_cpp import LlamaCppGenerator
     from app.generation.model_process import ModelProcess
     from app.generation.native_check import compiled_features
-    from app.settings import Settings
+    from core.settings import Settings
 
     settings = Settings()
     gen: Any

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.offline import enforce_offline
+from core.offline import enforce_offline
 
 
 def _peak_mb() -> float:
@@ -26,12 +26,12 @@ def _peak_mb() -> float:
 
 
 def run_docent(corpus: Path) -> dict[str, Any]:
-    from app.settings import Settings
+    from core.encoders import SentenceEmbedder
+    from core.settings import Settings
     from indexes.factory import open_catalogue, open_store
     from indexes.schema import PointFilter
     from ingest.acl import AclResolver
     from ingest.document import embed_text
-    from ingest.embedder import SentenceEmbedder
     from ingest.service import IngestService
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,7 +76,7 @@ def run_baseline(corpus: Path) -> dict[str, Any]:
     from llama_index.vector_stores.qdrant import QdrantVectorStore
     from qdrant_client import QdrantClient
 
-    from ingest.embedder import default_model_path
+    from core.encoders import default_model_path
 
     class TimedEmbedding(HuggingFaceEmbedding):
         """Counts the seconds spent embedding, to report the same share as Docent's."""

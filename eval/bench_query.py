@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.offline import enforce_offline
+from core.offline import enforce_offline
 from eval.bench import percentile
 
 
@@ -31,7 +31,7 @@ def _pcts(values: list[float]) -> dict[str, float]:
 
 def run(corpus: Path, n: int, index: Path | None = None) -> dict[str, Any]:
     from app.pipeline.types import User
-    from app.settings import RetrievalMode, Settings
+    from core.settings import RetrievalMode, Settings
     from eval.dataset import load_cases
     from eval.runner import open_local
     from indexes.schema import SearchRequest

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.offline import enforce_offline
+from core.offline import enforce_offline
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION_SETS = [
@@ -55,7 +55,7 @@ def _questions(n: int) -> list[str]:
 
 def _probe(pipeline: Any, scope: str, channel: str, questions: list[str], n: int) -> dict[str, Any]:
     from app.pipeline.types import AnswerSource, User
-    from app.settings import CacheScope
+    from core.settings import CacheScope
 
     pipeline.cache_scope = CacheScope(scope)
     pipeline.cache.clear()
@@ -102,7 +102,7 @@ def main() -> None:
     enforce_offline()
     from app.generation.extractive import ExtractiveOnlyGenerator
     from app.pipeline.factory import build_pipeline
-    from app.settings import Settings
+    from core.settings import Settings
     from indexes.factory import open_catalogue, open_store
 
     settings = Settings(data_dir=args.index)

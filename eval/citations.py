@@ -15,9 +15,9 @@ from typing import Any
 
 from app.pipeline.citations import CitationChecker, SupportThresholds
 from app.pipeline.types import RetrievedChunk
-from app.settings import Settings
+from core.encoders import SentenceEmbedder
+from core.settings import Settings
 from ingest.chunker import Chunker
-from ingest.embedder import SentenceEmbedder
 from ingest.readers import reader_for
 
 
@@ -33,19 +33,24 @@ def _passage(corpus: Path, rel: str, anchor: str, chunker: Chunker) -> Retrieved
 def agreement(pairs_file: Path, corpus: Path) -> dict[str, Any]:
     settings = Settings()
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
-    embedder = SentenceEmbedder()
+    settings = Settings()
+    embedder = SentenceEmbedder(batch_size=settings.embedding_batch_size)
     rows = [json.loads(line) for line in pairs_file.read_text().splitlines() if line.strip()]
     passages = [_passage(corpus, r["path"], r["anchor"], chunker) for r in rows]
     grid: dict[str, float] = {}
     for overlap in (0.5, 0.6, 0.7):
         for similarity in (0.55, 0.62, 0.7):
-            checker = CitationChecker(embedder, SupportThresholds(overlap, similarity))
+            checker = CitationChecker(
+                embedder, SupportThresholds(overlap=overlap, similarity=similarity)
+            )
             hits = sum(
                 checker.supports(r["sentence"], p) == r["supported"]
                 for r, p in zip(rows, passages, strict=True)
             )
             grid[f"overlap={overlap} similarity={similarity}"] = round(hits / len(rows), 3)
-    shipped = SupportThresholds()
+    shipped = SupportThresholds(
+        overlap=settings.citation_overlap, similarity=settings.citation_similarity
+    )
     checker = CitationChecker(embedder, shipped)
     wrong = [
         r["id"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.settings import Settings
 from app.storage.repository import Repository, make_engine
+from core.settings import Settings
 
 
 def export(out: Path, database_url: str | None = None) -> int:

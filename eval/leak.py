@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from app.pipeline.factory import Components
+from app.pipeline.factory import PipelineParts
 from app.pipeline.types import User
 from eval.dataset import Case
 from indexes.store import IndexStore
@@ -39,7 +39,7 @@ def load_users(path: Path) -> list[User]:
 
 
 def run_leaks(
-    components: Components, store: IndexStore, cases: list[Case], users: list[User]
+    components: PipelineParts, store: IndexStore, cases: list[Case], users: list[User]
 ) -> LeakReport:
     groups_of = {d.path: set(d.groups) for d in store.active().documents().values()}
     report = LeakReport(users=len(users), questions=len(cases))

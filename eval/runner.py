@@ -10,9 +10,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from app.pipeline.factory import Components, build_pipeline
+from app.pipeline.factory import PipelineParts, build_pipeline
 from app.pipeline.types import Turn, User
-from app.settings import Settings
+from core.settings import Settings
 from eval.dataset import Case
 from eval.metrics import CitationRecord, Outcome
 from indexes.factory import open_catalogue, open_store
@@ -35,7 +35,7 @@ def default_cache() -> Path:
 class LocalAsker:
     """Asks through the pipeline in this process, as ``user``."""
 
-    components: Components
+    components: PipelineParts
     user: User = EVAL_USER
 
     def ask(self, case: Case) -> Outcome:
@@ -106,7 +106,7 @@ class ApiAsker:
 
 @dataclass
 class LocalRun:
-    components: Components
+    components: PipelineParts
     settings: Settings
     store: IndexStore
     close: Callable[[], None]

@@ -29,8 +29,8 @@ import httpx
 import yaml
 
 from app.auth import hash_key
-from app.offline import enforce_offline
 from app.process import api_command, wait_until_up
+from core.offline import enforce_offline
 from eval.bench import percentile
 
 ROOT = Path(__file__).resolve().parent.parent

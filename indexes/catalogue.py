@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.entity_rules import Mention
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
     doc_id TEXT NOT NULL,
@@ -24,16 +26,6 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc_id);
 CREATE INDEX IF NOT EXISTS mentions_canonical ON mentions(canonical);
 """
-
-
-@dataclass(frozen=True)
-class Mention:
-    """One mention of an entity in one chunk."""
-
-    canonical: str
-    label: str  # ORG, PERSON, ACRONYM, TOOL, TITLE, ...
-    alias: str  # the surface form in the text
-    chunk_index: int
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import qdrant_edge as q
 
+from core.vectors import SparseVec
 from indexes.errors import IndexLockedError, IndexUnavailableError, vendor_boundary
 from indexes.records import (
     DOC_FIELDS,
@@ -36,7 +37,6 @@ from indexes.schema import (
     Match,
     PointFilter,
     SearchRequest,
-    SparseVec,
     scoped_filter,
 )
 

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from app.errors import DocentError
+from core.errors import DocentError
 
 
 class IndexUnavailableError(DocentError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.settings import Settings
+from core.settings import Settings
 from indexes.catalogue import EntityCatalogue
 from indexes.store import EdgeStore, IndexStore
 

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.vectors import SparseVec
+
 DENSE = "dense"
 SPARSE = "bm25"
 DENSE_DIM = 384
@@ -27,12 +29,6 @@ _POINT_NS = uuid.UUID("6f1c2a9e-51b7-4c0e-9d3b-8c1f0e7a2b44")
 def point_id(doc_id: str, chunk_index: int) -> str:
     """Deterministic id: the same chunk of the same document always lands on the same point."""
     return str(uuid.uuid5(_POINT_NS, f"{doc_id}#{chunk_index}"))
-
-
-@dataclass(frozen=True)
-class SparseVec:
-    indices: list[int]
-    values: list[float]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import httpx
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from core.vectors import SparseVec
 from indexes.errors import IndexUnavailableError, vendor_boundary
 from indexes.records import (
     DOC_FIELDS,
@@ -36,7 +37,6 @@ from indexes.schema import (
     Match,
     PointFilter,
     SearchRequest,
-    SparseVec,
     scoped_filter,
 )
 

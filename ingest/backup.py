@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.errors import DocentError
-from app.settings import Settings
+from core.errors import DocentError
+from core.settings import Settings
 from indexes.protocol import VectorIndex
 from indexes.schema import PointFilter
 

@@ -12,17 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.text import count_tokens
 from ingest.document import Block, BlockKind, Chunk
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 MAX_CHARS_PER_TOKEN = 12  # a hard cap in characters too: one "token" may be a long word
 MAX_HEADING_CHARS = 200
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])")
-
-
-def count_tokens(text: str) -> int:
-    """A cheap stand-in for the embedding tokenizer (within ~15% on English prose)."""
-    return len(_TOKEN.findall(text))
 
 
 def split_sentences(text: str) -> list[str]:

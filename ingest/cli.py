@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 
-from app.errors import DocentError
-from app.offline import enforce_offline
-from app.settings import Settings
+from core.errors import DocentError
+from core.offline import enforce_offline
+from core.settings import Settings
 
 EXIT_OK, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2
 

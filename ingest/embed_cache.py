@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embedder import Embedder
+from core.encoders import Embedder
 
 
-class CachingEmbedder:
+class PersistentEmbeddingCache:
     """Looks texts up in SQLite before asking the inner embedder."""
 
     def __init__(self, inner: Embedder, path: Path) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from app.lifeline import watch_parent
+from core.lifeline import watch_parent
 from ingest.document import ParsedDocument
 from ingest.errors import FileRejected
 

@@ -21,7 +21,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from indexes.catalogue import EntityCatalogue, Mention
+from core.encoders import Embedder, SparseEncoder
+from core.entity_rules import Mention
+from core.injection import looks_like_instructions
+from indexes.catalogue import EntityCatalogue
 from indexes.protocol import VectorIndex
 from indexes.schema import (
     F_CHUNK_INDEX,
@@ -38,14 +41,12 @@ from ingest.acl import AclResolver
 from ingest.chunker import Chunker
 from ingest.discover import SourceFile, discover, read_source
 from ingest.document import Chunk, ParsedDocument
-from ingest.embedder import Embedder, SparseEncoder
 from ingest.entities import EntityExtractor, MentionsJob
 from ingest.errors import FileRejected, NoPermissions
 from ingest.isolation import DocumentParser, InlineParser
 from ingest.normalize import clean_text, keywords_of, split_front_matter
 from ingest.readers import reader_for
 from ingest.readers.base import decode_text
-from ingest.safety_scan import looks_like_instructions
 
 log = logging.getLogger(__name__)
 

@@ -8,17 +8,13 @@ from typing import Any
 
 import yaml
 
+from core.text import INVISIBLE
 from ingest.errors import NoPermissions
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*\r?\n?", re.S)
 # Liquid/Jinja tags and comments; {{ expressions }} too, since they are template code, not prose
 _TEMPLATE_PAIRS = (("{%", "%}"), ("{{", "}}"), ("{#", "#}"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# characters that draw nothing: zero-width, direction overrides, word joiners, BOMs, soft
-# hyphens and the Unicode "tag" block (used to hide text from people but not from a model)
-INVISIBLE = re.compile(
-    r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\U000e0000-\U000e007f]"
-)
 
 MAX_FRONT_MATTER_CHARS = 16_384  # more is not metadata: the block is left as text
 MAX_META_VALUE_CHARS = 1_000  # a title or a keyword longer than this is cut

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.settings import Settings
+from core.encoders import Embedder, SentenceEmbedder, SparseEncoder
+from core.glossary import Glossary
+from core.settings import Settings
 from indexes.catalogue import EntityCatalogue
 from indexes.protocol import VectorIndex
 from indexes.schema import ChunkPoint, PointFilter
@@ -13,10 +15,8 @@ from indexes.store import IndexStore
 from ingest.acl import AclResolver
 from ingest.chunker import Chunker
 from ingest.document import embed_text
-from ingest.embed_cache import CachingEmbedder
-from ingest.embedder import Embedder, SentenceEmbedder, SparseEncoder
+from ingest.embed_cache import PersistentEmbeddingCache
 from ingest.entities import EntityExtractor, ner_workers
-from ingest.glossary import Glossary
 from ingest.isolation import DocumentParser, InlineParser, IsolatedParser, ParseLimits
 from ingest.loader import Loader, LoadReport
 
@@ -38,11 +38,11 @@ class IngestService:
         base: Embedder = embedder or SentenceEmbedder(
             settings.embedding_model_path,
             settings.embedding_device,
-            settings.embedding_batch_size,
-            settings.embedding_dtype,
+            batch_size=settings.embedding_batch_size,
+            dtype=settings.embedding_dtype,
         )
         self.embedder: Embedder = (
-            CachingEmbedder(base, settings.embedding_cache_file)
+            PersistentEmbeddingCache(base, settings.embedding_cache_file)
             if settings.embedding_cache
             else base
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.offline import enforce_offline
+from core.offline import enforce_offline
 
 pytest_plugins = ["tests.service_fixtures"]
 
@@ -48,17 +48,18 @@ def corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
-    from ingest.embedder import SentenceEmbedder
+    from core.encoders import SentenceEmbedder
+    from core.settings import Settings
 
-    e = SentenceEmbedder(batch_size=16)
+    e = SentenceEmbedder(batch_size=Settings().embedding_batch_size)
     e.warm_up()
     return e
 
 
 @pytest.fixture(scope="session")
 def extractor():  # type: ignore[no-untyped-def]
+    from core.glossary import Glossary
     from ingest.entities import EntityExtractor
-    from ingest.glossary import Glossary
 
     x = EntityExtractor(workers=2, glossary=Glossary.load(DEMO_GLOSSARY))
     x.warm_up()
@@ -68,7 +69,7 @@ def extractor():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from app.settings import Settings
+    from core.settings import Settings
 
     return Settings(data_dir=tmp_path / "var", users_file=None)
 
@@ -89,7 +90,7 @@ def small_corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def full_index(tmp_path_factory: pytest.TempPathFactory, embedder, extractor) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     """The whole shared corpus loaded once, with the test ACL; yields the data dir."""
-    from app.settings import Settings
+    from core.settings import Settings
     from indexes.factory import open_catalogue, open_store
     from ingest.acl import AclResolver
     from ingest.service import IngestService

@@ -19,9 +19,9 @@ import uvicorn
 from app.generation.extractive import ExtractiveOnlyGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.main import create_app
-from app.pipeline.factory import Components, build_pipeline
-from app.settings import Settings
+from app.pipeline.factory import PipelineParts, build_pipeline
 from app.users import write_demo_users
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 
 
@@ -146,14 +146,14 @@ def corpus_parts(full_index: Path, embedder: Any) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def extractive(corpus_parts: dict[str, Any]) -> Components:
-    c: Components = corpus_parts["extractive"]
+def extractive(corpus_parts: dict[str, Any]) -> PipelineParts:
+    c: PipelineParts = corpus_parts["extractive"]
     c.pipeline.cache.clear()
     return c
 
 
 @pytest.fixture
-def llm(corpus_parts: dict[str, Any]) -> Components:
-    c: Components = corpus_parts["llm"]
+def llm(corpus_parts: dict[str, Any]) -> PipelineParts:
+    c: PipelineParts = corpus_parts["llm"]
     c.pipeline.cache.clear()
     return c

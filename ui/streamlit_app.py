@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.lifeline import watch_parent_from_env
+from core.lifeline import watch_parent_from_env
 from ui.client import ApiProblem, DocentClient
 from ui.render import marked_answer, plain, safe_markdown, source_label
 

@@ -12,13 +12,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.schemas import ErrorResponse
 from app.auth import AuthError
-from app.errors import ConfigError, DocentError
 from app.pipeline.errors import (
     GenerationUnavailable,
     InjectionRefused,
     InvalidQuestion,
     Overloaded,
 )
+from core.errors import ConfigError, DocentError
 from indexes.errors import IndexUnavailableError
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.errors import ConfigError
 from app.generation.base import Delta, GenerationParams
+from core.errors import ConfigError
 
 
 class LlamaCppGenerator:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 
-from app.errors import ConfigError
-from app.lifeline import child_env
 from app.pipeline.errors import GenerationUnavailable
 from app.process import ROOT
+from core.errors import ConfigError
+from core.lifeline import child_env
 
 log = logging.getLogger("docent.model")
 

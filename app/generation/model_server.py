@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.lifeline import watch_parent_from_env
+from core.lifeline import watch_parent_from_env
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,7 +48,7 @@ def long_prompt(tokens: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.settings import Settings
+    from core.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=Settings().llm_model_path)

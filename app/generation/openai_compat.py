@@ -11,7 +11,7 @@ import httpx
 
 from app.generation.base import Delta, Generation, GenerationParams
 from app.pipeline.errors import GenerationRejected, GenerationUnavailable
-from ingest.chunker import count_tokens
+from core.text import count_tokens
 
 
 def _estimate(messages: list[dict[str, str]]) -> int:

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.pipeline.types import RetrievedChunk
+from core.encoders import SparseEncoder
 from indexes.protocol import VectorIndex
 from indexes.schema import PointFilter
-from ingest.embedder import SparseEncoder
 
 
 class TermStats:

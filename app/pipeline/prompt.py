@@ -15,8 +15,8 @@ import yaml
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from app.errors import ConfigError
 from app.pipeline.types import RetrievedChunk
+from core.errors import ConfigError
 
 PROMPT_DIR = Path(__file__).resolve().parent.parent / "prompts"
 

@@ -11,11 +11,11 @@ from typing import Protocol
 import numpy as np
 
 from app.pipeline.types import RetrievedChunk
-from app.settings import RetrievalMode
+from core.encoders import Embedder, SparseEncoder
+from core.settings import RetrievalMode
+from core.text import count_tokens
 from indexes.protocol import VectorIndex
 from indexes.schema import F_DOC_ID, Hit, SearchRequest
-from ingest.chunker import count_tokens
-from ingest.embedder import Embedder, SparseEncoder
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -47,7 +47,7 @@ class FusionReranker:
     ``score`` on the way in is the cosine similarity; the fused rank gives the rest.
     """
 
-    def __init__(self, rank_weight: float = 0.5) -> None:
+    def __init__(self, *, rank_weight: float) -> None:
         self.rank_weight = rank_weight
 
     def rerank(self, query: str, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
@@ -129,18 +129,18 @@ class Retriever:
         limit: int | None = None,
         boost: tuple[str, ...] = (),
         mode: RetrievalMode | None = None,
-        dense_query: str | None = None,
+        dense_text: str | None = None,
     ) -> list[RetrievedChunk]:
         """Ranked candidates (no packing), each scored by cosine similarity to the dense
         query. BM25 reads ``query``; so does the dense side, except that with an entity
-        boost it reads ``dense_query`` when given (the boost then keeps what it left out).
+        boost it reads ``dense_text`` when given (the boost then keeps what it left out).
         A boost orders documents; a second, ranking-only search without it orders the
         chunks within each document (``order_within_documents``)."""
         if not groups:
             return []  # default-deny before the index is even asked
         mode = mode or self.mode
         boost = boost if mode is RetrievalMode.HYBRID and self.boost_weight else ()
-        qvec = self.embedder.embed([dense_query if boost and dense_query else query])[0]
+        qvec = self.embedder.embed([dense_text if boost and dense_text else query])[0]
         request = SearchRequest(
             groups=groups,
             limit=limit or self.candidates,
@@ -168,12 +168,12 @@ class Retriever:
         groups: tuple[str, ...],
         boost: tuple[str, ...] = (),
         limit: int | None = None,
-        dense_query: str | None = None,
+        dense_text: str | None = None,
     ) -> list[RetrievedChunk]:
         """Every candidate, in the order packing reads them: what recall is measured on.
         ``limit`` only ever widens the candidate pool (the rerank depends on its size)."""
         pool = max(limit or 0, self.candidates)
-        found = self.search(query, groups, limit=pool, boost=boost, dense_query=dense_query)
+        found = self.search(query, groups, limit=pool, boost=boost, dense_text=dense_text)
         return self.reranker.rerank(query, found)
 
     def run(
@@ -181,9 +181,9 @@ class Retriever:
         query: str,
         groups: tuple[str, ...],
         boost: tuple[str, ...] = (),
-        dense_query: str | None = None,
+        dense_text: str | None = None,
     ) -> Retrieval:
-        ranked = self.ranked(query, groups, boost, dense_query=dense_query)
+        ranked = self.ranked(query, groups, boost, dense_text=dense_text)
         top = max((c.score for c in ranked), default=0.0)
         return Retrieval(self._pack(ranked), len(ranked), top)
 

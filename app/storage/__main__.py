@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import sys
 
-from app.errors import DocentError
-from app.settings import Settings
 from app.storage.models import SCHEMA_VERSION
 from app.storage.repository import Repository, make_engine
 from app.storage.schema import current_version, upgrade
+from core.errors import DocentError
+from core.settings import Settings
 
 USAGE = "usage: python -m app.storage upgrade | check | purge [--days N] | purge-user USER_ID"
 

@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, create_engine, delete, event, func, select
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.pipeline.safety import redact
 from app.pipeline.types import QueryResult, Turn
 from app.storage import schema
 from app.storage.models import (
@@ -28,6 +27,7 @@ from app.storage.models import (
     Trace,
     utcnow,
 )
+from core.pii import redact
 
 _TABLES: dict[str, type[Base]] = {
     "feedback": Feedback,

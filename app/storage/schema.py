@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-from app.errors import ConfigError
 from app.storage.models import SCHEMA_VERSION, Base
+from core.errors import ConfigError
 
 # version -> statements that reach it from the version before; applied in order, in one
 # transaction per version. Add the next version here together with the model change.

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.auth import AuthError, OidcAuth, UsersFileAuth, hash_key
-from app.errors import ConfigError
+from core.errors import ConfigError
 
 pytestmark = pytest.mark.integration
 

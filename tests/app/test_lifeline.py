@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 from app.generation.embedded import EmbeddedGenerator
 from app.generation.model_process import ModelProcess
-from app.settings import Settings
+from core.settings import Settings
 from ingest.entities import EntityExtractor
 
 extractor = EntityExtractor(batch_size=4, workers=2)

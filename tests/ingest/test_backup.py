@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from app.pipeline.types import AnswerSource, QueryResult
-from app.settings import Settings
 from app.storage.repository import Repository, make_engine
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from ingest.acl import AclResolver
 from ingest.backup import index_fingerprint

@@ -1,6 +1,7 @@
 import pytest
 
-from ingest.chunker import Chunker, count_tokens
+from core.text import count_tokens
+from ingest.chunker import Chunker
 from ingest.document import Block, BlockKind
 from ingest.readers.markdown import markdown_blocks
 

@@ -129,7 +129,7 @@ def test_kill_9_at_any_moment_then_rerun_is_consistent(tmp_path: Path, small_cor
 
 _CHECK = """
 import json, collections
-from app.settings import Settings
+from core.settings import Settings
 from indexes.factory import open_store
 from indexes.schema import PointFilter, point_id
 s = Settings(); store = open_store(s); index = store.active()

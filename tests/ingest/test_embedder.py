@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest.embedder import SentenceEmbedder
+from core.encoders import SentenceEmbedder
 
 pytestmark = pytest.mark.integration
 
@@ -37,10 +37,10 @@ class _Counting:
 
 @pytest.mark.unit
 def test_the_query_cache_is_partitioned_by_scope() -> None:
-    from ingest.embedder import CachedEmbedder, cache_scope
+    from core.encoders import QueryEmbeddingCache, cache_scope
 
     inner = _Counting()
-    cached = CachedEmbedder(inner)  # type: ignore[arg-type]
+    cached = QueryEmbeddingCache(inner)  # type: ignore[arg-type]
     with cache_scope("alice"):
         cached.embed(["salary bands"])
         cached.embed(["salary bands"])

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ConfigError
-from ingest.entities import EntityExtractor, ner_input, rule_mentions
+from core.entity_rules import rule_mentions
+from core.errors import ConfigError
+from ingest.entities import EntityExtractor, ner_input
 
 
 @pytest.mark.unit
@@ -93,7 +94,7 @@ def test_a_dead_worker_process_loses_no_mentions(extractor: EntityExtractor) -> 
 
 @pytest.mark.unit
 def test_the_glossary_adds_a_companys_own_names(tmp_path: Path) -> None:
-    from ingest.glossary import Glossary
+    from core.glossary import Glossary
 
     text = "File it in Deskly, then ping the team on Slack."
     assert [m.alias for m in rule_mentions(text, 0)] == ["Slack"]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
+from core.encoders import SentenceEmbedder
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from indexes.schema import F_DOC_ID, PointFilter
 from ingest.acl import AclResolver
-from ingest.embedder import SentenceEmbedder
 from ingest.entities import EntityExtractor
 from ingest.service import IngestService
 

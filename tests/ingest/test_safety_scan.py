@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.safety_scan import injection_markers, looks_like_instructions, quarantine
+from core.injection import injection_markers, looks_like_instructions, quarantine
 from tests.security.injection_cases import CASES
 
 pytestmark = pytest.mark.unit

@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from app.process import api_command, wait_until_up
-from app.settings import Settings
 from app.users import write_demo_users
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from indexes.schema import PointFilter
 from ingest.acl import AclResolver

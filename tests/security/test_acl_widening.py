@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from indexes.store import IndexStore
 from ingest.acl import AclResolver

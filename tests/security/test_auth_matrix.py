@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 
 from app.auth import OidcAuth
 from app.generation.extractive import ExtractiveOnlyGenerator
-from app.settings import Settings
+from core.settings import Settings
 from tests.app.test_auth import AUD, ISS, jwks_url, key, token  # noqa: F401 (fixtures)
 from tests.service_fixtures import Service, start, stop
 

@@ -13,7 +13,8 @@ import zipfile
 
 import pytest
 
-from ingest.chunker import Chunker, count_tokens
+from core.text import count_tokens
+from ingest.chunker import Chunker
 from ingest.errors import FileRejected
 from ingest.normalize import split_front_matter
 from ingest.readers.markdown import MarkdownReader

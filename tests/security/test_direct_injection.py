@@ -24,7 +24,7 @@ from app.pipeline.factory import build_pipeline
 from app.pipeline.pipeline import QueryPipeline
 from app.pipeline.prompt import PROMPT_DIR, PromptBuilder
 from app.pipeline.types import QueryResult, ResultEvent, TokenEvent
-from app.settings import Settings
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from tests.conftest import ARTIFACTS
 from tests.security.test_indirect_injection import EMPLOYEE, planted_index  # noqa: F401

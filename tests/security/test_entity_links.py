@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from app.answering import result_json
+from app.api.answering import result_json
 from app.generation.extractive import ExtractiveOnlyGenerator
-from app.pipeline.factory import Components, build_pipeline
+from app.pipeline.factory import PipelineParts, build_pipeline
 from app.pipeline.types import User
-from app.settings import Settings
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from indexes.store import IndexStore
 from ingest.acl import AclResolver
@@ -45,7 +45,7 @@ HR = User("hana", ("everyone", "hr"))
 
 @dataclass
 class Loaded:
-    components: Components
+    components: PipelineParts
     service: IngestService
     store: IndexStore
     docs: Path
@@ -72,7 +72,7 @@ def loaded(tmp_path: Path, embedder: Any, extractor: Any) -> Iterator[Loaded]:
     store.close()
 
 
-def _everything(components: Components, user: User, question: str) -> str:
+def _everything(components: PipelineParts, user: User, question: str) -> str:
     components.pipeline.cache.clear()
     result = components.pipeline.run(question, user)
     return json.dumps(result_json(result, None)) + " ".join(

@@ -17,9 +17,9 @@ import pytest
 
 from app.generation.extractive import ExtractiveOnlyGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
-from app.pipeline.factory import Components, build_pipeline
+from app.pipeline.factory import PipelineParts, build_pipeline
 from app.pipeline.types import QueryResult, User
-from app.settings import Settings
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from ingest.acl import AclResolver
 from ingest.service import IngestService
@@ -52,7 +52,7 @@ def planted_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any, extra
     return data
 
 
-def _pipelines(data: Path, embedder: Any) -> dict[str, Components]:
+def _pipelines(data: Path, embedder: Any) -> dict[str, PipelineParts]:
     settings = Settings(data_dir=data)
     store = open_store(settings)
     catalogue = open_catalogue(settings)

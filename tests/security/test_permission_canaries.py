@@ -22,7 +22,7 @@ from app.auth import UsersFileAuth, hash_key
 from app.generation.extractive import ExtractiveOnlyGenerator
 from app.pipeline.factory import build_pipeline
 from app.pipeline.types import User
-from app.settings import Settings
+from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from indexes.protocol import VectorIndex
 from indexes.schema import F_GROUPS, PointFilter, SearchRequest

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_page_imports_resolve_with_ui_first_on_the_path() -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT / 'ui')!r}); "
-        "import app.lifeline, app.pipeline.output_safety, ui.client, ui.render; "
+        "import core.lifeline, app.pipeline.output_safety, ui.client, ui.render; "
         "print(app.__file__)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")

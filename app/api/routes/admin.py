@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import AdminUser, StateDep
 from app.api.errors import COMMON_RESPONSES, ApiError
 from app.api.schemas import AdminIngestRequest, PurgeResponse
-from app.errors import DocentError
+from core.errors import DocentError
 from ingest.acl import AclResolver
 from ingest.service import IngestService
 

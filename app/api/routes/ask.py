@@ -10,13 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.answering import citation_json
+from app.api.answering import citation_json
 from app.api.deps import CurrentUser, StateDep
 from app.api.errors import COMMON_RESPONSES, GENERATION_RESPONSES, ApiError, status_for
 from app.api.schemas import AskRequest, AskResponse, RetrieveRequest, RetrieveResponse
-from app.errors import DocentError
 from app.pipeline.output_safety import sanitize
 from app.pipeline.types import CitationsEvent, ResultEvent, TokenEvent
+from core.errors import DocentError
 
 router = APIRouter(prefix="/v1", tags=["answers"])
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import GeneratorKind, Settings
+from core.settings import GeneratorKind, Settings
 from tests.app.api.test_api import BADGES, sse_events
 from tests.service_fixtures import Service, free_port, start_on_copy, stop
 

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
     from app.generation.extractive import ExtractiveOnlyGenerator
-    from app.settings import Settings
+    from core.settings import Settings
     from tests.service_fixtures import start, stop
 
     data = tmp_path_factory.mktemp("fuzz") / "var"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.process import wait_until_up
-from app.settings import Settings
+from core.settings import Settings
 
 
 def free_port() -> int:

@@ -69,7 +69,7 @@ def test_a_sigkill_mid_answer_fails_that_answer_clearly_and_the_process_comes_ba
 
 
 def test_a_missing_model_file_is_a_clear_configuration_error(tmp_path: Path) -> None:
-    from app.errors import ConfigError
+    from core.errors import ConfigError
 
     process = ModelProcess(
         tmp_path / "nope.gguf", n_ctx=512, n_threads=1, log_path=tmp_path / "m.log"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.generation.base import Delta, GenerationParams
-from app.pipeline.factory import Components, build_pipeline
+from app.pipeline.factory import PipelineParts, build_pipeline
 from app.pipeline.types import AnswerSource, RetrievedChunk, Turn, User
-from app.settings import RetrievalMode, Settings
+from core.settings import RetrievalMode, Settings
 from indexes.factory import open_catalogue, open_store
 from ingest.acl import AclResolver
 from ingest.service import IngestService
@@ -32,13 +32,13 @@ ALL = User("all", ALL_GROUPS)
     ],
 )
 def test_entity_linking_resolves_acronyms(
-    extractive: Components, question: str, canonical: str
+    extractive: PipelineParts, question: str, canonical: str
 ) -> None:
     linked = {e.canonical for e in extractive.linker.run(question, ALL.groups)}
     assert canonical in linked
 
 
-def test_acronym_expansion_reaches_retrieval(extractive: Components) -> None:
+def test_acronym_expansion_reaches_retrieval(extractive: PipelineParts) -> None:
     result = extractive.pipeline.run("How long is PPL at TTS?", EVERYONE)
     assert any(e.canonical == "Paid Parental Leave" for e in result.entities)
     assert "Paid Parental Leave" in extractive.linker.expand(
@@ -47,11 +47,13 @@ def test_acronym_expansion_reaches_retrieval(extractive: Components) -> None:
     assert any("parental" in c.path for c in result.retrieved)
 
 
-def test_the_corpus_wide_scope_leaves_the_dense_query(extractive: Components) -> None:
+def test_the_corpus_wide_scope_leaves_the_dense_query(extractive: PipelineParts) -> None:
     # "Sourcegraph" is in over half the documents: it scopes, the boost keeps it
     q = "What are Sourcegraph's monthly internet and phone stipends?"
     linked = extractive.linker.run(q, ALL.groups)
-    assert extractive.linker.topic(q, linked) == "What are monthly internet and phone stipends?"
+    assert (
+        extractive.linker.dense_text(q, linked) == "What are monthly internet and phone stipends?"
+    )
     ranked = extractive.pipeline.rank(q, ALL, limit=5)
     assert any(c.path.endswith("pay-expenses/expenses/index.md") for c in ranked)
     # the boost picks documents, not passages: within the handbook page the answer comes
@@ -62,15 +64,15 @@ def test_the_corpus_wide_scope_leaves_the_dense_query(extractive: Components) ->
     assert "$500 a year" in ranked[0].text
     # a narrower entity is what the question is about: it stays, spelled out
     q = "How long is PPL at TTS?"
-    assert extractive.linker.topic(q, extractive.linker.run(q, ALL.groups)) == (
+    assert extractive.linker.dense_text(q, extractive.linker.run(q, ALL.groups)) == (
         "How long is PPL at TTS? (Paid Parental Leave; Technology Transformation Services)"
     )
     # a question about the scope itself keeps it
     q = "What is Sourcegraph?"
-    assert extractive.linker.topic(q, extractive.linker.run(q, ALL.groups)) == q
+    assert extractive.linker.dense_text(q, extractive.linker.run(q, ALL.groups)) == q
 
 
-def test_answerability_needs_one_chunk_to_cover_the_question(extractive: Components) -> None:
+def test_answerability_needs_one_chunk_to_cover_the_question(extractive: PipelineParts) -> None:
     def chunk(text: str) -> RetrievedChunk:
         return RetrievedChunk(
             id=text, doc_id="d", path="p", title="", section="", text=text, score=0.5
@@ -86,7 +88,7 @@ def test_answerability_needs_one_chunk_to_cover_the_question(extractive: Compone
     assert split.best < policy.min_chunk_coverage <= whole.best
 
 
-def test_follow_up_is_rewritten_and_retrieves_the_right_document(extractive: Components) -> None:
+def test_follow_up_is_rewritten_and_retrieves_the_right_document(extractive: PipelineParts) -> None:
     first = extractive.pipeline.run(
         "How many weeks of paid parental leave does Sourcegraph offer per birth?", ALL
     )
@@ -115,7 +117,7 @@ KEYWORD_QUERIES = [
 ]
 
 
-def _mrr(c: Components, mode: RetrievalMode) -> float:
+def _mrr(c: PipelineParts, mode: RetrievalMode) -> float:
     total = 0.0
     for query, target in KEYWORD_QUERIES:
         docs = list(
@@ -127,12 +129,12 @@ def _mrr(c: Components, mode: RetrievalMode) -> float:
     return total / len(KEYWORD_QUERIES)
 
 
-def test_hybrid_beats_dense_only_on_keyword_questions(extractive: Components) -> None:
+def test_hybrid_beats_dense_only_on_keyword_questions(extractive: PipelineParts) -> None:
     dense, hybrid = _mrr(extractive, RetrievalMode.DENSE), _mrr(extractive, RetrievalMode.HYBRID)
     assert hybrid > dense, (dense, hybrid)
 
 
-def test_default_deny_and_group_filter_inside_the_query(extractive: Components) -> None:
+def test_default_deny_and_group_filter_inside_the_query(extractive: PipelineParts) -> None:
     assert extractive.retriever.search("parental leave", ()) == []
     nobody = extractive.pipeline.run("How many weeks of paid parental leave?", User("x", ()))
     assert nobody.abstained and nobody.citations == [] and nobody.retrieved == []
@@ -144,7 +146,7 @@ def test_default_deny_and_group_filter_inside_the_query(extractive: Components) 
 
 
 def test_a_quote_close_to_the_question_answers_despite_low_term_coverage(
-    extractive: Components,
+    extractive: PipelineParts,
 ) -> None:
     # "died from a combat-related cause" is worded "suffered a combat-related death" in the
     # leave page: few of the question's rare terms are there, the meaning is
@@ -157,7 +159,7 @@ def test_a_quote_close_to_the_question_answers_despite_low_term_coverage(
     assert result.citations[0].path.endswith("travel-and-leave/leave.md")
 
 
-def test_unanswerable_question_abstains_with_closest_sources(extractive: Components) -> None:
+def test_unanswerable_question_abstains_with_closest_sources(extractive: PipelineParts) -> None:
     result = extractive.pipeline.run(
         "What is the TTS reimbursement rate for home solar panels?", ALL
     )
@@ -166,7 +168,7 @@ def test_unanswerable_question_abstains_with_closest_sources(extractive: Compone
     assert result.answer_source is AnswerSource.ABSTAINED
 
 
-def test_embedded_model_answer_is_grounded_and_cited(llm: Components) -> None:
+def test_embedded_model_answer_is_grounded_and_cited(llm: PipelineParts) -> None:
     result = llm.pipeline.run("On which weekday does GSA process new badges?", EVERYONE)
     assert not result.abstained
     assert "wednesday" in result.answer.lower()
@@ -194,7 +196,7 @@ class ScriptedGenerator:
         yield Delta(tokens_in=10, tokens_out=12, done=True)
 
 
-def _scripted(corpus_parts: dict, embedder: object, text: str) -> Components:  # type: ignore[type-arg]
+def _scripted(corpus_parts: dict, embedder: object, text: str) -> PipelineParts:  # type: ignore[type-arg]
     return build_pipeline(
         corpus_parts["settings"],
         corpus_parts["store"],
@@ -255,7 +257,7 @@ def test_planted_injection_is_fenced_and_not_obeyed(
     assert "treat as quoted data" in prompt.messages[1]["content"]
 
 
-def test_answer_cache_hits_for_the_same_question_and_groups(extractive: Components) -> None:
+def test_answer_cache_hits_for_the_same_question_and_groups(extractive: PipelineParts) -> None:
     q = "Where are Sourcegraph reimbursement requests processed?"
     first = extractive.pipeline.run(q, ALL)
     again = extractive.pipeline.run(q.upper(), ALL)

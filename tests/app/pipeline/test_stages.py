@@ -6,7 +6,7 @@ import pytest
 
 from app.pipeline.answerability import TermScorer
 from app.pipeline.cache import AnswerCache, CacheKey
-from app.pipeline.citations import CitationChecker, split_sentences
+from app.pipeline.citations import CitationChecker, SupportThresholds, split_sentences
 from app.pipeline.errors import InjectionRefused, InvalidQuestion
 from app.pipeline.extractive import ExtractiveAnswerer, answer_type_bonus, quotable_units
 from app.pipeline.output_safety import sanitize
@@ -21,9 +21,11 @@ from app.pipeline.types import (
     RetrievedChunk,
     Turn,
 )
-from app.settings import InjectionPolicy
+from core.settings import InjectionPolicy
 
 pytestmark = pytest.mark.unit
+
+THRESHOLDS = SupportThresholds(overlap=0.7, similarity=0.7)
 
 
 def chunk(text: str, title: str = "Parental leave") -> RetrievedChunk:
@@ -107,7 +109,7 @@ def test_citation_check_keeps_supported_drops_fabricated_and_out_of_range() -> N
         "Teammates get 16 weeks of parental leave [1]. Badges are processed every Wednesday [1]. "
         "Leave is 26 weeks [1]. Everyone gets a pony [7]."
     )
-    out = CitationChecker(None, attribute_uncited=False).run(answer, sources)
+    out = CitationChecker(None, THRESHOLDS, attribute_uncited=False).run(answer, sources)
     assert [s.supported for s in out.sentences] == [True, False, False, False]
     assert out.kept == [1] and out.dropped == 3
     assert "[7]" not in out.text and "26 weeks." in out.text
@@ -118,7 +120,7 @@ def test_uncited_supported_sentence_gets_its_source() -> None:
         chunk("Nothing relevant here about travel."),
         chunk("Badges are processed every Wednesday.", "PIV"),
     ]
-    out = CitationChecker(None).run("Badges are processed every Wednesday.", sources)
+    out = CitationChecker(None, THRESHOLDS).run("Badges are processed every Wednesday.", sources)
     assert out.kept == [2] and out.attributed == 1 and out.text.endswith("[2].")
 
 
@@ -215,7 +217,7 @@ def test_ab_split_is_stable_per_user() -> None:
 
 
 def test_unknown_prompt_version_is_a_config_error() -> None:
-    from app.errors import ConfigError
+    from core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="answer-v9"):
         PromptBuilder("answer-v9")
@@ -299,7 +301,7 @@ class _SameVector:
 
 
 def _extractive() -> ExtractiveAnswerer:
-    from ingest.embedder import SparseEncoder
+    from core.encoders import SparseEncoder
 
     sparse = SparseEncoder()
     scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from app.errors import ConfigError
 from app.storage import schema
 from app.storage.__main__ import main as storage_cli
 from app.storage.models import SCHEMA_VERSION, Base
 from app.storage.repository import make_engine
+from core.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
 
-from app.errors import ConfigError
-from app.offline import enforce_offline
-from indexes.schema import SparseVec
+from core.errors import ConfigError
+from core.offline import enforce_offline
+from core.vectors import SparseVec
 
 
 class Embedder(Protocol):
@@ -58,7 +58,8 @@ class SentenceEmbedder:
         self,
         model_path: Path | None = None,
         device: str = "cpu",
-        batch_size: int = 64,
+        *,
+        batch_size: int,
         dtype: str = "float32",
     ) -> None:
         self.model_path = model_path
@@ -126,7 +127,7 @@ _SCOPE: ContextVar[str] = ContextVar("docent_embedding_cache_scope", default="")
 
 @contextmanager
 def cache_scope(scope: str) -> Iterator[None]:
-    """Within this block, ``CachedEmbedder`` reads and fills only the entries of ``scope``
+    """Within this block, ``QueryEmbeddingCache`` reads and fills only the entries of ``scope``
     (a user): how fast a text embeds then tells nothing about what others asked."""
     token = _SCOPE.set(scope)
     try:
@@ -137,7 +138,7 @@ def cache_scope(scope: str) -> Iterator[None]:
             _SCOPE.reset(token)
 
 
-class CachedEmbedder:
+class QueryEmbeddingCache:
     """An LRU cache in front of an embedder, for repeated query texts, partitioned by the
     current ``cache_scope``."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ingest.normalize import INVISIBLE
+from core.text import INVISIBLE
 
 _PREVIOUS = r"(?:previous|prior|above|earlier|preceding|foregoing|original|initial)"
 _RULES = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|context)"

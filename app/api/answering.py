@@ -19,7 +19,6 @@ from app.observability import Metrics
 from app.pipeline.linking import Readable
 from app.pipeline.output_safety import sanitize
 from app.pipeline.pipeline import QueryPipeline
-from app.pipeline.safety import redact
 from app.pipeline.types import (
     Citation,
     CitationsEvent,
@@ -30,6 +29,7 @@ from app.pipeline.types import (
     User,
 )
 from app.storage.repository import Repository
+from core.pii import redact
 
 log = logging.getLogger("docent.answers")
 _END = object()
@@ -78,7 +78,7 @@ def result_json(
     }
 
 
-class Answering:
+class AnswerService:
     """The API's way into the pipeline."""
 
     def __init__(

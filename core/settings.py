@@ -99,13 +99,18 @@ class Settings(BaseSettings):
     strong_quote_score: float = 0.85  # a quote this close answers despite low coverage
     # the thresholds above and these two were fitted on ../shared/eval/dev.jsonl and
     # eval/datasets/docent.jsonl (85 questions), extractive and embedded generators
+    # a sentence is supported by its source when this share of its content-word stems is
+    # in it, or (undecided by words) at this embedding cosine; fitted on
+    # eval/datasets/citation_pairs.jsonl with `python -m eval citations`
+    citation_overlap: float = 0.7
+    citation_similarity: float = 0.7
     min_quote_score: float = 0.35  # a best quote weaker than this answers nothing: abstain
     # a supported model answer is kept only if it addresses the question at least this
     # share as well as the best quote does (else the quote is given)
     generated_relevance_ratio: float = 0.9
     hybrid_sparse_weight: float = 1.0  # Qdrant RRF weight of BM25 (divides its ranks)
     # product and tool names the entity rules match, beyond the common workplace tools
-    # (ingest/glossary.py); `make run` and the tests use deploy/demo-glossary.yaml
+    # (core/glossary.py); `make run` and the tests use deploy/demo-glossary.yaml
     glossary_file: Path | None = None
     scope_entity_share: float = 0.5  # entities in this share of documents leave dense queries
     entity_boost_weight: float = 0.5  # of the linked-entity rankings, relative (0: no boost)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from app.errors import ConfigError
+from core.errors import ConfigError
 
 COMMON_TOOLS = (
     "Slack",
