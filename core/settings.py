@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import enum
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+def config_file() -> Path:
+    """The pipeline's configuration file: ``DOCENT_CONFIG_FILE``, else ./docent.yaml (read
+    when it exists; its keys are the field names below, and DOCENT_* variables win)."""
+    return Path(os.environ.get("DOCENT_CONFIG_FILE", "docent.yaml"))
 
 
 class Environment(enum.StrEnum):
@@ -47,6 +59,22 @@ class Settings(BaseSettings):
     """Every knob Docent has. Tests build their own instance instead of patching."""
 
     model_config = SettingsConfigDict(env_prefix="DOCENT_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Highest first: arguments, then DOCENT_* variables, then the config file."""
+        return (
+            init_settings,
+            env_settings,
+            YamlConfigSettingsSource(settings_cls, yaml_file=config_file()),
+        )
 
     environment: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("./var")
