@@ -30,6 +30,35 @@ def _run(module: str, *args: str) -> dict[str, Any]:
     return data
 
 
+def service_env(data: Path, count: int, prefix: str) -> tuple[list[str], dict[str, str]]:
+    """``count`` users of the group everyone (ids ``{prefix}0``...), written to the data dir,
+    and the environment of a service on ``data`` for them, without rate limits."""
+    import yaml
+
+    from app.auth import hash_key
+
+    keys = [f"{prefix}-key-{i}" for i in range(count)]
+    users = data / f"{prefix}-users.yaml"
+    users.write_text(
+        yaml.safe_dump(
+            {
+                "users": [
+                    {"id": f"{prefix}{i}", "groups": ["everyone"], "key_sha256": hash_key(k)}
+                    for i, k in enumerate(keys)
+                ]
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "DOCENT_DATA_DIR": str(data),
+        "DOCENT_USERS_FILE": str(users),
+        "DOCENT_RATE_LIMIT_PER_MINUTE": "100000",
+        "DOCENT_LOG_LEVEL": "WARNING",
+    }
+    return keys, env
+
+
 def percentile(values: list[float], q: float) -> float:
     """The nearest-rank ``q`` quantile, rounded to 0.1 (0 for no values); the benchmarks'
     one definition of p50/p95/p99."""

@@ -29,12 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
-from app.auth import hash_key
 from app.process import api_command, wait_until_up
 from core.offline import enforce_offline
-from eval.bench import percentile
+from eval.bench import percentile, service_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,23 +94,8 @@ def run(corpus: Path, users: int, seconds: float, think_ms: float) -> dict[str, 
     questions = [c.question for c in load_cases(ROOT / "eval" / "datasets" / "docent.jsonl")]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        keys = [f"bench-key-{i}" for i in range(users)]
-        (data / "users.yaml").write_text(
-            yaml.safe_dump(
-                {
-                    "users": [
-                        {"id": f"u{i}", "groups": ["everyone"], "key_sha256": hash_key(k)}
-                        for i, k in enumerate(keys)
-                    ]
-                }
-            )
-        )
-        env = {
-            **os.environ,
-            "DOCENT_DATA_DIR": str(data),
-            "DOCENT_USERS_FILE": str(data / "users.yaml"),
-            "DOCENT_RATE_LIMIT_PER_MINUTE": "100000",
-            "DOCENT_LOG_LEVEL": "WARNING",
+        keys, env = service_env(data, users, "bench")
+        env |= {
             # the cached phase has every user ask what one user asked: that measures answers
             # shared by users with the same groups (the default keeps them per user)
             "DOCENT_CACHE_SCOPE": "groups",

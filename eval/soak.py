@@ -26,12 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
-from app.auth import hash_key
 from app.process import api_command, wait_until_up
 from core.offline import enforce_offline
-from eval.bench import percentile
+from eval.bench import percentile, service_env
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = {"new": 40, "repeat": 20, "retrieve": 20, "follow_up": 10, "list": 5, "feedback": 5}
@@ -171,24 +169,7 @@ def run(index: Path, seconds: float, users: int, think_ms: float) -> dict[str, A
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "var"
         shutil.copytree(index, data)
-        keys = [f"soak-key-{i}" for i in range(users)]
-        (data / "soak-users.yaml").write_text(
-            yaml.safe_dump(
-                {
-                    "users": [
-                        {"id": f"s{i}", "groups": ["everyone"], "key_sha256": hash_key(k)}
-                        for i, k in enumerate(keys)
-                    ]
-                }
-            )
-        )
-        env = {
-            **os.environ,
-            "DOCENT_DATA_DIR": str(data),
-            "DOCENT_USERS_FILE": str(data / "soak-users.yaml"),
-            "DOCENT_RATE_LIMIT_PER_MINUTE": "100000",
-            "DOCENT_LOG_LEVEL": "WARNING",
-        }
+        keys, env = service_env(data, users, "soak")
         port = 19000 + os.getpid() % 1000
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
