@@ -8,7 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.pipeline.types import QueryResult
 
@@ -61,8 +61,11 @@ class AnswerCache:
     def put(self, key: CacheKey, result: QueryResult) -> None:
         if self.size <= 0:
             return
+        kept = copy.copy(result)
+        # a hit needs the chunks' ids and text, not their vectors (384 floats each)
+        kept.retrieved = [replace(c, dense=None) for c in result.retrieved]
         with self._lock:
-            self._data[key] = (self._clock(), copy.copy(result))
+            self._data[key] = (self._clock(), kept)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
 

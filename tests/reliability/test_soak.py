@@ -22,4 +22,8 @@ def test_ten_minutes_of_mixed_load(full_index: Path) -> None:
     overall, rss = result["overall"], result["rss_mib"]
     assert overall["requests"] > seconds  # the load really ran
     assert overall["error_rate"] < 0.01, overall
-    assert rss["end"] - rss["start"] < 400, rss  # bounded growth: no leak per request
+    # the first minute loads models and fills caches; after that, growth must flatten out
+    # (every cache is bounded): the second half grows by less than 150 MiB
+    samples = rss["samples"]
+    half = next(mib for t, mib in samples if t >= seconds / 2)
+    assert rss["end"] - half < 150, rss
