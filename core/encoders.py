@@ -151,6 +151,12 @@ class QueryEmbeddingCache:
         self.hits = 0
         self.misses = 0
 
+    def forget(self, scope: str) -> None:
+        """Drops every entry of ``scope`` (a user whose data is purged)."""
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == scope]:
+                del self._cache[key]
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         out: dict[int, list[float]] = {}
         missing: list[int] = []

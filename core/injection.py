@@ -30,6 +30,9 @@ _PATTERNS = [
     r"system prompt\s*[:=]",
     r"(?:reveal|print|show|repeat|output|leak) (?:me )?(?:your|the) (?:system |initial |hidden )?"
     r"(?:prompt|instructions)",
+    rf"ignore (?:all |any )?(?:of )?(?:the |your |these )?(?:{_RULES}|above|everything "
+    r"(?:above|before))",
+    r"disregard what you (?:were|have been) told",
     # change who the model is
     r"you are (?:now|no longer) (?:dan\b|an? (?:unrestricted|unfiltered|uncensored|different|"
     r"new|evil|rogue|jailbroken) |(?:an? )?(?:ai|assistant|chatbot|bot|language model)\b|"
@@ -45,7 +48,13 @@ _PATTERNS = [
     # speak to the model directly
     rf"(?:note|message|instructions?|attention|reminder) (?:to|for) (?:the |any |all )?{_MODEL}\b",
     rf"\bif you are an? {_MODEL}\b",
-    rf"\b{_MODEL} reading this\b",
+    rf"\b{_MODEL}(?: agents?)? reading this\b",
+    rf"\bif you(?: are|'re) an? {_MODEL}\b",
+    rf"\bto (?:any|every|all) {_MODEL}\b",
+    r"(?:note|message|instructions?) (?:to|for) the (?:model|summari[sz]er|agent|assistant)\b",
+    r"(?:do not|don't|never) (?:reveal|show|disclose) (?:this|it|that) to the user",
+    r"(?:respond|reply|answer|speak|write) only in\b|only (?:respond|reply|answer) in\b",
+    r"\bhuman\s*:.{0,200}?\bassistant\s*:",
     r"as an ai (?:language )?model",
     r"(?:do not|don't|never) (?:tell|inform|mention (?:this )?to) the user",
     # dictate the output
@@ -61,10 +70,10 @@ _PATTERNS = [
     r"when (?:answering|summari[sz]ing|responding)(?: to)?(?: questions about)? this "
     r"(?:page|document|content|text|file)",
     # chat-template and role markers
-    r"<\s*/?\s*(?:system|assistant|instructions?|im_start|im_end)\s*>",
+    r"<[ \t\n]{0,8}/?[ \t\n]{0,8}(?:system|assistant|instructions?|im_start|im_end)\s*>",
     r"<\|[a-z_]+\|>",
     r"\[/?inst\]",
-    r"#{2,}\s*(?:instruction|system|response)\s*:",
+    r"(?<!#)#{2,}+\s*+(?:instruction|system|response)\s*:",
     r"\b(?:system|assistant)\s*:\s*(?:you|ignore|respond|reply|always|never|from now)",
     # markdown that makes a browser send data to a URL (exfiltration through an image)
     r"!\[[^\[\]\n]{0,200}\]\(\s*(?:https?:)?//[^\s()]{0,500}[?{]",
@@ -94,7 +103,7 @@ def _comparable(text: str) -> str:
     """What the patterns read: compatibility forms folded (full-width letters), invisible
     characters dropped, runs of spaces made one."""
     text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
-    return re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\s+", " ", text)  # a phrase broken across lines still reads as one
 
 
 def injection_markers(text: str) -> list[str]:

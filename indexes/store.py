@@ -18,12 +18,20 @@ from pathlib import Path
 from typing import Protocol
 
 from indexes.edge import EdgeIndex
+from indexes.errors import IndexUnavailableError
 from indexes.protocol import VectorIndex
 
 
 def next_version_name(base: str, existing: list[str]) -> str:
     numbers = [int(m.group(1)) for n in existing if (m := re.fullmatch(rf"{base}_v(\d+)", n))]
     return f"{base}_v{max(numbers, default=0) + 1}"
+
+
+def _plain(name: str) -> None:
+    """A version is a folder of the index root, never a path (a forged alias.json must not
+    open or delete anything else)."""
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", name):
+        raise IndexUnavailableError(f"{name!r} is not a collection name: alias.json is damaged.")
 
 
 class IndexStore(Protocol):
@@ -85,6 +93,7 @@ class EdgeStore:
         self._write_state(state)
 
     def _get(self, name: str) -> EdgeIndex:
+        _plain(name)
         with self._lock:
             if name not in self._open:
                 self._open[name] = EdgeIndex(self.root / name, name)
@@ -109,6 +118,7 @@ class EdgeStore:
         self._write_state(state)
 
     def drop(self, name: str) -> None:
+        _plain(name)
         with self._lock:
             opened = self._open.pop(name, None)
         if opened is not None:

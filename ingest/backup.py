@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 import time
@@ -198,41 +199,86 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
             )
 
 
-def restore(settings: Settings, folder: Path, *, force: bool) -> Paths:
-    """Puts the snapshot in place of the data dir's index, catalogue and database. Without
-    ``force``, refuses a data dir that already holds an index. The caller then opens the
-    store and checks ``index_fingerprint`` against the manifest."""
+def restore(settings: Settings, folder: Path, *, force: bool) -> dict[str, Any]:
+    """Puts the snapshot in place of the data dir's index, catalogue and database, and
+    returns the restored index's fingerprint. Without ``force``, refuses a data dir that
+    already holds an index. Everything is checked on a staged copy first: a snapshot that
+    does not match its manifest changes nothing."""
     paths = Paths.of(settings)
     manifest = read_manifest(folder)
+    collection = str(manifest.get("collection", ""))
+    if not _NAME.fullmatch(collection) or "index" not in manifest or "catalogue" not in manifest:
+        raise BackupError(f"{folder / MANIFEST} is incomplete or names no plain collection.")
+    if paths.database is not None and manifest.get("database") is None:
+        raise BackupError(f"{folder} holds no database, but this deployment keeps one.")
     verify_files(folder, manifest)
     if (paths.index / "alias.json").exists() and not force:
         raise BackupError(
             f"{paths.index} already holds an index: stop the service, then restore with "
             "--force to replace it."
         )
-    if not (folder / INDEX_DIR / manifest["collection"]).is_dir():
-        raise BackupError(f"{folder} lacks {INDEX_DIR}/{manifest['collection']}: damaged.")
+    source = folder / INDEX_DIR / collection
+    if not source.is_dir() or source.is_symlink() or _has_links(source):
+        raise BackupError(f"{source} is missing or holds symbolic links: damaged.")
     staged = paths.index.with_name("index.restoring")
     shutil.rmtree(staged, ignore_errors=True)
-    shutil.copytree(folder / INDEX_DIR, staged)
-    old = paths.index.with_name("index.replaced")
-    shutil.rmtree(old, ignore_errors=True)
-    if paths.index.exists():
-        paths.index.rename(old)
-    staged.rename(paths.index)
-    shutil.rmtree(old, ignore_errors=True)
-    _replace_sqlite(folder / CATALOGUE, paths.catalogue)
-    if paths.database is not None and manifest.get("database") is not None:
-        _replace_sqlite(folder / DATABASE, paths.database)
-    return paths
+    shutil.copytree(source, staged / collection, symlinks=True)
+    # the alias is written here, never taken from the snapshot: it names the collection
+    # the manifest vouches for, and a generation no cache has seen
+    (staged / "alias.json").write_text(
+        json.dumps({"active": collection, "generation": time.time_ns()})
+    )
+    found = _staged_fingerprint(staged)
+    if found != manifest["index"]:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise BackupError(f"the snapshot's index does not match its manifest ({found}): damaged.")
+    from indexes.store import EdgeStore
+
+    # holding the live index's lock: a running service (which holds it) makes this fail
+    # with IndexLockedError before anything moves
+    holder = EdgeStore(paths.index) if (paths.index / "alias.json").exists() else None
+    try:
+        if holder is not None:
+            holder.active()
+        old = paths.index.with_name("index.replaced")
+        shutil.rmtree(old, ignore_errors=True)
+        if paths.index.exists():
+            paths.index.rename(old)
+        staged.rename(paths.index)
+        _replace_sqlite(folder / CATALOGUE, paths.catalogue)
+        if paths.database is not None:
+            _replace_sqlite(folder / DATABASE, paths.database)
+    finally:
+        if holder is not None:
+            holder.close()
+    shutil.rmtree(old, ignore_errors=True)  # only once everything new is in place
+    return found
+
+
+_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def _has_links(folder: Path) -> bool:
+    return any(p.is_symlink() for p in folder.rglob("*"))
+
+
+def _staged_fingerprint(staged: Path) -> dict[str, Any]:
+    from indexes.store import EdgeStore
+
+    store = EdgeStore(staged)
+    try:
+        return index_fingerprint(store.active())
+    finally:
+        store.close()
 
 
 def _replace_sqlite(source: Path, target: Path) -> None:
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    """The file replaced whole; its write-ahead log goes only once the copy is in place."""
     if not source.exists():
         target.unlink(missing_ok=True)
-        return
-    staged = target.with_name(target.name + ".restoring")
-    shutil.copyfile(source, staged)
-    staged.replace(target)
+    else:
+        staged = target.with_name(target.name + ".restoring")
+        shutil.copyfile(source, staged)
+        staged.replace(target)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)

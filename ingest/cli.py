@@ -300,19 +300,11 @@ def restore_cmd(folder: Path, force: bool) -> None:
     Examples:
       ingest restore backups/2026-12-01 --force
     """
-    from indexes.factory import open_store
-    from ingest.backup import BackupError, index_fingerprint, read_manifest, restore
+    from ingest.backup import restore
 
     settings = _settings()
     try:
-        restore(settings, folder, force=force)
-        store = open_store(settings)
-        try:
-            found = index_fingerprint(store.active())
-        finally:
-            store.close()
-        if found != read_manifest(folder)["index"]:
-            raise BackupError(f"the restored index does not match the manifest: {found}")
+        found = restore(settings, folder, force=force)
     except DocentError as exc:
         _fail(exc.message)
     click.echo(json.dumps({"restored": str(folder), **found}))

@@ -189,6 +189,14 @@ class AnswerService:
         finally:
             cancel.set()  # the worker stops at its next event and closes the stream
 
+    def purge(self, user_id: str) -> dict[str, int]:
+        """Everything stored about a user, and what the caches keep of their questions."""
+        self.pipeline.cache.forget(user_id)
+        forget = getattr(self.pipeline.retriever.embedder, "forget", None)
+        if callable(forget):
+            forget(user_id)
+        return self.repo.purge_user(user_id)
+
     def record(
         self, user: User, conversation_id: str | None, result: QueryResult
     ) -> dict[str, Any]:

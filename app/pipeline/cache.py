@@ -69,6 +69,12 @@ class AnswerCache:
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
 
+    def forget(self, scope: str) -> None:
+        """Drops every entry of ``scope`` (a user whose data is purged)."""
+        with self._lock:
+            for key in [k for k in self._data if k.scope == scope]:
+                del self._data[key]
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from app.pipeline.citations import split_sentences
 
 RUN_WORDS = 6
-_WORD = re.compile(r"[\w'’-]+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: hyphens and quotes split words
 _SECRET = re.compile(
     r"(?<![\w-])(?:(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{5,}|[A-Z]{2,}(?:[-_][A-Za-z0-9]+)+)(?![\w-])"
 )
@@ -45,16 +45,20 @@ class PromptLeakGuard:
         self._secrets = {s.lower() for s in _SECRET.findall(system) if s.lower() not in known_lower}
         self._runs = _runs(_words(system), RUN_WORDS) - _runs(_words(known), RUN_WORDS)
 
-    def allows(self, sentence: str) -> bool:
+    def allows(self, sentence: str, before: list[str] | None = None) -> bool:
+        """``before``: the words of the sentences already let through, so that a recited
+        run split into short sentences is caught too."""
         lower = sentence.lower()
         if any(secret in lower for secret in self._secrets):
             return False
-        return not (_runs(_words(sentence), RUN_WORDS) & self._runs)
+        window = (before or [])[-(RUN_WORDS - 1) :] + _words(sentence)
+        return not (_runs(window, RUN_WORDS) & self._runs)
 
 
 # where a streamed sentence is known to be over: its end mark and any citation markers after
 # it, then space and the start of the next sentence (or a blank line)
-_END = re.compile(r"[.!?](?:\s*\[\d{1,3}\])*\s+(?=[^\s\[])|\n[ \t]*\n(?=\S)")
+# (the same boundary as split_sentences, so the stream and the final text agree)
+_END = re.compile(r"[.!?](?:\s*\[\d{1,3}\])*\s+(?=[A-Z0-9\"'(*_-])|\n[ \t]*\n(?=\S)")
 
 
 def finished_part(buffer: str) -> tuple[str, str]:
@@ -65,6 +69,12 @@ def finished_part(buffer: str) -> tuple[str, str]:
     return buffer[: ends[-1]], buffer[ends[-1] :]
 
 
-def allowed(text: str, guard: PromptLeakGuard, sep: str = " ") -> str:
-    """The sentences of ``text`` the guard lets through, joined by ``sep``."""
-    return sep.join(s for s in split_sentences(text) if guard.allows(s))
+def allowed(text: str, guard: PromptLeakGuard, before: list[str], sep: str = " ") -> str:
+    """The sentences of ``text`` the guard lets through, joined by ``sep``; ``before``
+    holds the words let through so far (in this answer) and grows with them."""
+    kept = []
+    for sentence in split_sentences(text):
+        if guard.allows(sentence, before):
+            kept.append(sentence)
+            before.extend(_words(sentence))
+    return sep.join(kept)

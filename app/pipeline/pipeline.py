@@ -306,6 +306,7 @@ class QueryPipeline:
         guard = PromptLeakGuard(messages[0]["content"], [c.text for c in chunks], standalone)
         parts: list[str] = []
         pending = ""
+        streamed: list[str] = []  # the words of the sentences let through so far
         tokens_in = tokens_out = 0
         self.gate.acquire()  # raises Overloaded when every generation slot is busy
         try:
@@ -313,11 +314,11 @@ class QueryPipeline:
                 if delta.text:
                     parts.append(delta.text)
                     finished, pending = finished_part(pending + delta.text)
-                    if shown := allowed(finished, guard):
+                    if shown := allowed(finished, guard, streamed):
                         yield TokenEvent(shown + " ")
                 if delta.done:
                     tokens_in, tokens_out = delta.tokens_in or 0, delta.tokens_out or 0
-            if shown := allowed(pending, guard):
+            if shown := allowed(pending, guard, streamed):
                 yield TokenEvent(shown)
         except GenerationUnavailable as exc:
             # the model crashed, hung or is unreachable: the answer is quoted instead, and
@@ -327,7 +328,9 @@ class QueryPipeline:
         finally:
             self.gate.release()
         # one sentence per paragraph: the check splits them exactly as it would have
-        return Generated(allowed("".join(parts), guard, sep="\n\n"), tokens_in, tokens_out, False)
+        return Generated(
+            allowed("".join(parts), guard, [], sep="\n\n"), tokens_in, tokens_out, False
+        )
 
     def _from_cache(
         self, key: CacheKey, question: str, trace_id: str, timer: Timer

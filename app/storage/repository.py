@@ -255,7 +255,9 @@ class Repository:
         old = select(Trace.trace_id).where(Trace.created_at < cutoff)
         return self._delete(
             feedback=(Feedback.created_at < cutoff) | Feedback.trace_id.in_(old),
-            messages=Message.conversation_id.in_(
+            # old messages go even from a conversation still in use
+            messages=(Message.created_at < cutoff)
+            | Message.conversation_id.in_(
                 select(Conversation.id).where(Conversation.updated_at < cutoff)
             ),
             conversations=Conversation.updated_at < cutoff,

@@ -30,17 +30,24 @@ _BLOCK_TAGS = {
 
 # inline styles that hide an element from people (but not from a model reading the text)
 _HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
-    r"opacity\s*:\s*0(?![.\d]*[1-9])|(?:^|;)\s*(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$)",
+    r"display:none|visibility:(?:hidden|collapse)|font-size:0*\.?0+(?:px|pt|em|rem|%)?(?:;|$)"
+    r"|font-size:0?\.0\d*|opacity:0*\.?0+(?:;|$)|(?:^|;)(?:width|height|max-height):0(?:px)?(?:;|$)"
+    r"|transform:scale\(0\)|clip-path:inset\(50%\)|(?:left|top|text-indent):-\d{4,}",
     re.IGNORECASE,
 )
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def _style(el: Tag) -> str:
+    """The inline style without comments and spaces, for matching declarations."""
+    return re.sub(r"\s+", "", _CSS_COMMENT.sub("", str(el.get("style", ""))))
 
 
 def _hidden(el: Tag) -> bool:
     return (
         el.has_attr("hidden")
         or str(el.get("aria-hidden", "")).lower() == "true"
-        or bool(_HIDDEN_STYLE.search(str(el.get("style", ""))))
+        or bool(_HIDDEN_STYLE.search(_style(el)))
     )
 
 

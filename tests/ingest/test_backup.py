@@ -106,5 +106,13 @@ def test_snapshot_wipe_restore_gives_back_the_same_state(
     assert refused.exit_code == 1 and "damaged" in refused.output
     assert _fingerprint(settings) == before and _conversations(settings) == conversations
 
+    forged = tmp_path / "forged"
+    shutil.copytree(tmp_path / "snap", forged)
+    (forged / "index" / "alias.json").write_text('{"active": "/tmp", "generation": 1}')
+    taken_over = runner.invoke(main, ["restore", str(forged), "--force"], env=env)
+    assert taken_over.exit_code == 0, taken_over.output  # the alias is written, not copied
+    assert json.loads((data / "index" / "alias.json").read_text())["active"] == "docent_v1"
+    assert _fingerprint(settings) == before
+
     again = runner.invoke(main, ["snapshot", str(tmp_path / "snap")], env=env)
     assert again.exit_code == 1 and "not empty" in again.output

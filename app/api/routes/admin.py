@@ -103,7 +103,7 @@ def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
 @router.delete("/users/{user_id}/data", response_model=PurgeResponse, responses=COMMON_RESPONSES)
 def purge_user(user_id: str, user: AdminUser, state: StateDep) -> Any:
     """Everything stored about one user (a leaver, or an erasure request)."""
-    return {"deleted": state.repo.purge_user(user_id)}
+    return {"deleted": state.answering.purge(user_id)}
 
 
 @router.get("/overview", responses=COMMON_RESPONSES)

@@ -101,7 +101,7 @@ def delete_conversation(conversation_id: str, user: CurrentUser, state: StateDep
 @router.delete("/me/data", response_model=PurgeResponse, responses=COMMON_RESPONSES)
 def delete_my_data(user: CurrentUser, state: StateDep) -> Any:
     """Everything Docent stored about the caller: conversations, traces, feedback, audit."""
-    return {"deleted": state.repo.purge_user(user.id)}
+    return {"deleted": state.answering.purge(user.id)}
 
 
 @router.post("/feedback", response_model=FeedbackResponse, responses=NOT_FOUND)

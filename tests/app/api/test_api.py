@@ -113,6 +113,7 @@ def test_deleting_conversations_and_user_data_takes_the_traces_along(service: Se
         assert repo.trace(second["trace_id"]) is None
         assert c.get("/v1/conversations").json()["conversations"] == []
         third = c.post("/v1/ask", json={"question": "How do I get a PIV card?"}).json()
+        assert third["answer_source"] != "cache"  # the purge emptied the user's cache too
     with service.client("alice") as admin:
         deleted = admin.delete("/v1/admin/users/carol/data").json()["deleted"]
         assert deleted["traces"] == 1 and repo.trace(third["trace_id"]) is None

@@ -346,3 +346,14 @@ def test_the_extractive_answer_never_quotes_the_same_sentence_twice() -> None:
     extract = _extractive().run(question, sources)
     assert extract.text.count("weekly time reporting period") == 1
     assert len(extract.sentences) == 1
+
+
+def test_a_purged_users_cache_entries_go_and_no_one_elses() -> None:
+    cache = AnswerCache(8)
+    result = QueryResult("a", [], False, "q", "q", [], "answer-v2", "g", AnswerSource.GENERATED)
+    mine = CacheKey("q", ("everyone",), "bob", "v1:1", "answer-v2", "g")
+    theirs = CacheKey("q", ("everyone",), "carol", "v1:1", "answer-v2", "g")
+    cache.put(mine, result)
+    cache.put(theirs, result)
+    cache.forget("bob")
+    assert cache.get(mine) is None and cache.get(theirs) is not None
