@@ -48,7 +48,18 @@ def _settings() -> Settings:
         raise  # unreachable, for mypy
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The one error boundary: any Docent error a command raises is printed as
+    ``error: <what to do>`` with exit status 1, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DocentError as exc:
+            _fail(exc.message)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Docent ingestion: load, inspect and remove documents in the index."""
     enforce_offline()
@@ -78,13 +89,9 @@ def load_cmd(
     as_json: bool,
     via_api: str | None,
 ) -> None:
-    from indexes.errors import IndexLockedError
     from ingest.acl import AclResolver
 
-    try:
-        acl = AclResolver.from_options(groups, acl_file)
-    except DocentError as exc:
-        _fail(exc.message)
+    acl = AclResolver.from_options(groups, acl_file)
     if via_api:
         _print_summary(_load_via_api(via_api, paths, groups, acl_file, prune), as_json)
         return
@@ -92,16 +99,9 @@ def load_cmd(
     acl = AclResolver.from_options(
         groups, acl_file, front_matter_widens=settings.front_matter_may_widen
     )
-    try:
-        service = _service(settings)
-    except IndexLockedError as exc:
-        _fail(exc.message)
-    except DocentError as exc:
-        _fail(exc.message)
+    service = _service(settings)
     try:
         report = service.load(list(paths), acl, prune=prune, progress=_progress(as_json))
-    except DocentError as exc:
-        _fail(exc.message)
     finally:
         service.close()
         service.store.close()
@@ -193,11 +193,11 @@ def status_cmd(as_json: bool) -> None:
       ingest status
       ingest status --json | jq .documents
     """
-    settings = _settings()
-    try:
-        from indexes.factory import open_store
+    from indexes.factory import open_store
 
-        store = open_store(settings)
+    settings = _settings()
+    store = open_store(settings)
+    try:
         index = store.active()
         docs = index.documents()
         info = {
@@ -208,9 +208,8 @@ def status_cmd(as_json: bool) -> None:
             "incomplete": sorted(d.path for d in docs.values() if not d.complete),
             "backend": "server" if settings.qdrant_url else "embedded",
         }
+    finally:
         store.close()
-    except DocentError as exc:
-        _fail(exc.message)
     if as_json:
         click.echo(json.dumps(info))
     else:
@@ -228,13 +227,11 @@ def delete_cmd(doc_ids: tuple[str, ...]) -> None:
       ingest delete 3f2a9c0d1e5b7a8c9d0e
       ingest delete 3f2a9c0d1e5b7a8c9d0e 0b1c2d3e4f5a6b7c8d9e
     """
-    settings = _settings()
+    service = _service(_settings())
     try:
-        service = _service(settings)
         count = service.delete(list(doc_ids))
+    finally:
         service.store.close()
-    except DocentError as exc:
-        _fail(exc.message)
     click.echo(f"deleted {count} document(s)")
 
 
@@ -250,13 +247,11 @@ def reindex_cmd() -> None:
       ingest reindex
       DOCENT_EMBEDDING_MODEL_PATH=/models/new-minilm ingest reindex
     """
-    settings = _settings()
+    service = _service(_settings())
     try:
-        service = _service(settings)
         name, points = service.reindex()
+    finally:
         service.store.close()
-    except DocentError as exc:
-        _fail(exc.message)
     click.echo(f"switched to {name} ({points} chunks)")
 
 
@@ -276,14 +271,11 @@ def snapshot_cmd(out: Path) -> None:
     from ingest.backup import snapshot
 
     settings = _settings()
+    store = open_store(settings)
     try:
-        store = open_store(settings)
-        try:
-            manifest = snapshot(settings, store, out)
-        finally:
-            store.close()
-    except DocentError as exc:
-        _fail(exc.message)
+        manifest = snapshot(settings, store, out)
+    finally:
+        store.close()
     click.echo(json.dumps({"snapshot": str(out), **manifest["index"]}))
 
 
@@ -302,11 +294,7 @@ def restore_cmd(folder: Path, force: bool) -> None:
     """
     from ingest.backup import restore
 
-    settings = _settings()
-    try:
-        found = restore(settings, folder, force=force)
-    except DocentError as exc:
-        _fail(exc.message)
+    found = restore(_settings(), folder, force=force)
     click.echo(json.dumps({"restored": str(folder), **found}))
 
 
