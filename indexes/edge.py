@@ -15,18 +15,17 @@ import qdrant_edge as q
 
 from core.vectors import SparseVec
 from indexes.errors import IndexLockedError, IndexUnavailableError, vendor_boundary
+from indexes.plan import plan
 from indexes.records import (
     DOC_FIELDS,
     FIRST_CHUNKS,
     doc_records,
     hit_from,
-    vectors_returned,
 )
 from indexes.schema import (
     DENSE,
     DENSE_DIM,
     F_DOC_ID,
-    F_ENTITIES,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     RRF_K,
@@ -37,7 +36,6 @@ from indexes.schema import (
     Match,
     PointFilter,
     SearchRequest,
-    scoped_filter,
 )
 
 _SCROLL_PAGE = 1000
@@ -58,6 +56,10 @@ def to_edge_filter(f: PointFilter) -> q.Filter:
 
 def _sparse(v: SparseVec) -> q.SparseVector:
     return q.SparseVector(indices=v.indices, values=v.values)
+
+
+def _vector(query: list[float] | SparseVec) -> Any:
+    return query if isinstance(query, list) else _sparse(query)
 
 
 def _locked(path: Path) -> IndexLockedError:
@@ -156,62 +158,28 @@ class EdgeIndex:
         self._shard.update(q.UpdateOperation.set_payload_by_filter(to_edge_filter(where), payload))
 
     def search(self, request: SearchRequest) -> list[Hit]:
-        if not request.groups:
-            return []  # default-deny: a user with no groups may read nothing
-        base = scoped_filter(request)
-        acl = to_edge_filter(base)
-        prefetches: list[q.Prefetch] = []
-        cand = max(request.limit, 20)
-        if request.dense is not None:
-            prefetches.append(
-                q.Prefetch(
-                    limit=cand, query=q.Query.Nearest(request.dense, using=DENSE), filter=acl
-                )
-            )
-        if request.sparse is not None and request.sparse.indices:
-            prefetches.append(
-                q.Prefetch(
-                    limit=cand,
-                    query=q.Query.Nearest(_sparse(request.sparse), using=SPARSE),
-                    filter=acl,
-                )
-            )
-        if not prefetches:
+        p = plan(request)
+        if p is None:
             return []
-        if len(prefetches) == 1 and not request.boost_entities:
-            only = prefetches[0]
-            points = self._shard.query(
-                q.QueryRequest(
-                    limit=request.limit,
-                    query=only.query,
-                    filter=acl,
-                    with_payload=not request.ranking_only,
-                    with_vector=vectors_returned(request),
-                )
+        queries = [q.Query.Nearest(_vector(r.query), using=r.using) for r in p.rankings]
+        common: dict[str, Any] = {
+            "limit": p.limit,
+            "filter": to_edge_filter(p.where),
+            "with_payload": p.with_payload,
+            "with_vector": p.with_vectors,
+        }
+        if p.fused:
+            request_ = q.QueryRequest(
+                prefetches=[
+                    q.Prefetch(limit=p.depth, query=qr, filter=to_edge_filter(r.where))
+                    for qr, r in zip(queries, p.rankings, strict=True)
+                ],
+                query=q.Fusion.Rrf(k=RRF_K, weights=[r.weight for r in p.rankings]),  # type: ignore[arg-type]
+                **common,
             )
-            return [hit_from(p) for p in points]
-        # dense first (when asked for), then sparse: only the sparse one gets its own weight
-        weights = [1.0] * len(prefetches)
-        if request.sparse is not None and request.sparse.indices:
-            weights[-1] = request.sparse_weight
-        if request.boost_entities:
-            # each ranking again, over the chunks that mention a linked entity: the boost
-            # keeps the dense/sparse balance instead of doubling one side
-            boosted = to_edge_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
-            mirrored = [q.Prefetch(limit=cand, query=p.query, filter=boosted) for p in prefetches]
-            weights += [w * request.boost_weight for w in weights]
-            prefetches += mirrored
-        points = self._shard.query(
-            q.QueryRequest(
-                limit=request.limit,
-                prefetches=prefetches,
-                query=q.Fusion.Rrf(k=RRF_K, weights=weights),  # type: ignore[arg-type]
-                filter=acl,
-                with_payload=not request.ranking_only,
-                with_vector=vectors_returned(request),
-            )
-        )
-        return [hit_from(p) for p in points]
+        else:
+            request_ = q.QueryRequest(query=queries[0], **common)
+        return [hit_from(point) for point in self._shard.query(request_)]
 
     def scroll(self, where: PointFilter, fields: Sequence[str] | None = None) -> list[Hit]:
         out: list[Hit] = []

@@ -15,18 +15,17 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from core.vectors import SparseVec
 from indexes.errors import IndexUnavailableError, vendor_boundary
+from indexes.plan import Ranking, plan
 from indexes.records import (
     DOC_FIELDS,
     FIRST_CHUNKS,
     doc_records,
     hit_from,
-    vectors_returned,
 )
 from indexes.schema import (
     DENSE,
     DENSE_DIM,
     F_DOC_ID,
-    F_ENTITIES,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     RRF_K,
@@ -37,7 +36,6 @@ from indexes.schema import (
     Match,
     PointFilter,
     SearchRequest,
-    scoped_filter,
 )
 
 _SCROLL_PAGE = 1000
@@ -133,57 +131,46 @@ class ServerIndex:
         )
 
     def search(self, request: SearchRequest) -> list[Hit]:
-        if not request.groups:
-            return []  # default-deny
-        base = scoped_filter(request)
-        flt = to_client_filter(base)
-        cand = max(request.limit, 20)
-        prefetches: list[models.Prefetch] = []
-        if request.dense is not None:
-            prefetches.append(
-                models.Prefetch(query=request.dense, using=DENSE, limit=cand, filter=flt)
-            )
-        if request.sparse is not None and request.sparse.indices:
-            prefetches.append(
-                models.Prefetch(query=_sparse(request.sparse), using=SPARSE, limit=cand, filter=flt)
-            )
-        if not prefetches:
+        p = plan(request)
+        if p is None:
             return []
-        if len(prefetches) == 1 and not request.boost_entities:
-            only = prefetches[0]
+        where = to_client_filter(p.where)
+
+        def vector(r: Ranking) -> Any:
+            return r.query if isinstance(r.query, list) else _sparse(r.query)
+
+        if p.fused:
             res = self.client.query_points(
                 self.name,
-                query=only.query,
-                using=only.using,
-                query_filter=flt,
-                limit=request.limit,
-                with_payload=not request.ranking_only,
-                with_vectors=vectors_returned(request),
+                prefetch=[
+                    models.Prefetch(
+                        query=vector(r),
+                        using=r.using,
+                        limit=p.depth,
+                        filter=to_client_filter(r.where),
+                    )
+                    for r in p.rankings
+                ],
+                query=models.RrfQuery(
+                    rrf=models.Rrf(k=RRF_K, weights=[r.weight for r in p.rankings])
+                ),
+                query_filter=where,
+                limit=p.limit,
+                with_payload=p.with_payload,
+                with_vectors=p.with_vectors,
             )
-            return [hit_from(p) for p in res.points]
-        # dense first (when asked for), then sparse: only the sparse one gets its own weight
-        weights = [1.0] * len(prefetches)
-        if request.sparse is not None and request.sparse.indices:
-            weights[-1] = request.sparse_weight
-        if request.boost_entities:
-            # each ranking again, over the chunks that mention a linked entity (see edge.py)
-            boosted = to_client_filter(base.and_(Match(F_ENTITIES, request.boost_entities)))
-            mirrored = [
-                models.Prefetch(query=p.query, using=p.using, limit=cand, filter=boosted)
-                for p in prefetches
-            ]
-            weights += [w * request.boost_weight for w in weights]
-            prefetches += mirrored
-        res = self.client.query_points(
-            self.name,
-            prefetch=prefetches,
-            query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=weights)),
-            query_filter=flt,
-            limit=request.limit,
-            with_payload=not request.ranking_only,
-            with_vectors=vectors_returned(request),
-        )
-        return [hit_from(p) for p in res.points]
+        else:
+            [only] = p.rankings
+            res = self.client.query_points(
+                self.name,
+                query=vector(only),
+                using=only.using,
+                query_filter=where,
+                limit=p.limit,
+                with_payload=p.with_payload,
+                with_vectors=p.with_vectors,
+            )
+        return [hit_from(point) for point in res.points]
 
     def scroll(self, where: PointFilter, fields: Sequence[str] | None = None) -> list[Hit]:
         out: list[Hit] = []
