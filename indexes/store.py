@@ -27,10 +27,13 @@ def next_version_name(base: str, existing: list[str]) -> str:
     return f"{base}_v{max(numbers, default=0) + 1}"
 
 
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")  # what a collection version may be called
+
+
 def _plain(name: str) -> None:
     """A version is a folder of the index root, never a path (a forged alias.json must not
     open or delete anything else)."""
-    if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", name):
+    if not PLAIN_NAME.fullmatch(name):
         raise IndexUnavailableError(f"{name!r} is not a collection name: alias.json is damaged.")
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import sqlite3
 import time
@@ -30,6 +29,7 @@ from core.errors import DocentError
 from core.settings import Settings
 from indexes.protocol import VectorIndex
 from indexes.schema import PointFilter
+from indexes.store import PLAIN_NAME
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -99,7 +99,6 @@ def _sqlite_fingerprint(path: Path, tables: dict[str, str]) -> dict[str, Any]:
         db.close()
 
 
-_CATALOGUE_TABLES: dict[str, str] = {}  # filled from the file: every table, by rowid
 _DATABASE_TABLES = {"conversations": "id", "messages": "id", "traces": "trace_id"}
 
 
@@ -125,12 +124,12 @@ def _backup_sqlite(source: Path, target: Path) -> None:
         src.close()
 
 
-def fingerprint(settings: Settings, index: VectorIndex, paths: Paths) -> dict[str, Any]:
+def _files_fingerprint(folder: Path, with_database: bool) -> dict[str, Any]:
+    """The manifest's entries for a snapshot folder's catalogue and database."""
     return {
-        "index": index_fingerprint(index),
-        "catalogue": _sqlite_fingerprint(paths.catalogue, _catalogue_tables(paths.catalogue)),
-        "database": _sqlite_fingerprint(paths.database, _DATABASE_TABLES)
-        if paths.database
+        "catalogue": _sqlite_fingerprint(folder / CATALOGUE, _catalogue_tables(folder / CATALOGUE)),
+        "database": _sqlite_fingerprint(folder / DATABASE, _DATABASE_TABLES)
+        if with_database
         else None,
     }
 
@@ -159,14 +158,9 @@ def snapshot(settings: Settings, store: Any, out: Path) -> dict[str, Any]:
         "format": FORMAT,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "collection": index.name,
-        **fingerprint(settings, index, paths),
+        "index": index_fingerprint(index),
+        **_files_fingerprint(partial, paths.database is not None),
     }
-    manifest["catalogue"] = _sqlite_fingerprint(
-        partial / CATALOGUE, _catalogue_tables(partial / CATALOGUE)
-    )
-    manifest["database"] = (
-        _sqlite_fingerprint(partial / DATABASE, _DATABASE_TABLES) if paths.database else None
-    )
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2))
     if out.exists():
         out.rmdir()
@@ -186,16 +180,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
     """The snapshot's SQLite files match the manifest (the index is checked once open)."""
-    found = _sqlite_fingerprint(folder / CATALOGUE, _catalogue_tables(folder / CATALOGUE))
-    if found != manifest["catalogue"]:
-        raise BackupError(
-            f"{folder / CATALOGUE} does not match the manifest: the snapshot is damaged."
-        )
-    if manifest.get("database") is not None:
-        found = _sqlite_fingerprint(folder / DATABASE, _DATABASE_TABLES)
-        if found != manifest["database"]:
+    found = _files_fingerprint(folder, manifest.get("database") is not None)
+    for part, name in (("catalogue", CATALOGUE), ("database", DATABASE)):
+        if found[part] != manifest.get(part):
             raise BackupError(
-                f"{folder / DATABASE} does not match the manifest: the snapshot is damaged."
+                f"{folder / name} does not match the manifest: the snapshot is damaged."
             )
 
 
@@ -207,7 +196,11 @@ def restore(settings: Settings, folder: Path, *, force: bool) -> dict[str, Any]:
     paths = Paths.of(settings)
     manifest = read_manifest(folder)
     collection = str(manifest.get("collection", ""))
-    if not _NAME.fullmatch(collection) or "index" not in manifest or "catalogue" not in manifest:
+    if (
+        not PLAIN_NAME.fullmatch(collection)
+        or "index" not in manifest
+        or "catalogue" not in manifest
+    ):
         raise BackupError(f"{folder / MANIFEST} is incomplete or names no plain collection.")
     if paths.database is not None and manifest.get("database") is None:
         raise BackupError(f"{folder} holds no database, but this deployment keeps one.")
@@ -253,9 +246,6 @@ def restore(settings: Settings, folder: Path, *, force: bool) -> dict[str, Any]:
             holder.close()
     shutil.rmtree(old, ignore_errors=True)  # only once everything new is in place
     return found
-
-
-_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 def _has_links(folder: Path) -> bool:
