@@ -25,6 +25,26 @@ from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 
 
+def cpu_ticks(pid: int) -> int:
+    """User plus system CPU time of a process, in clock ticks (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every descendant of a process (Linux /proc)."""
+    found, stack = [], [pid]
+    while stack:
+        for task in Path(f"/proc/{stack.pop()}/task").iterdir():
+            kids = [int(c) for c in (task / "children").read_text().split()]
+            found += kids
+            stack += kids
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -32,7 +32,7 @@ from indexes.schema import PointFilter
 from ingest.acl import AclResolver
 from ingest.service import IngestService
 from tests.conftest import ARTIFACTS, CORPUS, ROOT, TEST_ACL
-from tests.service_fixtures import free_port
+from tests.service_fixtures import cpu_ticks, descendants, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -140,26 +140,6 @@ def test_killed_loads_of_the_whole_corpus_equal_a_clean_load(
     assert (figures["duplicates"], figures["missing"], figures["stale"]) == (0, 0, 0), figures
 
 
-def _children(pid: int) -> list[int]:
-    """Every descendant of a process (Linux /proc)."""
-    found, stack = [], [pid]
-    while stack:
-        p = stack.pop()
-        for task in Path(f"/proc/{p}/task").iterdir():
-            kids = [int(c) for c in (task / "children").read_text().split()]
-            found += kids
-            stack += kids
-    return found
-
-
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
 def test_the_api_killed_mid_answer_leaves_a_whole_conversation_store(
     small_corpus: Path, tmp_path: Path, embedder: Any, extractor: Any
 ) -> None:
@@ -211,12 +191,12 @@ def test_the_api_killed_mid_answer_leaves_a_whole_conversation_store(
 
     # the model server (the API's child) working on the answer is what "mid-answer" means:
     # tokens are released a sentence at a time, so waiting for one could wait for the end
-    model = _children(api.pid)
-    idle = sum(_cpu_ticks(p) for p in model)
+    model = descendants(api.pid)
+    idle = sum(cpu_ticks(p) for p in model)
     asking = threading.Thread(target=ask)
     asking.start()
     deadline = time.monotonic() + 60
-    while sum(_cpu_ticks(p) for p in model) < idle + 5 and time.monotonic() < deadline:
+    while sum(cpu_ticks(p) for p in model) < idle + 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     os.killpg(api.pid, signal.SIGKILL)  # mid-answer: the API and its model server
     api.wait()

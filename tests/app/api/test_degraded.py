@@ -17,7 +17,7 @@ import pytest
 
 from core.settings import GeneratorKind, Settings
 from tests.app.api.test_api import BADGES, sse_events
-from tests.service_fixtures import Service, free_port, start_on_copy, stop
+from tests.service_fixtures import Service, cpu_ticks, free_port, start_on_copy, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -84,12 +84,6 @@ def _model_pid(svc: Service) -> int:
     return int(pid)
 
 
-def _cpu_ticks(pid: int) -> int:
-    """User plus system CPU time of a process, in clock ticks (/proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def _ask(svc: Service, question: str) -> dict[str, Any]:
     with svc.client("bob") as c:
         r = c.post("/v1/ask", json={"question": question})
@@ -102,7 +96,7 @@ def test_a_model_killed_mid_answer_gives_a_quoted_answer_and_the_next_one_too(
 ) -> None:
     svc = embedded_service
     pid = _model_pid(svc)
-    idle = _cpu_ticks(pid)
+    idle = cpu_ticks(pid)
     lines: list[str] = []
 
     def ask() -> None:
@@ -118,7 +112,7 @@ def test_a_model_killed_mid_answer_gives_a_quoted_answer_and_the_next_one_too(
     asking = threading.Thread(target=ask)
     asking.start()
     deadline = time.monotonic() + 60
-    while _cpu_ticks(pid) < idle + 5 and time.monotonic() < deadline:
+    while cpu_ticks(pid) < idle + 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(pid, signal.SIGKILL)  # the model dies while it answers
     asking.join(timeout=120)
