@@ -7,7 +7,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,6 +53,29 @@ _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class CacheScope(enum.StrEnum):
     USER = "user"
     GROUPS = "groups"
+
+
+class QuoteScoring(BaseModel):
+    """How the extractive answerer ranks sentences (app/pipeline/extractive.py): a score is
+    ``similarity * cosine + coverage * term coverage + answer_type (when the question asks
+    for a kind of thing) + context * the chunk's coverage + rank * (from_chunks - source n)``.
+    Fitted on ../shared/eval/dev.jsonl and eval/datasets/docent.jsonl, extractive generator.
+    Set as JSON: DOCENT_QUOTE_SCORING='{"embed_limit": 4}'."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    similarity: float = 0.4
+    coverage: float = 0.4
+    answer_type: float = 0.15
+    context: float = 0.2
+    rank: float = 0.02
+    max_sentences: int = 2  # quoted at most
+    from_chunks: int = 5  # quotes come from the top chunks only
+    embed_limit: int = 2  # the lexically best sentences that are embedded and ranked
+    # a second sentence is quoted when it scores this share of the best one's (a neighbour
+    # of the best sentence in its chunk, or another sentence of the same document)
+    neighbour_ratio: float = 0.8
+    second_ratio: float = 0.92
 
 
 class Settings(BaseSettings):
@@ -133,6 +156,7 @@ class Settings(BaseSettings):
     citation_overlap: float = 0.7
     citation_similarity: float = 0.7
     min_quote_score: float = 0.35  # a best quote weaker than this answers nothing: abstain
+    quote_scoring: QuoteScoring = Field(default_factory=QuoteScoring)
     # a supported model answer is kept only if it addresses the question at least this
     # share as well as the best quote does (else the quote is given)
     generated_relevance_ratio: float = 0.9
@@ -140,6 +164,16 @@ class Settings(BaseSettings):
     # product and tool names the entity rules match, beyond the common workplace tools
     # (core/glossary.py); `make run` and the tests use deploy/demo-glossary.yaml
     glossary_file: Path | None = None
+    # a question naming an entity is not answered from a document that does not mention it
+    # in a collection (top folder) where under scope_max_share_here of the documents do,
+    # when another collection's documents mention it at least scope_min_share_elsewhere
+    # (app/pipeline/scope.py); fitted on ../shared/eval/dev.jsonl and docent.jsonl
+    scope_max_share_here: float = 0.02
+    scope_min_share_elsewhere: float = 0.10
+    # a single-word NER name tagged in under this share of the chunks holding the word is a
+    # common word ("leave" as a place): it is not linked (app/pipeline/linking.py). Fitted
+    # on the demo corpus's catalogue: see `python -m eval catalogue`
+    entity_min_tagged_share: float = 0.2
     scope_entity_share: float = 0.5  # entities in this share of documents leave dense queries
     entity_boost_weight: float = 0.5  # of the linked-entity rankings, relative (0: no boost)
     rerank_rank_weight: float = 0.7  # fused rank vs dense similarity in the fusion reranker

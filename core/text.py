@@ -16,3 +16,32 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 def count_tokens(text: str) -> int:
     """A cheap stand-in for the embedding tokenizer (within ~15% on English prose)."""
     return len(_TOKEN.findall(text))
+
+
+# function words: what neither a citation check, a follow-up rewrite nor a focus term counts
+STOPWORDS = frozenset(
+    """
+    a an the of to in on for and or but is are was were be been being it its this
+    that these those with as by at from you your we our they their he she his her i
+    me my can could should would will may might must do does did not no yes if then
+    than so such there here what which who whom when where why how all any each more
+    most other some only also just about into over after before up down out per via
+    has have had get gets many much
+    """.split()
+)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(*_\[-])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The one sentence splitter: at ``.!?`` before a capital, digit, quote or bracket, and
+    at every blank line (models often put the key fact on its own line). Each sentence
+    keeps its trailing ``[n]`` markers and has its whitespace collapsed to single spaces."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        parts = _SENTENCE_END.split(block.strip())
+        for i in range(0, len(parts), 2):
+            sentence = parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")
+            if sentence.strip():
+                out.append(" ".join(sentence.split()))
+    return out

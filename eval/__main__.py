@@ -11,155 +11,215 @@
   python -m eval compare /tmp/e/metrics.json /tmp/dense/metrics.json
   python -m eval bench --corpus ../shared/corpus
   python -m eval export-feedback --out eval/datasets/feedback.jsonl
+  python -m eval answer-types eval/datasets/answer_types_holdout.jsonl
+  python -m eval catalogue --index var
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import click
+
+from core.cli import Commands
 from core.offline import enforce_offline
 
 
-def _overrides(items: list[str]) -> dict[str, Any]:
+def _overrides(items: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"--config takes KEY=VALUE, got {item!r}")
+            raise click.BadParameter(f"takes KEY=VALUE, got {item!r}", param_hint="--config")
         out[key.strip()] = value.strip()
     return out
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+@click.group(cls=Commands, help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    enforce_offline()
+
+
+@main.command("run", help="Ask every question of a dataset and score the answers.")
+@click.option(
+    "--dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--api", help="score a running service at this URL instead of an in-process one")
+@click.option("--key", help="the API key to ask with (with --api)")
+@click.option("--config", "config", multiple=True, help="KEY=VALUE setting override")
+@click.option("--acl", type=click.Path(exists=True, path_type=Path), help="ACL file for the load")
+@click.option(
+    "--users",
+    type=click.Path(exists=True, path_type=Path),
+    help="users file: run the leak check as each user",
+)
+@click.option("--limit", type=int, default=0, help="only the first N cases")
+@click.option(
+    "--index",
+    type=click.Path(path_type=Path),
+    help="reuse this data dir instead of a fresh temporary index (faster reruns)",
+)
+def run_cmd(
+    dataset: Path,
+    corpus: Path | None,
+    out: Path,
+    api: str | None,
+    key: str | None,
+    config: tuple[str, ...],
+    acl: Path | None,
+    users: Path | None,
+    limit: int,
+    index: Path | None,
+) -> None:
     from core.settings import Settings
     from eval import report
     from eval.dataset import load_cases
     from eval.metrics import Outcome, compute
     from eval.runner import Asker
 
-    cases = load_cases(args.dataset)[: args.limit or None]
-    overrides = _overrides(args.config)
+    cases = load_cases(dataset)[: limit or None]
+    overrides = _overrides(config)
     started = time.perf_counter()
     outcomes: list[Outcome] = []
     asker: Asker
-    if args.api:
+    if api:
         from eval.runner import ApiAsker
 
-        if not args.key:
-            raise SystemExit("--api needs --key")
-        asker = ApiAsker(args.api, args.key)
+        if not key:
+            raise click.UsageError("--api needs --key")
+        asker = ApiAsker(api, key)
         outcomes = [asker.ask(c) for c in cases]
-        title = f"Docent eval of {args.dataset.name} via {args.api}"
+        title = f"Docent eval of {dataset.name} via {api}"
     else:
-        if not args.corpus:
-            raise SystemExit("--corpus is required without --api")
+        if not corpus:
+            raise click.UsageError("--corpus is required without --api")
         from eval.runner import LocalAsker, open_local
 
-        if args.users and "generator" not in overrides:
+        if users and "generator" not in overrides:
             overrides["generator"] = "extractive"  # leaks come from retrieval, not generation
         settings = Settings(**overrides)
-        run = open_local(args.corpus, settings, args.acl, args.index)
+        local = open_local(corpus, settings, acl, index)
         try:
-            if args.users:
+            if users:
                 from eval.leak import load_users, run_leaks
 
-                leaks = run_leaks(run.components, run.store, cases, load_users(args.users))
-                args.out.mkdir(parents=True, exist_ok=True)
-                (args.out / "leaks.json").write_text(json.dumps(leaks.as_dict(), indent=2))
-                print(json.dumps(leaks.as_dict(), indent=2))
-                return 0 if leaks.leaked_chunks == 0 and leaks.leaked_citations == 0 else 1
-            asker = LocalAsker(run.components)
+                leaks = run_leaks(local.components, local.store, cases, load_users(users))
+                out.mkdir(parents=True, exist_ok=True)
+                (out / "leaks.json").write_text(json.dumps(leaks.as_dict(), indent=2))
+                click.echo(json.dumps(leaks.as_dict(), indent=2))
+                sys.exit(0 if leaks.leaked_chunks == 0 and leaks.leaked_citations == 0 else 1)
+            asker = LocalAsker(local.components)
             outcomes = [asker.ask(c) for c in cases]
         finally:
-            run.close()
-        title = f"Docent eval of {args.dataset.name} ({', '.join(args.config) or 'defaults'})"
+            local.close()
+        title = f"Docent eval of {dataset.name} ({', '.join(config) or 'defaults'})"
     metrics = compute(outcomes)
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     metrics["config"] = overrides
-    report.write(args.out, metrics, outcomes, title)
-    print(report.headline(metrics))
-    print(f"\nwrote {args.out / 'metrics.json'} and {args.out / 'report.md'}")
-    return 0
+    report.write(out, metrics, outcomes, title)
+    click.echo(report.headline(metrics))
+    click.echo(f"\nwrote {out / 'metrics.json'} and {out / 'report.md'}")
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+@main.command("compare", help="Side-by-side table of two metrics.json files.")
+@click.argument("a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def compare_cmd(a: Path, b: Path) -> None:
     from eval.report import compare
 
-    print(compare(args.a, args.b))
-    return 0
+    click.echo(compare(a, b))
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
+@main.command("bench", help="Ingest, query and API benchmarks with baselines.")
+@click.option(
+    "--corpus", type=click.Path(exists=True, path_type=Path), default=Path("../shared/corpus")
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("artifacts/bench"))
+@click.option("--quick", is_flag=True, help="a small subset, for a smoke run")
+def bench_cmd(corpus: Path, out: Path, quick: bool) -> None:
     from eval.bench import run_all
 
-    return run_all(args.corpus, args.out, quick=args.quick)
+    sys.exit(run_all(corpus, out, quick=quick))
 
 
-def cmd_export_feedback(args: argparse.Namespace) -> int:
-    from eval.feedback import export
-
-    count = export(args.out, args.database_url)
-    print(f"wrote {count} cases to {args.out}")
-    return 0
-
-
-def cmd_citations(args: argparse.Namespace) -> int:
+@main.command("citations", help="Citation checker agreement on labelled pairs.")
+@click.option(
+    "--pairs",
+    type=click.Path(exists=True, path_type=Path),
+    default=Path("eval/datasets/citation_pairs.jsonl"),
+)
+@click.option(
+    "--corpus", type=click.Path(exists=True, path_type=Path), default=Path("../shared/corpus")
+)
+def citations_cmd(pairs: Path, corpus: Path) -> None:
     from eval.citations import agreement
 
-    print(json.dumps(agreement(args.pairs, args.corpus), indent=2))
-    return 0
+    click.echo(json.dumps(agreement(pairs, corpus), indent=2))
 
 
-def main(argv: list[str] | None = None) -> int:
-    enforce_offline()
-    parser = argparse.ArgumentParser(
-        prog="python -m eval",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    run = sub.add_parser("run", help="ask every question of a dataset and score the answers")
-    run.add_argument("--dataset", type=Path, required=True)
-    run.add_argument("--corpus", type=Path)
-    run.add_argument("--out", type=Path, required=True)
-    run.add_argument("--api")
-    run.add_argument("--key")
-    run.add_argument("--config", action="append", default=[], help="KEY=VALUE setting override")
-    run.add_argument("--acl", type=Path, help="ACL file for the corpus load")
-    run.add_argument("--users", type=Path, help="users file: run the leak check as each user")
-    run.add_argument("--limit", type=int, default=0)
-    run.add_argument(
-        "--index",
-        type=Path,
-        help="reuse this data dir instead of a fresh temporary index (faster reruns)",
-    )
-    run.set_defaults(func=cmd_run)
-    cmp_ = sub.add_parser("compare", help="side-by-side table of two metrics.json files")
-    cmp_.add_argument("a", type=Path)
-    cmp_.add_argument("b", type=Path)
-    cmp_.set_defaults(func=cmd_compare)
-    bench = sub.add_parser("bench", help="ingest, query and API benchmarks with baselines")
-    bench.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
-    bench.add_argument("--out", type=Path, default=Path("artifacts/bench"))
-    bench.add_argument("--quick", action="store_true", help="a small subset, for a smoke run")
-    bench.set_defaults(func=cmd_bench)
-    cit = sub.add_parser("citations", help="citation checker agreement on labelled pairs")
-    cit.add_argument("--pairs", type=Path, default=Path("eval/datasets/citation_pairs.jsonl"))
-    cit.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
-    cit.set_defaults(func=cmd_citations)
-    fb = sub.add_parser("export-feedback", help="turn thumbs-down answers into eval cases")
-    fb.add_argument("--out", type=Path, required=True)
-    fb.add_argument("--database-url")
-    fb.set_defaults(func=cmd_export_feedback)
-    args = parser.parse_args(argv)
-    result: int = args.func(args)
-    return result
+@main.command("answer-types", help="Accuracy of the question answer-type classifier.")
+@click.argument(
+    "labelled",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("eval/datasets/answer_types_holdout.jsonl"),
+)
+def answer_types_cmd(labelled: Path) -> None:
+    from eval.answer_types import score
+
+    click.echo(json.dumps(score(labelled), indent=2))
+
+
+@main.command("catalogue", help="What the entity catalogue's noise filter keeps and drops.")
+@click.option(
+    "--index",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="a loaded data dir (DOCENT_DATA_DIR)",
+)
+@click.option("--config", "config", multiple=True, help="KEY=VALUE setting override")
+def catalogue_cmd(index: Path, config: tuple[str, ...]) -> None:
+    from app.pipeline.factory import build_pipeline
+    from core.settings import Settings
+    from indexes.factory import open_catalogue, open_store
+
+    settings = Settings(**{**_overrides(config), "data_dir": index, "generator": "extractive"})
+    store, catalogue = open_store(settings), open_catalogue(settings)
+    try:
+        parts = build_pipeline(settings, store, catalogue)
+        parts.pipeline.linker.warm_up()
+        noise = parts.pipeline.linker.noise
+        click.echo(
+            json.dumps(
+                {
+                    "single_word_ner_names": noise.kept + len(noise.dropped),
+                    "kept": noise.kept,
+                    "dropped": len(noise.dropped),
+                    "dropped_names": list(noise.dropped),
+                },
+                indent=2,
+            )
+        )
+        parts.close()
+    finally:
+        catalogue.close()
+        store.close()
+
+
+@main.command("export-feedback", help="Turn thumbs-down answers into eval cases.")
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--database-url")
+def export_feedback_cmd(out: Path, database_url: str | None) -> None:
+    from eval.feedback import export
+
+    count = export(out, database_url)
+    click.echo(f"wrote {count} cases to {out}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main(prog_name="python -m eval")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,10 @@ class Case:
     sources: tuple[str, ...]
     answerable: bool
     history: tuple[str, ...] = field(default_factory=tuple)  # earlier questions, in order
+    # a follow-up's standalone rewrite must hold each of these ("a|b": either) and none of
+    # the excluded (the slot a contrast replaced); empty: the rewrite is not scored
+    rewrite_must_include: tuple[str, ...] = ()
+    rewrite_must_exclude: tuple[str, ...] = ()
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -37,6 +42,8 @@ def load_cases(path: Path) -> list[Case]:
                     history=tuple(
                         h["question"] if isinstance(h, dict) else str(h) for h in history
                     ),
+                    rewrite_must_include=tuple(raw.get("rewrite_must_include") or ()),
+                    rewrite_must_exclude=tuple(raw.get("rewrite_must_exclude") or ()),
                 )
             )
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
@@ -56,3 +63,19 @@ def all_facts(case: Case, text: str) -> bool:
 
 def any_fact(case: Case, text: str) -> bool:
     return not case.must_include or any(fact_present(item, text) for item in case.must_include)
+
+
+def rewrite_correct(case: Case, standalone: str) -> bool:
+    """Whether a follow-up's standalone question keeps what it must and drops the replaced
+    slot (whole words, case-insensitive)."""
+
+    def has(item: str) -> bool:
+        return any(
+            re.search(rf"\b{re.escape(alt.strip())}\b", standalone, re.I)
+            for alt in item.split("|")
+            if alt.strip()
+        )
+
+    return all(has(i) for i in case.rewrite_must_include) and not any(
+        has(i) for i in case.rewrite_must_exclude
+    )

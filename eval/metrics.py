@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from eval.dataset import Case, all_facts, any_fact
+from eval.dataset import Case, all_facts, any_fact, rewrite_correct
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Outcome:
     tokens_out: int
     answer_source: str = ""
     retrieved_paths: list[str] = field(default_factory=list)  # what reached the prompt
+    standalone: str = ""  # the question as rewritten for retrieval
 
     def citation_correct(self, c: CitationRecord) -> bool:
         return c.path in self.case.sources and any_fact(self.case, c.text)
@@ -76,6 +77,7 @@ def compute(outcomes: list[Outcome]) -> dict[str, Any]:
     dropped = sum(o.dropped_citations for o in outcomes)
     totals = [o.timings_ms.get("total", 0.0) for o in outcomes]
     stages = sorted({k for o in outcomes for k in o.timings_ms if k != "total"})
+    rewritten = [o for o in outcomes if o.case.rewrite_must_include or o.case.rewrite_must_exclude]
 
     def mean(xs: list[float]) -> float:
         return round(statistics.fmean(xs), 4) if xs else 0.0
@@ -101,6 +103,10 @@ def compute(outcomes: list[Outcome]) -> dict[str, Any]:
             "dropped_rate": round(dropped / (dropped + len(kept)), 4)
             if dropped + len(kept)
             else 0.0,
+        },
+        "rewrite": {
+            "n": len(rewritten),
+            "accuracy": mean([float(rewrite_correct(o.case, o.standalone)) for o in rewritten]),
         },
         "abstention": {
             "accuracy": mean([float(o.abstained) for o in unanswerable]),

@@ -19,6 +19,7 @@ HEADLINE = [
     ("citations.dropped_rate", "Citations dropped by the checker"),
     ("abstention.accuracy", "Abstention on unanswerable"),
     ("abstention.false_rate", "False abstention on answerable"),
+    ("rewrite.accuracy", "Follow-up rewrites correct"),
     ("latency_ms.p50", "Latency p50 (ms)"),
     ("latency_ms.p95", "Latency p95 (ms)"),
     ("tokens.in_mean", "Tokens in (mean)"),

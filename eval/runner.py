@@ -64,6 +64,7 @@ class LocalAsker:
             tokens_out=result.tokens_out,
             answer_source=str(result.answer_source),
             retrieved_paths=[c.path for c in result.retrieved],
+            standalone=result.standalone_question,
         )
 
 
@@ -101,6 +102,7 @@ class ApiAsker:
             tokens_in=r.get("tokens_in", 0),
             tokens_out=r.get("tokens_out", 0),
             answer_source=r.get("answer_source", ""),
+            standalone=r.get("standalone_question", ""),
         )
 
 

@@ -25,7 +25,18 @@ CREATE TABLE IF NOT EXISTS mentions (
 );
 CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc_id);
 CREATE INDEX IF NOT EXISTS mentions_canonical ON mentions(canonical);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL
+);
 """
+
+
+def collection_of(path: str) -> str:
+    """A document's collection: the first folder of its path under the loaded root (a
+    department's, region's or subsidiary's folder); "" for a file at the top."""
+    head, sep, _ = path.replace("\\", "/").lstrip("/").partition("/")
+    return head if sep else ""
 
 
 @dataclass(frozen=True)
@@ -48,19 +59,44 @@ class EntityCatalogue:
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
-    def replace_document(self, doc_id: str, mentions: Iterable[Mention]) -> None:
+    def replace_document(self, doc_id: str, mentions: Iterable[Mention], path: str) -> None:
         rows = [(doc_id, m.chunk_index, m.canonical, m.label, m.alias) for m in mentions]
         with self._lock:
             self._conn.execute("BEGIN")
             self._conn.execute("DELETE FROM mentions WHERE doc_id = ?", (doc_id,))
             self._conn.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?)", rows)
+            self._conn.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?)", (doc_id, collection_of(path))
+            )
             self._conn.execute("COMMIT")
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
+        ids = [(d,) for d in doc_ids]
         with self._lock:
             self._conn.execute("BEGIN")
-            self._conn.executemany("DELETE FROM mentions WHERE doc_id = ?", [(d,) for d in doc_ids])
+            self._conn.executemany("DELETE FROM mentions WHERE doc_id = ?", ids)
+            self._conn.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
             self._conn.execute("COMMIT")
+
+    def collection_sizes(self) -> dict[str, int]:
+        """Documents per collection."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT collection, COUNT(*) FROM documents GROUP BY collection"
+            ).fetchall()
+        return {c: n for c, n in rows}
+
+    def collection_mentions(self) -> dict[str, dict[str, int]]:
+        """For each canonical entity, the documents of each collection that mention it."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT m.canonical, d.collection, COUNT(DISTINCT m.doc_id) FROM mentions m "
+                "JOIN documents d ON d.doc_id = m.doc_id GROUP BY m.canonical, d.collection"
+            ).fetchall()
+        out: dict[str, dict[str, int]] = {}
+        for canonical, collection, n in rows:
+            out.setdefault(canonical, {})[collection] = n
+        return out
 
     def entities(self, min_documents: int = 1) -> list[Entity]:
         with self._lock:

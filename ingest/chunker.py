@@ -9,19 +9,13 @@ starts a new chunk, so every chunk has one section.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from core.text import count_tokens
+from core.text import count_tokens, split_sentences
 from ingest.document import Block, BlockKind, Chunk
 
 MAX_CHARS_PER_TOKEN = 12  # a hard cap in characters too: one "token" may be a long word
 MAX_HEADING_CHARS = 200
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from typing import Any
 
 import click
 
-from core.errors import DocentError
+from core.cli import Commands, fail
 from core.offline import enforce_offline
 from core.settings import Settings
 
-EXIT_OK, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2
+EXIT_OK, EXIT_PARTIAL = 0, 2
 
 LOAD_HELP = """Load documents from one or more folders (or files) into the index.
 
@@ -35,31 +35,15 @@ Examples:
 """
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_CONFIG)
-
-
 def _settings() -> Settings:
     try:
         return Settings()
     except ValueError as exc:
-        _fail(f"invalid settings: {exc}")
+        fail(f"invalid settings: {exc}")
         raise  # unreachable, for mypy
 
 
-class _Commands(click.Group):
-    """The one error boundary: any Docent error a command raises is printed as
-    ``error: <what to do>`` with exit status 1, never as a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except DocentError as exc:
-            _fail(exc.message)
-
-
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Docent ingestion: load, inspect and remove documents in the index."""
     enforce_offline()
@@ -158,7 +142,7 @@ def _load_via_api(
 
     key = os.environ.get("DOCENT_API_KEY")
     if not key:
-        _fail("--via-api needs DOCENT_API_KEY set to an admin user's key")
+        fail("--via-api needs DOCENT_API_KEY set to an admin user's key")
     body = {
         "paths": [str(p.resolve()) for p in paths],
         "groups": groups,
@@ -173,13 +157,13 @@ def _load_via_api(
             timeout=3600,
         )
     except httpx.HTTPError as exc:
-        _fail(f"cannot reach the Docent service at {url}: {exc}")
+        fail(f"cannot reach the Docent service at {url}: {exc}")
     if resp.status_code != 200:
         try:
             message = resp.json()["error"]["message"]
         except (ValueError, KeyError, TypeError):
             message = resp.text[:300]
-        _fail(f"the service refused the load ({resp.status_code}): {message}")
+        fail(f"the service refused the load ({resp.status_code}): {message}")
     return dict(resp.json())
 
 

@@ -51,7 +51,7 @@ from ingest.readers.base import decode_text
 log = logging.getLogger(__name__)
 
 # bump when parsing or chunking changes: every document is then re-chunked on the next load
-PIPELINE_VERSION = "5"  # 5: invisible characters and CSS-hidden HTML are dropped
+PIPELINE_VERSION = "6"  # 6: HTML entities in markdown decoded; one sentence splitter
 # chunks per embedding call: sentence-transformers sorts a call's texts by length, so large
 # calls pad less (256 ran 8% slower than one call for everything)
 _EMBED_BATCH_CHUNKS = 1024
@@ -306,7 +306,7 @@ class Loader:
                     must_not=(Match(F_DOC_HASH, (item.doc_hash,)), Match(F_CHUNK_INDEX, (0,))),
                 )
             )
-            self.catalogue.replace_document(doc_id, doc_mentions)
+            self.catalogue.replace_document(doc_id, doc_mentions, item.source.rel)
             self.index.upsert(points[:1])  # the commit marker goes last
             report.chunks += n
             if item.is_new:

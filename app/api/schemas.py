@@ -104,6 +104,13 @@ class FeedbackResponse(BaseModel):
     id: int
 
 
+class MeResponse(BaseModel):
+    id: str
+    name: str
+    groups: list[str]
+    admin: bool
+
+
 class ConversationOut(BaseModel):
     id: str
     title: str
@@ -155,3 +162,60 @@ class AdminIngestRequest(BaseModel):
 class HealthResponse(BaseModel):
     status: str
     checks: dict[str, str] = {}
+
+
+class FailedFile(BaseModel):
+    path: str
+    reason: str
+
+
+class IngestResponse(BaseModel):
+    """What one load changed (the same summary as ``ingest load --json``)."""
+
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+    acl_updated: int
+    failed: list[FailedFile]
+    chunks: int
+    seconds: float
+    embed_seconds: float
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    path: str
+    title: str
+    chunks: int
+    complete: bool
+    groups: list[str]
+
+
+class IngestRunOut(BaseModel):
+    at: str
+    user: str
+    paths: list[str]
+    summary: dict[str, Any]
+
+
+class FeedbackCount(BaseModel):
+    prompt_version: str
+    rating: str
+    count: int
+
+
+class AnswerOut(BaseModel):
+    at: str
+    abstained: bool
+    prompt_version: str
+    source: str
+    timings_ms: dict[str, float]
+
+
+class OverviewResponse(BaseModel):
+    collection: str
+    documents: list[DocumentOut]
+    ingest_runs: list[IngestRunOut]
+    feedback: list[FeedbackCount]
+    answers: list[AnswerOut]

@@ -8,11 +8,11 @@ no retrieved chunk contains ("solar panels") scores low even when the rest match
 from __future__ import annotations
 
 import math
-import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.pipeline.request_scope import PerGeneration
 from app.pipeline.types import RetrievedChunk
 from core.encoders import SparseEncoder
 from indexes.protocol import VectorIndex
@@ -26,37 +26,33 @@ class TermStats:
         self, index: Callable[[], VectorIndex], generation: Callable[[], str], sparse: SparseEncoder
     ) -> None:
         self.index = index
-        self.generation = generation
         self.sparse = sparse
-        self._df: Counter[int] = Counter()
-        self._n = 0
-        self._built_for: str | None = None
-        self._lock = threading.Lock()
+        self._counts = PerGeneration(generation, self._count)
 
-    def _refresh(self) -> None:
-        current = self.generation()
-        if current == self._built_for:
-            return
-        with self._lock:
-            if current == self._built_for:
-                return
-            df: Counter[int] = Counter()
-            hits = self.index().scroll(PointFilter(), ["text", "title", "section"])
-            for h in hits:
-                p = h.payload
-                df.update(
-                    self.sparse.terms(
-                        f"{p.get('title', '')} {p.get('section', '')} {p.get('text', '')}"
-                    )
+    def _count(self) -> tuple[Counter[int], int]:
+        df: Counter[int] = Counter()
+        hits = self.index().scroll(PointFilter(), ["text", "title", "section"])
+        for h in hits:
+            p = h.payload
+            df.update(
+                self.sparse.terms(
+                    f"{p.get('title', '')} {p.get('section', '')} {p.get('text', '')}"
                 )
-            self._df, self._n, self._built_for = df, len(hits), current
+            )
+        return df, len(hits)
 
     def idf(self, term: int) -> float:
-        self._refresh()
-        return math.log((self._n + 1) / (self._df.get(term, 0) + 0.5))
+        df, n = self._counts.get()
+        return math.log((n + 1) / (df.get(term, 0) + 0.5))
+
+    def chunks_with(self, text: str) -> int:
+        """How many chunks hold every BM25 term of ``text`` (at most: the rarest term's
+        count); 0 for a text of stop words only."""
+        df, _ = self._counts.get()
+        return min((df.get(t, 0) for t in self.sparse.terms(text)), default=0)
 
     def warm_up(self) -> None:
-        self._refresh()
+        self._counts.get()
 
 
 class TermScorer:

@@ -13,9 +13,9 @@ from functools import lru_cache
 
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from core.encoders import Embedder
+from core.text import STOPWORDS, split_sentences
 
 CITATION = re.compile(r"\s?\[(\d{1,3})\]")
-_SENTENCE = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+(?=[A-Z0-9\"'(])")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*%?")
 _NUMBER_WORDS = {
     w: str(i)
@@ -35,16 +35,6 @@ def numbers_in(text: str) -> set[str]:
 
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+)*|[A-Z]{2,})\b")
 _WORD = re.compile(r"[a-z0-9]+")
-STOPWORDS = frozenset(
-    """
-    a an the of to in on for and or but is are was were be been being it its this
-    that these those with as by at from you your we our they their he she his her i
-    me my can could should would will may might must do does did not no yes if then
-    than so such there here what which who whom when where why how all any each more
-    most other some only also just about into over after before up down out per via
-    has have had get gets
-    """.split()
-)
 
 
 def content_words(text: str) -> list[str]:
@@ -53,21 +43,6 @@ def content_words(text: str) -> list[str]:
 
 def _stem(word: str) -> str:
     return word[:6]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split an answer into sentences, keeping each sentence's trailing markers with it.
-
-    Blank lines always end a sentence (models often put the key fact on its own line).
-    """
-    out: list[str] = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        parts = re.split(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(*_\[-])", block.strip())
-        for i in range(0, len(parts), 2):
-            sentence = parts[i] + (parts[i + 1] if i + 1 < len(parts) else "")
-            if sentence.strip():
-                out.append(" ".join(sentence.split()))
-    return out
 
 
 @dataclass(frozen=True)

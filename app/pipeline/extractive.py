@@ -6,52 +6,25 @@ and as the whole answer with the extractive generator.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.pipeline.answer_type import (
+    AnswerType,
+    AnswerTyper,
+    asked_unit,
+    is_navigational,
+    states_unit,
+)
 from app.pipeline.answerability import TermScorer
-from app.pipeline.citations import CITATION, split_sentences
+from app.pipeline.citations import CITATION
 from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from core.encoders import Embedder
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_NUMBERISH = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"hundred|half|once|twice)\b",
-    re.I,
-)
-_WHEN = re.compile(
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
-    r"april|may|june|july|august|september|october|november|december|daily|weekly|monthly|"
-    r"annually|quarter|day|week|month|year)s?\b|\d{4}",
-    re.I,
-)
-_URL = re.compile(r"https?://|www\.|\.gov\b|\.com\b")
-_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:dollars|usd|eur|gbp)\b", re.I)
-# (what the question asks for, what a sentence that answers it contains)
-_ANSWER_TYPES = [
-    (re.compile(r"\be-?mail\b", re.I), _EMAIL),
-    (re.compile(r"\bhow (?:many|much|long|often|old)\b|\bpercent|\bnumber of\b", re.I), _NUMBERISH),
-    (
-        re.compile(
-            r"\bwhen\b|\bwhat (?:day|date|time)\b|\bwhich (?:day|weekday|month)\b|"
-            r"\bdeadline\b",
-            re.I,
-        ),
-        _WHEN,
-    ),
-    (re.compile(r"\b(?:url|link|website|site)\b", re.I), _URL),
-    (re.compile(r"\b(?:stipend|allowance|budget|cost|price|fee|salary)s?\b", re.I), _MONEY),
-]
-
-
-def answer_type_bonus(question: str, sentence: str) -> float:
-    """A sentence holding the kind of thing the question asks for (a date, an address) ranks up."""
-    return sum(
-        0.15 for asks, has in _ANSWER_TYPES if asks.search(question) and has.search(sentence)
-    )
+from core.settings import QuoteScoring
+from core.text import split_sentences
 
 
 @dataclass(frozen=True)
@@ -130,48 +103,71 @@ def quotable_units(text: str) -> list[str]:
     return out
 
 
+_RESIDUE = re.compile(r"`+|(?<!\w)[*_]{1,3}(?=\w)|(?<=\w)[*_]{1,3}(?!\w)|</?[a-zA-Z][^<>]*>")
+
+
+def clean_quote(text: str) -> str:
+    """A quote as a reader should see it: entities decoded ("&amp;" is "&"), and the
+    markdown and HTML marks that survived parsing (backticks, emphasis, tags) removed."""
+    return " ".join(_RESIDUE.sub("", html.unescape(text)).split())
+
+
 class ExtractiveAnswerer:
-    """Picks the sentences most likely to state the answer, and cites their chunks."""
+    """Picks the sentences most likely to state the answer, and cites their chunks.
+
+    A sentence that only points elsewhere is never quoted, and when the question asks for a
+    kind of thing (a number, a duration, a tool), only sentences holding one are: if no
+    sentence of the top chunks does, there is no quote and the policy abstains.
+    """
 
     def __init__(
         self,
         embedder: Embedder,
         scorer: TermScorer,
-        max_sentences: int = 2,
-        from_chunks: int = 5,
-        embed_limit: int = 2,
+        typer: AnswerTyper,
+        *,
+        weights: QuoteScoring,
     ) -> None:
         self.embedder = embedder
-        self.embed_limit = embed_limit
         self.scorer = scorer
-        self.max_sentences = max_sentences
-        self.from_chunks = from_chunks
+        self.typer = typer
+        self.w = weights
 
     def _score(
         self,
-        question: str,
+        typed: bool,
         weights: dict[int, float],
         qvec: list[float],
         vec: list[float],
         text: str,
     ) -> float:
         return (
-            0.4 * cosine(qvec, vec)
-            + 0.4 * self.scorer.coverage(weights, text)
-            + answer_type_bonus(question, text)
+            self.w.similarity * cosine(qvec, vec)
+            + self.w.coverage * self.scorer.coverage(weights, text)
+            + (self.w.answer_type if typed else 0.0)
         )
+
+    def answers(self, question: str, text: str) -> bool:
+        """Whether ``text`` could answer ``question``: it holds the asked-for kind of thing
+        and is not only pointers elsewhere."""
+        sentences = [s for s in split_sentences(CITATION.sub("", text)) if s.strip()]
+        if not sentences or all(is_navigational(s) for s in sentences):
+            return False
+        return self.typer.holds(self.typer.classify(question), text)
 
     def relevance(self, question: str, answer: str, dense_text: str = "") -> float:
         """How well an answer text addresses the question, on the same scale as ``run``.
 
         The context bonus is credited in full: a supported answer comes from the sources.
-        An answer that only restates the question ("GSA processes badges on weekdays")
-        scores 0, however close it is.
+        An answer that only restates the question ("GSA processes badges on weekdays"),
+        only points elsewhere, or lacks the asked-for kind of thing scores 0.
         """
-        if not self.scorer.adds_to(question, CITATION.sub("", answer)):
+        plain = CITATION.sub("", answer)
+        if not self.scorer.adds_to(question, plain) or not self.answers(question, plain):
             return 0.0
         qvec, vec = self.embedder.embed([dense_text or question, answer])
-        return self._score(question, self.scorer.weights(question), qvec, vec, answer) + 0.2
+        typed = self.typer.classify(question) not in _FREE
+        return self._score(typed, self.scorer.weights(question), qvec, vec, answer) + self.w.context
 
     def run(
         self,
@@ -188,49 +184,64 @@ class ExtractiveAnswerer:
         ``prefetch``: texts to embed in the same batch for calls to come, such as the claims
         the citation check must embed (one model call instead of several, when the embedder
         caches)."""
+        w = self.w
         weights = self.scorer.weights(question)
-        candidates: list[tuple[int, int, str, float]] = []  # (source n, order, text, context)
-        for n, chunk in enumerate(sources[: self.from_chunks], start=1):
+        kind = self.typer.classify(question)
+        # (source n, order, text, context coverage, holds the asked-for kind)
+        candidates: list[tuple[int, int, str, float, bool]] = []
+        for n, chunk in enumerate(sources[: w.from_chunks], start=1):
             context = self.scorer.coverage(weights, f"{chunk.title} {chunk.section} {chunk.text}")
-            for order, sentence in enumerate(quotable_units(chunk.text)):
-                if 3 <= len(sentence.split()) <= 80:
-                    candidates.append((n, order, sentence, context))
+            for order, unit in enumerate(quotable_units(chunk.text)):
+                sentence = clean_quote(unit)
+                if 3 <= len(sentence.split()) <= 80 and not is_navigational(sentence):
+                    typed = self.typer.holds(kind, sentence)
+                    candidates.append((n, order, sentence, context, typed))
+        # "how many weeks": a sentence giving weeks answers, one giving months does not
+        # (when any sentence gives weeks at all)
+        unit = asked_unit(question)
+        if unit and any(c[4] and states_unit(c[2], unit) for c in candidates):
+            candidates = [(*c[:4], c[4] and states_unit(c[2], unit)) for c in candidates]
+        constrained = kind not in _FREE
         dense_text = dense_text or question
-        if not candidates:
+        # the best quote must hold the asked-for kind of thing (a second one need not)
+        if not candidates or (constrained and not any(c[4] for c in candidates)):
             if prefetch:
                 self.embedder.embed([dense_text, *prefetch])
             return QuoteSelection("", [], [], 0.0)
-        # embedding every sentence is the slow part: embed only the lexically best ones
+        # embedding every sentence is the slow part: embed only the lexically best ones,
+        # those holding the asked-for kind first
         lexical = [
             (
-                0.4 * self.scorer.coverage(weights, c[2])
-                + answer_type_bonus(question, c[2])
-                + 0.2 * c[3]
-                + 0.02 * (self.from_chunks - c[0]),
+                c[4],
+                w.coverage * self.scorer.coverage(weights, c[2])
+                + w.context * c[3]
+                + w.rank * (w.from_chunks - c[0]),
                 i,
             )
             for i, c in enumerate(candidates)
         ]
-        keep = sorted(i for _, i in sorted(lexical, reverse=True)[: self.embed_limit])
+        keep = sorted(i for _, _, i in sorted(lexical, reverse=True)[: w.embed_limit])
         candidates = [candidates[i] for i in keep]
         vectors = self.embedder.embed([dense_text] + [c[2] for c in candidates] + list(prefetch))
         qvec = vectors[0]
         scored = []
-        for (n, order, sentence, context), vec in zip(
+        for (n, order, sentence, context, typed), vec in zip(
             candidates, vectors[1 : 1 + len(candidates)], strict=True
         ):
             score = (
-                self._score(question, weights, qvec, vec, sentence)
-                + 0.2 * context
-                + 0.02 * (self.from_chunks - n)
+                self._score(typed and constrained, weights, qvec, vec, sentence)
+                + w.context * context
+                + w.rank * (w.from_chunks - n)
             )
-            scored.append((score, n, order, sentence))
+            scored.append((score, n, order, sentence, typed or not constrained))
         scored.sort(key=lambda t: -t[0])
-        best = scored[0]
+        best = next(c for c in scored if c[4])
         chosen = [best]
-        for cand in scored[1:]:
-            if len(chosen) >= self.max_sentences:
+        for cand in scored:
+            if len(chosen) >= w.max_sentences:
                 break
+            if cand is best:
+                continue
             # a second quote comes from the best one's document: on the tuning questions a
             # quote from another document never added a fact and often cited a wrong one
             if sources[cand[1] - 1].doc_id != sources[best[1] - 1].doc_id:
@@ -238,10 +249,10 @@ class ExtractiveAnswerer:
             if any(_words(cand[3]) == _words(c[3]) for c in chosen):
                 continue  # the same sentence in two chunks (a page's repeated boilerplate)
             next_to_best = cand[1] == best[1] and abs(cand[2] - best[2]) == 1
-            if cand[0] >= best[0] * (0.8 if next_to_best else 0.92):
+            if cand[0] >= best[0] * (w.neighbour_ratio if next_to_best else w.second_ratio):
                 chosen.append(cand)
         parts, checks, cited = [], [], []
-        for _, n, _, sentence in chosen:  # best first: a reader wants the answer first
+        for _, n, _, sentence, _ in chosen:  # best first: a reader wants the answer first
             body = sentence.rstrip()
             tail = body[-1] if body[-1:] in ".!?" else "."
             body = body[:-1] if body[-1:] in ".!?" else body
@@ -250,3 +261,7 @@ class ExtractiveAnswerer:
             if n not in cited:
                 cited.append(n)
         return QuoteSelection(" ".join(parts), checks, cited, best[0])
+
+
+# kinds any statement can answer: nothing to require of a sentence
+_FREE = frozenset({AnswerType.YESNO, AnswerType.PROCEDURE, AnswerType.OTHER})

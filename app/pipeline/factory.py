@@ -11,6 +11,7 @@ from app.generation.guard import GuardedGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.generation.model_process import ModelProcess
 from app.generation.openai_compat import OpenAIGenerator
+from app.pipeline.answer_type import AnswerTyper
 from app.pipeline.answerability import AnswerabilityCheck, TermScorer, TermStats
 from app.pipeline.cache import AnswerCache
 from app.pipeline.citations import CitationChecker, SupportThresholds
@@ -24,6 +25,7 @@ from app.pipeline.request_scope import once_per_request
 from app.pipeline.retrieve import FusionReranker, Retriever
 from app.pipeline.rewrite import FollowUpRewriter, LlmRewriter
 from app.pipeline.safety import SafetyChecker
+from app.pipeline.scope import ScopeCheck
 from core.encoders import Embedder, QueryEmbeddingCache, SentenceEmbedder, SparseEncoder
 from core.errors import ConfigError
 from core.glossary import Glossary
@@ -97,17 +99,20 @@ def build_pipeline(
         dtype=settings.query_embedding_dtype,
     )
     query_embedder = QueryEmbeddingCache(base_embedder)
+    gen = generator or build_generator(settings)
+    sparse = SparseEncoder()
+    generation = once_per_request(store.generation)  # two HTTP calls with a Qdrant server
+    stats = TermStats(store.active, generation, sparse)
+    scorer = TermScorer(stats, sparse)
     linker = EntityLinker(
         catalogue,
         settings.spacy_model,
         scope_share=settings.scope_entity_share,
         readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
         glossary=Glossary.load(settings.glossary_file),
+        chunks_with=stats.chunks_with,
+        min_tagged_share=settings.entity_min_tagged_share,
     )
-    gen = generator or build_generator(settings)
-    sparse = SparseEncoder()
-    generation = once_per_request(store.generation)  # two HTTP calls with a Qdrant server
-    scorer = TermScorer(TermStats(store.active, generation, sparse), sparse)
     retriever = Retriever(
         store.active,
         query_embedder,
@@ -136,8 +141,16 @@ def build_pipeline(
                 overlap=settings.citation_overlap, similarity=settings.citation_similarity
             ),
         ),
-        extractive=ExtractiveAnswerer(query_embedder, scorer),
+        extractive=ExtractiveAnswerer(
+            query_embedder, scorer, AnswerTyper(linker.labels), weights=settings.quote_scoring
+        ),
         answerability=AnswerabilityCheck(scorer),
+        scope=ScopeCheck(
+            catalogue,
+            generation,
+            max_share_here=settings.scope_max_share_here,
+            min_share_elsewhere=settings.scope_min_share_elsewhere,
+        ),
         policy=AnswerPolicy(
             min_similarity=settings.min_retrieval_score,
             min_coverage=settings.min_answerability,

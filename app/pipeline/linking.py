@@ -13,13 +13,20 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.pipeline.types import LinkedEntity
-from core.entity_rules import COMMON, NER_ONLY_EXCLUDE, canonical_form, rule_mentions
+from core.entity_rules import (
+    COMMON,
+    NER_LABELS,
+    NER_ONLY_EXCLUDE,
+    canonical_form,
+    rule_mentions,
+)
 from core.errors import ConfigError
 from core.glossary import Glossary
-from indexes.catalogue import EntityCatalogue
+from indexes.catalogue import Entity, EntityCatalogue
 
 _MAX_PATTERNS = 5000
 
@@ -29,6 +36,44 @@ Readable = Callable[[Sequence[str], tuple[str, ...]], bool]
 
 def _deny(doc_ids: Sequence[str], groups: tuple[str, ...]) -> bool:
     return False
+
+
+@dataclass(frozen=True)
+class CatalogueNoise:
+    """What the noise filter kept and dropped of the catalogue's single-word NER names."""
+
+    kept: int
+    dropped: tuple[str, ...]
+
+
+def common_words(
+    entities: Sequence[Entity], chunks_with: Callable[[str], int], min_tagged_share: float
+) -> CatalogueNoise:
+    """Single-word names that NER gave a label but the corpus uses as common words.
+
+    "Leave" tagged as a place and "Teammates" as an organisation are words the documents
+    mostly write without a label: NER tagged them in under ``min_tagged_share`` of the
+    chunks that hold the word. A name NER found only in lower case ("doc", "devs") is
+    noise too. Rule-made names (acronyms, glossary tools, titles) are never dropped, nor
+    are names with digits, dots or an inner capital ("BigQuery", "cloud.gov").
+    """
+    tagged: dict[str, int] = {}
+    lowercase_only: dict[str, bool] = {}
+    for e in entities:
+        if e.label not in NER_LABELS:
+            continue
+        for alias in e.aliases:
+            if " " in alias or not alias.isalpha() or any(c.isupper() for c in alias[1:]):
+                continue
+            key = alias.lower()
+            tagged[key] = tagged.get(key, 0) + e.chunks
+            lowercase_only[key] = lowercase_only.get(key, True) and alias.islower()
+    dropped = sorted(
+        word
+        for word, n in tagged.items()
+        if lowercase_only[word] or n < min_tagged_share * chunks_with(word)
+    )
+    return CatalogueNoise(kept=len(tagged) - len(dropped), dropped=tuple(dropped))
 
 
 class EntityLinker:
@@ -48,12 +93,19 @@ class EntityLinker:
         scope_share: float,
         readable: Readable = _deny,
         glossary: Glossary = COMMON,
+        chunks_with: Callable[[str], int],
+        min_tagged_share: float,
     ) -> None:
+        """``chunks_with(word)``: how many chunks hold a word, for the noise filter
+        (``common_words``)."""
         self.catalogue = catalogue
         self.readable = readable
         self.glossary = glossary
         self.model = model
         self.scope_share = scope_share
+        self.chunks_with = chunks_with
+        self.min_tagged_share = min_tagged_share
+        self.noise = CatalogueNoise(0, ())
         self._nlp: Any = None
         self._aliases: dict[str, tuple[str, str]] = {}  # lowercased alias -> (canonical, label)
         self._acronyms: dict[str, list[str]] = {}  # canonical -> its acronym aliases
@@ -87,10 +139,14 @@ class EntityLinker:
         folded: list[dict[str, Any]] = []
         # expansions first so that "PPL" maps to "Paid Parental Leave", not to itself
         entities = sorted(self.catalogue.entities(), key=lambda e: e.canonical.isupper())
+        noise = common_words(entities, self.chunks_with, self.min_tagged_share)
+        noisy = set(noise.dropped)
         for entity in entities[:_MAX_PATTERNS]:
             for alias in entity.aliases:
                 key = alias.lower()
                 if len(alias) < 2 or key in aliases:
+                    continue
+                if entity.label in NER_LABELS and key in noisy:
                     continue
                 aliases[key] = (entity.canonical, entity.label)
                 if alias.isupper() and alias != entity.canonical:
@@ -118,6 +174,7 @@ class EntityLinker:
             if alias.lower() in aliases
         }
         self._nlp, self._aliases, self._acronyms, self._scopes = nlp, aliases, acronyms, scopes
+        self.noise = noise
 
     def acronyms_of(self, canonical: str) -> list[str]:
         return self._acronyms.get(canonical, [])
@@ -140,6 +197,16 @@ class EntityLinker:
                 continue
             found[canonical] = LinkedEntity(surface, canonical, known_label or label)
         return list(found.values())
+
+    def labels(self, text: str) -> set[str]:
+        """The catalogue labels (ORG, PRODUCT, GPE, TOOL, ...) of the aliases ``text``
+        mentions: what kind of names a sentence holds, for the answer-type check. Says
+        nothing about documents, so it asks no permission."""
+        self.warm_up()
+        with self._lock:
+            doc = self._nlp(text.replace("\u2019", "'"))
+        found = {ent.label_ for ent in doc.ents}
+        return found | {m.label for m in rule_mentions(text, 0, self.glossary)}
 
     def visible(self, canonical: str, surface: str, groups: tuple[str, ...]) -> bool:
         """Whether a user of ``groups`` may read a document where ``surface`` names

@@ -25,6 +25,7 @@ from app.pipeline.results import Basis, Generated, Grounded, Timer, citation_of
 from app.pipeline.retrieve import Retriever
 from app.pipeline.rewrite import Rewriter
 from app.pipeline.safety import SafetyChecker, quarantine_sources
+from app.pipeline.scope import ScopeCheck
 from app.pipeline.types import (
     AnswerSource,
     CitationsEvent,
@@ -76,6 +77,7 @@ class QueryPipeline:
         checker: CitationChecker,
         extractive: ExtractiveAnswerer,
         answerability: AnswerabilityCheck,
+        scope: ScopeCheck,
         policy: AnswerPolicy,
         cache: AnswerCache,
         index_version: Callable[[], str],
@@ -94,6 +96,7 @@ class QueryPipeline:
         self.checker = checker
         self.extractive = extractive
         self.answerability = answerability
+        self.scope = scope
         self.policy = policy
         self.cache = cache
         self.index_version = index_version
@@ -197,7 +200,8 @@ class QueryPipeline:
         """Links entities, rewrites a follow-up into a standalone question, and derives
         what retrieval reads; every entity is one the user may read a source of."""
         linked = self.linker.run(text, user.groups)
-        rewrite = self.rewriter.run(text, history, linked)
+        previous = self.linker.run(history[-1].question, user.groups) if history else []
+        rewrite = self.rewriter.run(text, history, linked, previous)
         if rewrite.is_follow_up:
             known = {e.canonical for e in linked}
             linked += [
@@ -235,6 +239,9 @@ class QueryPipeline:
         )
         # planted instructions leave the sources before the model, quotes or checks see them
         chunks, quarantined = quarantine_sources(retrieval.chunks)
+        # a document of a collection that never names the organisation asked about answers
+        # someone else's question
+        chunks, out_of_scope = self.scope.split(grounded.entities, chunks)
         timer.lap("retrieve")
         coverage = self.answerability.score(standalone, chunks)
         basis = Basis(
@@ -249,6 +256,7 @@ class QueryPipeline:
         )
         decision = self.policy.before_generation(
             has_sources=bool(chunks),
+            out_of_scope=out_of_scope,
             top_similarity=retrieval.top_similarity,
             coverage=coverage,
             quote_score=lambda: (

@@ -47,11 +47,16 @@ class AnswerPolicy:
         self,
         *,
         has_sources: bool,
+        out_of_scope: int,
         top_similarity: float,
         coverage: Answerability,
         quote_score: Callable[[], float],
     ) -> Decision:
         """``quote_score`` is called only when coverage alone cannot decide (it embeds)."""
+        if not has_sources and out_of_scope:
+            return Decision(
+                Outcome.ABSTAIN, "the matching sources are about another organisation or place"
+            )
         if not has_sources:
             return Decision(Outcome.ABSTAIN, "no readable source matched the question")
         if top_similarity < self.min_similarity:

@@ -8,10 +8,11 @@ for the statistics. Outside a request (a load, a test) the function runs every t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -40,3 +41,24 @@ def once_per_request(read: Callable[[], T]) -> Callable[[], T]:
         return memo[key]  # type: ignore[return-value]
 
     return memoized
+
+
+class PerGeneration(Generic[T]):
+    """A value derived from the whole index (term statistics, per-collection counts),
+    rebuilt by ``build`` the first time it is read after the index generation changed."""
+
+    def __init__(self, generation: Callable[[], str], build: Callable[[], T]) -> None:
+        self.generation = generation
+        self.build = build
+        self._value: T | None = None
+        self._built_for: str | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        current = self.generation()
+        if current != self._built_for or self._value is None:
+            with self._lock:
+                if current != self._built_for or self._value is None:
+                    self._value = self.build()
+                    self._built_for = current
+        return self._value

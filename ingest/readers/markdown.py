@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from ingest.document import Block, BlockKind, ParsedDocument
@@ -45,7 +46,8 @@ def _is_table_rule(line: str) -> bool:
 def _inline(text: str) -> str:
     text = _IMAGE.sub(lambda m: m.group(1), text)
     text = _LINK.sub(lambda m: m.group(1), text)
-    return _HTML_TAG.sub("", text)
+    # entities are decoded after the tags go: "&lt;b&gt;" is text about a tag, not a tag
+    return html.unescape(_HTML_TAG.sub("", text))
 
 
 def markdown_blocks(body: str) -> list[Block]:

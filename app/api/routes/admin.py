@@ -15,7 +15,16 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminUser, StateDep
 from app.api.errors import COMMON_RESPONSES, ApiError
-from app.api.schemas import AdminIngestRequest, PurgeResponse
+from app.api.schemas import (
+    AdminIngestRequest,
+    AnswerOut,
+    DocumentOut,
+    FeedbackCount,
+    IngestResponse,
+    IngestRunOut,
+    OverviewResponse,
+    PurgeResponse,
+)
 from core.errors import DocentError
 from ingest.acl import AclResolver
 from ingest.service import IngestService
@@ -24,8 +33,8 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 BUSY = {**COMMON_RESPONSES, 409: {"description": "Another load is running"}}
 
 
-@router.post("/ingest", responses=BUSY)
-async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> Any:
+@router.post("/ingest", response_model=IngestResponse, responses=BUSY)
+async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> IngestResponse:
     paths = [_confined(p, state.settings.ingest_roots) for p in body.paths]
     if not state.ingest_lock.acquire(blocking=False):
         raise ApiError(409, "busy", "Another load is running; try again when it ends.")
@@ -37,7 +46,7 @@ async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> 
     state.repo.record_ingest(user.id, body.paths, summary)
     if report.changed:
         await run_in_threadpool(state.components.linker.refresh)
-    return summary
+    return IngestResponse.model_validate(summary)
 
 
 def _confined(requested: str, roots: list[Path]) -> Path:
@@ -101,47 +110,44 @@ def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
 
 
 @router.delete("/users/{user_id}/data", response_model=PurgeResponse, responses=COMMON_RESPONSES)
-def purge_user(user_id: str, user: AdminUser, state: StateDep) -> Any:
+def purge_user(user_id: str, user: AdminUser, state: StateDep) -> PurgeResponse:
     """Everything stored about one user (a leaver, or an erasure request)."""
-    return {"deleted": state.answering.purge(user_id)}
+    return PurgeResponse(deleted=state.answering.purge(user_id))
 
 
-@router.get("/overview", responses=COMMON_RESPONSES)
-def overview(user: AdminUser, state: StateDep) -> Any:
+@router.get("/overview", response_model=OverviewResponse, responses=COMMON_RESPONSES)
+def overview(user: AdminUser, state: StateDep) -> OverviewResponse:
     index = state.store.active()
     docs = index.documents()
     traces = state.repo.recent_traces(1000)
-    return {
-        "collection": index.name,
-        "documents": [
-            {
-                "doc_id": d.doc_id,
-                "path": d.path,
-                "title": d.title,
-                "chunks": d.stored_chunks,
-                "complete": d.complete,
-                "groups": list(d.groups),
-            }
+    return OverviewResponse(
+        collection=index.name,
+        documents=[
+            DocumentOut(
+                doc_id=d.doc_id,
+                path=d.path,
+                title=d.title,
+                chunks=d.stored_chunks,
+                complete=d.complete,
+                groups=list(d.groups),
+            )
             for d in sorted(docs.values(), key=lambda d: d.path)
         ],
-        "ingest_runs": [
-            {
-                "at": r.created_at.isoformat(),
-                "user": r.user_id,
-                "paths": r.paths,
-                "summary": r.summary,
-            }
+        ingest_runs=[
+            IngestRunOut(
+                at=r.created_at.isoformat(), user=r.user_id, paths=r.paths, summary=r.summary
+            )
             for r in state.repo.ingest_runs()
         ],
-        "feedback": state.repo.feedback_summary(),
-        "answers": [
-            {
-                "at": t.created_at.isoformat(),
-                "abstained": t.abstained,
-                "prompt_version": t.prompt_version,
-                "source": t.answer_source,
-                "timings_ms": t.timings_ms,
-            }
+        feedback=[FeedbackCount.model_validate(f) for f in state.repo.feedback_summary()],
+        answers=[
+            AnswerOut(
+                at=t.created_at.isoformat(),
+                abstained=t.abstained,
+                prompt_version=t.prompt_version,
+                source=t.answer_source,
+                timings_ms=t.timings_ms,
+            )
             for t in traces
         ],
-    }
+    )

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.answering import citation_json
 from app.api.deps import CurrentUser, StateDep
 from app.api.errors import COMMON_RESPONSES, GENERATION_RESPONSES, ApiError, status_for
-from app.api.schemas import AskRequest, AskResponse, RetrieveRequest, RetrieveResponse
+from app.api.schemas import AskRequest, AskResponse, ChunkOut, RetrieveRequest, RetrieveResponse
 from app.pipeline.output_safety import sanitize
 from app.pipeline.types import CitationsEvent, ResultEvent, TokenEvent
 from core.errors import DocentError
@@ -86,22 +86,22 @@ async def ask(body: AskRequest, user: CurrentUser, state: StateDep, request: Req
 
 
 @router.post("/retrieve", response_model=RetrieveResponse, responses=COMMON_RESPONSES)
-async def retrieve(body: RetrieveRequest, user: CurrentUser, state: StateDep) -> Any:
+async def retrieve(body: RetrieveRequest, user: CurrentUser, state: StateDep) -> RetrieveResponse:
     state.answering.admit(user)
     chunks = await run_in_threadpool(
         state.components.pipeline.rank, body.query, user, limit=body.top_k
     )
     hosts = state.components.pipeline.allowed_hosts
-    return {
-        "chunks": [
-            {
-                "doc_id": c.doc_id,
-                "path": sanitize(c.path, hosts),
-                "title": sanitize(c.title, hosts),
-                "section": sanitize(c.section, hosts),
-                "text": sanitize(c.text, hosts),
-                "score": round(c.score, 4),
-            }
+    return RetrieveResponse(
+        chunks=[
+            ChunkOut(
+                doc_id=c.doc_id,
+                path=sanitize(c.path, hosts),
+                title=sanitize(c.title, hosts),
+                section=sanitize(c.section, hosts),
+                text=sanitize(c.text, hosts),
+                score=round(c.score, 4),
+            )
             for c in chunks[: body.top_k]
         ]
-    }
+    )

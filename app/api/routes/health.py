@@ -20,8 +20,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=HealthResponse)
-def healthz() -> Any:
-    return {"status": "ok", "checks": {}}
+def healthz() -> HealthResponse:
+    return HealthResponse(status="ok")
 
 
 @router.get(
@@ -51,7 +51,8 @@ def readyz(state: StateDep) -> Any:
         status, code = "unavailable", 503
     else:
         status, code = ("ok", 200) if checks["model"] == "ok" else ("degraded", 200)
-    return JSONResponse({"status": status, "checks": checks}, status_code=code)
+    body = HealthResponse(status=status, checks=checks)
+    return JSONResponse(body.model_dump(), status_code=code)
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")

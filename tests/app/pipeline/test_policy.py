@@ -27,24 +27,54 @@ def _never() -> float:
 def test_before_generation() -> None:
     go = POLICY.before_generation
     assert (
-        go(has_sources=False, top_similarity=0.9, coverage=COVERED, quote_score=_never).outcome
+        go(
+            has_sources=False,
+            out_of_scope=0,
+            top_similarity=0.9,
+            coverage=COVERED,
+            quote_score=_never,
+        ).outcome
         is Outcome.ABSTAIN
     )
     assert (
-        go(has_sources=True, top_similarity=0.2, coverage=COVERED, quote_score=_never).outcome
+        go(
+            has_sources=True,
+            out_of_scope=0,
+            top_similarity=0.2,
+            coverage=COVERED,
+            quote_score=_never,
+        ).outcome
         is Outcome.ABSTAIN
     )
     assert (
-        go(has_sources=True, top_similarity=0.5, coverage=COVERED, quote_score=_never).outcome
+        go(
+            has_sources=True,
+            out_of_scope=0,
+            top_similarity=0.5,
+            coverage=COVERED,
+            quote_score=_never,
+        ).outcome
         is Outcome.GENERATE
     )
     thin = Answerability(together=0.4, best=0.4)
     assert (
-        go(has_sources=True, top_similarity=0.5, coverage=thin, quote_score=lambda: 0.9).outcome
+        go(
+            has_sources=True,
+            out_of_scope=0,
+            top_similarity=0.5,
+            coverage=thin,
+            quote_score=lambda: 0.9,
+        ).outcome
         is Outcome.GENERATE
     )
-    decision = go(has_sources=True, top_similarity=0.5, coverage=thin, quote_score=lambda: 0.5)
+    decision = go(
+        has_sources=True, out_of_scope=0, top_similarity=0.5, coverage=thin, quote_score=lambda: 0.5
+    )
     assert decision.outcome is Outcome.ABSTAIN and "no quote is close" in decision.reason
+    elsewhere = go(
+        has_sources=False, out_of_scope=3, top_similarity=0.9, coverage=COVERED, quote_score=_never
+    )
+    assert elsewhere.outcome is Outcome.ABSTAIN and "another organisation" in elsewhere.reason
 
 
 def test_after_generation() -> None:

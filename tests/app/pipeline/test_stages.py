@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import pytest
 
+from app.pipeline.answer_type import AnswerTyper
 from app.pipeline.answerability import TermScorer
 from app.pipeline.cache import AnswerCache, CacheKey
-from app.pipeline.citations import CitationChecker, SupportThresholds, split_sentences
+from app.pipeline.citations import CitationChecker, SupportThresholds
 from app.pipeline.errors import InjectionRefused, InvalidQuestion
-from app.pipeline.extractive import ExtractiveAnswerer, answer_type_bonus, quotable_units
+from app.pipeline.extractive import ExtractiveAnswerer, quotable_units
 from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
-from app.pipeline.rewrite import FollowUpRewriter
 from app.pipeline.safety import SafetyChecker, redact
 from app.pipeline.types import (
     AnswerSource,
-    LinkedEntity,
     QueryResult,
     RetrievedChunk,
     Turn,
 )
-from core.settings import InjectionPolicy
+from core.settings import InjectionPolicy, QuoteScoring
+from core.text import split_sentences
 
 pytestmark = pytest.mark.unit
 
@@ -63,41 +63,6 @@ def test_injection_recorded_or_refused_by_policy() -> None:
     with pytest.raises(InjectionRefused):
         SafetyChecker(InjectionPolicy.REFUSE).run(q)
     assert not SafetyChecker().run("How do I request leave?").injection
-
-
-@pytest.mark.parametrize(
-    ("follow_up", "expected"),
-    [
-        (
-            "and for contractors?",
-            "How many weeks of parental leave do employees get, for contractors?",
-        ),
-        (
-            "what about Sourcegraph?",
-            "How many weeks of parental leave do employees get, Sourcegraph?",
-        ),
-        ("how do I apply for it?", "how do I apply for Paid Parental Leave?"),
-    ],
-)
-def test_follow_ups_become_standalone(follow_up: str, expected: str) -> None:
-    history = [
-        Turn(
-            "How many weeks of parental leave do employees get?",
-            "12 weeks [1].",
-            ("Paid Parental Leave",),
-        )
-    ]
-    out = FollowUpRewriter().run(follow_up, history, [])
-    assert out.is_follow_up and out.standalone == expected
-    assert "Paid Parental Leave" in out.carried_entities
-
-
-def test_standalone_questions_are_left_alone() -> None:
-    history = [Turn("How many weeks of parental leave?", "", ())]
-    q = "Which email address handles PIV badges?"
-    linked = [LinkedEntity("PIV", "PIV", "ACRONYM")]
-    assert FollowUpRewriter().run(q, history, linked).standalone == q
-    assert not FollowUpRewriter().run(q, [], []).is_follow_up
 
 
 def test_citation_check_keeps_supported_drops_fabricated_and_out_of_range() -> None:
@@ -170,25 +135,6 @@ def test_a_list_too_long_to_quote_whole_is_quoted_item_by_item() -> None:
     units = quotable_units("Every item:\n" + items)
     assert units[0] == "Every item:"
     assert len(units) == 9 and units[1].startswith("Item 0 has words")
-
-
-@pytest.mark.parametrize(
-    ("question", "answers", "misses"),
-    [
-        (
-            "What is the phone stipend?",
-            "Phone: $75 per month",
-            "Add these stipends to your invoice.",
-        ),
-        ("Which email do I write to?", "Write to help@example.gov.", "Write to the help desk."),
-        ("On which weekday are badges made?", "Badges are made on Wednesday.", "Badges are made."),
-        ("How many weeks of leave?", "Twelve weeks of leave.", "Leave is available."),
-    ],
-)
-def test_a_sentence_with_what_the_question_asks_for_ranks_up(
-    question: str, answers: str, misses: str
-) -> None:
-    assert answer_type_bonus(question, answers) > answer_type_bonus(question, misses) == 0
 
 
 def test_output_safety_strips_images_html_and_foreign_links() -> None:
@@ -272,7 +218,7 @@ class ScriptedGenerator:
         ),
         (
             "Sure! I can help with that.",
-            "How many weeks of parental leave do employees get, for contractors?",
+            "How many weeks of parental leave do contractors get?",
         ),
     ],
 )
@@ -305,7 +251,8 @@ def _extractive() -> ExtractiveAnswerer:
 
     sparse = SparseEncoder()
     scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
-    return ExtractiveAnswerer(_SameVector(), scorer, embed_limit=3)  # type: ignore[arg-type]
+    weights = QuoteScoring(embed_limit=3)
+    return ExtractiveAnswerer(_SameVector(), scorer, AnswerTyper(), weights=weights)  # type: ignore[arg-type]
 
 
 def test_the_extractive_answer_quotes_a_second_sentence_only_from_the_same_document() -> None:

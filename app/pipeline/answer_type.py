@@ -1,0 +1,311 @@
+"""What a question asks for, and whether a sentence holds something of that kind.
+
+"How many weeks…" wants a duration, "Which tool…" a product, "Who approves…" a person or
+role. A quote or a generated sentence that holds nothing of the asked-for kind does not
+answer, however many of the question's words it repeats; neither does a sentence that
+only points elsewhere ("See the Travel page for details").
+
+The classifier is rules over the question's wording (measured on the labelled questions of
+eval/datasets/answer_types.jsonl by ``python -m eval answer-types``). The evidence for the
+named kinds (product, person, place) is what the ingest's NER and rules catalogued: a
+sentence names a product when it holds an alias the catalogue labels as one.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+
+from core.text import STOPWORDS
+
+
+class AnswerType(enum.StrEnum):
+    NUMBER = "number"
+    MONEY = "money"
+    DURATION = "duration"
+    TIME = "time"  # a point in time, a deadline or a frequency
+    PERSON = "person"  # a person, role or team
+    PRODUCT = "product"  # a named tool, product or system
+    PLACE = "place"
+    CONTACT = "contact"  # an email address, URL, channel, or a form or code to use
+    YESNO = "yesno"
+    PROCEDURE = "procedure"
+    OTHER = "other"
+
+
+# (kind, the question's wording), most specific first: the first match wins
+_ASKS: list[tuple[AnswerType, re.Pattern[str]]] = [
+    (AnswerType.OTHER, re.compile(r"\b(?:stand for|mean|meaning of|defined as)\b", re.I)),
+    (
+        AnswerType.YESNO,
+        re.compile(
+            r"^\s*(?:and\s+)?(?:can|could|do|does|did|is|are|was|were|should|must|may|will|"
+            r"would|am|have|has)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.CONTACT,
+        re.compile(
+            r"\b(?:e-?mail(?: address)?|url|link|website|web ?page|slack channel|channel|"
+            r"alias|phone number|form number|mailing list)\b|\b(?:what|which) (?:\w+ ){0,2}"
+            r"(?:form|code|address|inbox)\b|\bwhere (?:do|should|can) i "
+            r"(?:e-?mail|send|report|post|ask|submit|file)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.PLACE,
+        re.compile(
+            r"^\s*(?:and\s+)?where (?:is|are|was|were)\b|\bwhere (?:can|do|should|must) "
+            r"(?:i|we|you) (?:pick up|find|go|park|get|collect|stay|sit|meet)\b|"
+            r"\b(?:in |on )?(?:which|what) (?:conference room|room|floor|city|country|state|"
+            r"office|building|location|address|venue)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.TIME,
+        re.compile(
+            r"^\s*(?:and\s+)?when\b|\bwhen (?:do|does|is|are|should|must|can|will|did)\b|"
+            r"\b(?:what|which) (?:days?|dates?|time|months?|years?|weekdays?)\b|\bdeadline\b|"
+            r"\bby when\b|\bhow often\b|\bhow frequently\b|"
+            r"\bwhat (?:is the )?(?:schedule|cadence)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.DURATION,
+        re.compile(
+            r"\bhow long\b|\bhow (?:far|soon|quickly|early) (?:in advance|ahead|before|after|"
+            r"do|must|should|can|does|is|are)?|"
+            r"\bhow many (?:(?!(?:per|a|an|each|every)\b)\w+ ){0,3}"
+            r"(?:minutes?|hours?|days?|weeks?|months?|years?|sprints?)\b|"
+            r"\bfor how many\b|\bwithin how\b|"
+            r"\b(?:how much|maximum|minimum|max|min|amount of|total)\b[^?]{0,40}?"
+            r"\b(?:leave|time off|pto|vacation|notice|time)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.NUMBER,
+        re.compile(
+            r"\bwhat (?:percentage|percent|share|fraction|ratio)\b|"
+            r"\b(?:what|which) (?:[\w-]+ ){0,3}(?:rating|score|grade|level)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.MONEY,
+        re.compile(
+            r"\bhow much (?:money|does|do|is|are|will|can|would|should|of (?:a|an|the|my) "
+            r"(?:stipend|budget|allowance|reimbursement))\b|\b(?:stipend|allowance|budget|"
+            r"cost|price|fee|salary|per diem|reimburse(?:ment|d)?|amount|spending limit|"
+            r"commission|bonus|wage|\$)\b|\b(?:monthly|annual|yearly) (?:\w+ )?benefit\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.NUMBER,
+        re.compile(
+            r"\bhow many\b|\bwhat number\b|\bhow much\b|\bwhat is the (?:maximum|minimum|"
+            r"max|min|limit)\b|\bhow (?:big|large|old)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.PERSON,
+        re.compile(
+            r"^\s*(?:and\s+)?(?:who|whom)\b|\b(?:who|whom) (?:do|does|should|must|can|is|are|"
+            r"approves|owns|handles|decides|signs|reviews|pays)\b|\bwhich (?:team|person|role|"
+            r"group|manager|department|people)\b|\bwhat (?:team|role|group|department)\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.PRODUCT,
+        re.compile(
+            r"\b(?:which|what) (?:\w+ ){0,2}(?:tool|tools|app|apps|application|software|"
+            r"product|platform|system|service|program|editor|manager|browser|library|"
+            r"framework|database|language|vendor|provider|site|portal|extension|plugin|"
+            r"client|airline|carrier|brand|make|model|device|laptop|ide)\b|"
+            r"\bwhat do (?:we|i|you) use\b|\bwhat (?:do|does) \w+ use\b",
+            re.I,
+        ),
+    ),
+    (
+        AnswerType.PROCEDURE,
+        re.compile(
+            r"^\s*(?:and\s+)?how (?:do|can|should|would|does|to)\b|\bwhat (?:are the |is the )?"
+            r"(?:steps?|process|procedure)\b|\bhow (?:do|can|should) (?:i|we|you)\b",
+            re.I,
+        ),
+    ),
+]
+
+
+def classify(question: str) -> AnswerType:
+    """The kind of thing a correct answer to ``question`` contains."""
+    for kind, asks in _ASKS:
+        if asks.search(question):
+            return kind
+    return AnswerType.OTHER
+
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|sixty|hundred|thousand|half|once|twice|a few|several|dozen"
+)
+# "unlimited" and "no limit" answer a how-many question without a number
+_NO_LIMIT = r"unlimited|no (?:set |fixed |hard )?(?:limit|maximum|minimum|cap)|as (?:many|much) as"
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_NO_LIMIT})\b", re.I)
+_MONEY = re.compile(
+    rf"[$€£]\s?\d|\b\d[\d,.]*\s?(?:k\b|dollars|usd|eur|gbp)|\b(?:{_NO_LIMIT}|free|"
+    r"no cost|paid for|covers?|reimburs\w*)\b",
+    re.I,
+)
+_UNIT = (
+    r"(?:minutes?|mins?|hours?|hrs?|days?|business days?|weeks?|months?|years?|quarters?|"
+    r"sprints?|semesters?)"
+)
+_DURATION = re.compile(
+    rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS}|a|an|one|the same|same|next)[\s-]+"
+    rf"(?:\w+[\s-]+)?{_UNIT}\b|"
+    rf"\b(?:{_NO_LIMIT}|immediately|right away|as soon as|asap|promptly|in advance|"
+    r"same day|overnight|quarterly|annually|monthly|weekly|daily|yearly|biweekly)\b",
+    re.I,
+)
+_TIME = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"daily|weekly|biweekly|monthly|quarterly|annually|yearly|every|each|before|after|"
+    r"by|within|until|during|end of|beginning of|start of|first|last|morning|afternoon|"
+    r"evening|noon|midnight|today|tomorrow|immediately|as soon as|asap|deadline|"
+    r"day|week|month|year|quarter|[ap]\.?m\.?)\b|\d{1,2}[:/]\d{2}|\b\d{4}\b",
+    re.I,
+)
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+|https?://|www\.|\b[\w-]+\.(?:gov|com|org|io|net|dev)\b|"
+    r"(?:^|\s)#[a-z0-9][\w-]+|(?:^|\s)@[a-z][\w-]+|\b(?:form|code|channel|inbox|alias|"
+    r"ticket|portal|address)\b|\b[A-Z]{2,}[- ]?\d+\b",
+    re.I,
+)
+_ROLE = re.compile(
+    r"\b(?:team|teams|manager|managers|supervisor|lead|leads|director|officer|head|chief|"
+    r"owner|owners|admin|administrator|hr|people ops|people team|approver|coordinator|"
+    r"partner|specialist|staff|committee|council|board|department|office|desk|you|your|"
+    r"yourself|employee|employees|teammates?|colleague|peers?|engineer|engineers|"
+    r"executive|ceo|cto|cfo|vp|recruiter|hiring|payroll|finance|legal|security|"
+    r"support|ops|operations|leadership|assistant|counsel|buddy|mentor)\b|(?:^|\s)@[a-z]",
+    re.I,
+)
+_PLACE_WORD = re.compile(
+    r"\b(?:office|building|room|floor|street|avenue|city|country|state|remote|remotely|"
+    r"home|headquarters|hq|location|address|online|virtual|site|campus|desk)\b",
+    re.I,
+)
+# a proper name past the first word: "… use KeePassXC", "… in Washington"; or a code-ish
+# token ("cloud.gov", "git", "npm")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w.+-]*[a-zA-Z0-9]|\b\w+\.\w{2,4}\b|`[^`]+`")
+
+# labels the catalogue gives names of each kind
+_PRODUCT_LABELS = frozenset({"PRODUCT", "TOOL", "ORG", "WORK_OF_ART"})
+_PERSON_LABELS = frozenset({"PERSON", "ORG", "TITLE"})
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+
+EntityLabels = Callable[[str], set[str]]  # the catalogued entity labels a text mentions
+
+
+def _no_labels(text: str) -> set[str]:
+    return set()
+
+
+_ASKED_UNIT = re.compile(
+    r"\bhow many (?:\w+ ){0,2}?(minute|hour|day|business day|week|month|year|percent)s?\b|"
+    r"\bin (minute|hour|day|week|month|year)s\b",
+    re.I,
+)
+
+
+def asked_unit(question: str) -> str:
+    """The unit a how-many question counts in ("how many weeks of leave" -> "week"), or ""."""
+    m = _ASKED_UNIT.search(question)
+    return (m.group(1) or m.group(2)).lower() if m else ""
+
+
+def states_unit(sentence: str, unit: str) -> bool:
+    """Whether ``sentence`` gives an amount in ``unit`` ("12 weeks", "twelve-week")."""
+    return bool(
+        re.search(
+            rf"(?:\d|\b(?:{_NUMBER_WORDS}|a|an))[\s-]*(?:\+\s*)?(?:[\w-]+\s+)?{unit}s?\b",
+            sentence,
+            re.I,
+        )
+    )
+
+
+class AnswerTyper:
+    """Classifies questions and checks sentences for the asked-for kind of thing."""
+
+    def __init__(self, labels: EntityLabels = _no_labels) -> None:
+        self.labels = labels
+
+    classify = staticmethod(classify)
+
+    def holds(self, kind: AnswerType, sentence: str) -> bool:
+        """Whether ``sentence`` holds something of ``kind``. Kinds that any statement can
+        answer (yes/no, procedure, other) hold always."""
+        match kind:
+            case AnswerType.NUMBER:
+                return bool(_NUMBER.search(sentence))
+            case AnswerType.MONEY:
+                return bool(_MONEY.search(sentence))
+            case AnswerType.DURATION:
+                return bool(_DURATION.search(sentence))
+            case AnswerType.TIME:
+                return bool(_TIME.search(sentence) or _NUMBER.search(sentence))
+            case AnswerType.CONTACT:
+                return bool(_CONTACT.search(sentence))
+            case AnswerType.PERSON:
+                return bool(_ROLE.search(sentence)) or bool(self.labels(sentence) & _PERSON_LABELS)
+            case AnswerType.PRODUCT:
+                return bool(_NAME.search(sentence)) or bool(self.labels(sentence) & _PRODUCT_LABELS)
+            case AnswerType.PLACE:
+                return bool(_PLACE_WORD.search(sentence) or _NAME.search(sentence)) or bool(
+                    self.labels(sentence) & _PLACE_LABELS
+                )
+        return True
+
+
+# A pointer: "See X for details", "Refer to the Y page", "More information is on Z",
+# "For more, visit W", "OPM page about Z". Such a sentence answers nothing itself.
+_DOC_NOUN = (
+    r"(?:page|pages|guide|doc|docs|documentation|handbook|section|article|link|wiki|website|"
+    r"site|faq|post|blog|readme|chapter|resource|resources)"
+)
+_POINTER = re.compile(
+    r"^\W*(?:please\s+)?(?:see|refer to|visit|go to|head (?:over )?to|consult|click|"
+    r"learn more|find (?:out )?more)\b|"
+    rf"^\W*(?:please\s+)?(?:read|review|view|browse|check(?: out)?|look at)\b.{{0,60}}\b"
+    rf"{_DOC_NOUN}\b|"
+    r"\b(?:for|to (?:learn|find out|get)|with) (?:more|further|additional|all the|the latest|"
+    r"full|complete)? ?(?:information|info|details|guidance|instructions|help)\b|"
+    r"\bmore (?:information|info|details|guidance) (?:is|are|can be|on|about|in|at)\b|"
+    rf"^\W*(?:the\s+)?[\w&.'-]+(?:\s[\w&.'-]+){{0,4}}\s{_DOC_NOUN}\s"
+    r"(?:about|on|for|describing|explains?)\b",
+    re.I,
+)
+_FACT = re.compile(r"\d|[$€£%]")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def is_navigational(sentence: str, max_content_words: int = 10) -> bool:
+    """Whether ``sentence`` only points elsewhere: a pointer phrase, no figure, and little
+    else ("See the Leave page for more information" vs "See the portal: the limit is $50").
+    """
+    if not _POINTER.search(sentence) or _FACT.search(sentence):
+        return False
+    rest = _POINTER.sub(" ", sentence.lower())
+    content = [w for w in _WORD.findall(rest) if w not in STOPWORDS and len(w) > 2]
+    return len(content) <= max_content_words

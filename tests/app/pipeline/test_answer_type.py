@@ -1,0 +1,96 @@
+"""The answer-type step: what a question asks for, and which sentences hold it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.pipeline.answer_type import AnswerType, AnswerTyper, classify, is_navigational
+from app.pipeline.extractive import clean_quote
+from eval.answer_types import score
+
+pytestmark = pytest.mark.unit
+
+DATASETS = Path(__file__).resolve().parents[3] / "eval" / "datasets"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many weeks of parental leave do I get?", AnswerType.DURATION),
+        ("How much is the home office stipend?", AnswerType.MONEY),
+        ("What percentage of salary is paid during leave?", AnswerType.NUMBER),
+        ("When are timesheets due?", AnswerType.TIME),
+        ("Who approves travel requests?", AnswerType.PERSON),
+        ("Which password manager should I use?", AnswerType.PRODUCT),
+        ("Which email address handles badges?", AnswerType.CONTACT),
+        ("Can contractors join the all-hands?", AnswerType.YESNO),
+        ("How do I request a new laptop?", AnswerType.PROCEDURE),
+        ("Why do we write design docs?", AnswerType.OTHER),
+    ],
+)
+def test_classify(question: str, kind: AnswerType) -> None:
+    assert classify(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "holds", "lacks"),
+    [
+        (AnswerType.DURATION, "You get 12 weeks of paid leave.", "Leave is paid in full."),
+        (AnswerType.DURATION, "Teammates have unlimited PTO.", "PTO is a benefit."),
+        (AnswerType.MONEY, "The stipend is $500 per year.", "Ask your manager about it."),
+        (AnswerType.CONTACT, "Write to help@example.gov.", "Write to the help desk."),
+        (AnswerType.TIME, "Badges are made on Wednesday.", "Badges are made here."),
+        (AnswerType.PRODUCT, "We use KeePassXC for passwords.", "use a strong one for passwords."),
+    ],
+)
+def test_a_sentence_holds_what_the_question_asks_for(
+    kind: AnswerType, holds: str, lacks: str
+) -> None:
+    typer = AnswerTyper()
+    assert typer.holds(kind, holds) and not typer.holds(kind, lacks)
+
+
+def test_named_kinds_read_the_catalogue_labels() -> None:
+    typer = AnswerTyper(lambda text: {"PRODUCT"} if "deskly" in text else set())
+    assert typer.holds(AnswerType.PRODUCT, "install deskly first.")
+    assert not typer.holds(AnswerType.PRODUCT, "install it first.")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Refer to the Leave page for more information.",
+        "See Logging in & Networks for details.",
+        "OPM page about telework eligibility.",
+        "For more information, visit the travel guide.",
+    ],
+)
+def test_pointers_are_navigational(sentence: str) -> None:
+    assert is_navigational(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "See the portal: the limit is $50 per month.",
+        "You get 12 weeks of paid parental leave.",
+        "Review your timesheet with your supervisor every Friday before noon.",
+    ],
+)
+def test_statements_are_not_navigational(sentence: str) -> None:
+    assert not is_navigational(sentence)
+
+
+def test_quotes_are_clean_text() -> None:
+    assert clean_quote("Tools &amp; access: use `git` and **Slack**.") == (
+        "Tools & access: use git and Slack."
+    )
+    assert clean_quote("snake_case_name stays") == "snake_case_name stays"
+
+
+def test_the_classifier_holds_on_questions_labelled_by_someone_else() -> None:
+    # labelled by a helper who never saw the rules; measured 0.8875 when first run
+    result = score(DATASETS / "answer_types_holdout.jsonl")
+    assert result["n"] >= 80 and result["accuracy"] >= 0.85

@@ -1,0 +1,77 @@
+"""Follow-ups become standalone questions: contrasts replace their slot, pronouns resolve."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pipeline.rewrite import FollowUpRewriter
+from app.pipeline.types import LinkedEntity, Turn
+
+pytestmark = pytest.mark.unit
+
+PARENTAL = Turn(
+    "How many weeks of parental leave do employees get?", "12 weeks [1].", ("Paid Parental Leave",)
+)
+CARRY_OVER = Turn(
+    "How many days of annual leave can I carry over into the next year at TTS?",
+    "",
+    ("Technology Transformation Services",),
+)
+TTS = LinkedEntity("TTS", "Technology Transformation Services", "ORG")
+ACME = LinkedEntity("Acme", "Acme", "ORG")
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "expected"),
+    [
+        ("and for contractors?", "How many weeks of parental leave do contractors get?"),
+        ("What about interns?", "How many weeks of parental leave do interns get?"),
+        ("what about sick leave?", "How many weeks of sick leave do employees get?"),
+        (
+            "And what about in the first year?",
+            "How many weeks of parental leave do employees get in the first year?",
+        ),
+        ("how do I apply for it?", "How do I apply for Paid Parental Leave?"),
+        (
+            "And is there a minimum tenure for it?",
+            "Is there a minimum tenure for Paid Parental Leave?",
+        ),
+        ("Who approves that?", "Who approves Paid Parental Leave?"),
+    ],
+)
+def test_follow_ups_become_standalone(follow_up: str, expected: str) -> None:
+    out = FollowUpRewriter().run(follow_up, [PARENTAL], [])
+    assert out.is_follow_up and out.standalone == expected
+
+
+def test_a_contrast_replaces_the_slot_and_stops_carrying_its_entity() -> None:
+    out = FollowUpRewriter().run("And what about sick leave?", [CARRY_OVER], [])
+    assert out.standalone == (
+        "How many days of sick leave can I carry over into the next year at TTS?"
+    )
+    parental = FollowUpRewriter().run("what about sick leave?", [PARENTAL], [])
+    assert parental.carried_entities == ()  # "Paid Parental Leave" was the replaced slot
+
+
+def test_another_organisation_replaces_the_one_asked_about() -> None:
+    out = FollowUpRewriter().run("And at Acme?", [CARRY_OVER], [ACME], [TTS])
+    assert out.standalone == (
+        "How many days of annual leave can I carry over into the next year at Acme?"
+    )
+    assert "Technology Transformation Services" not in out.carried_entities
+    added = FollowUpRewriter().run("what about Acme?", [PARENTAL], [ACME], [])
+    assert added.standalone == "How many weeks of parental leave do employees get at Acme?"
+
+
+def test_existential_there_and_determiners_are_not_pronouns() -> None:
+    out = FollowUpRewriter().run("Is there a form for that?", [PARENTAL], [])
+    assert out.standalone == "Is there a form for Paid Parental Leave?"
+    same = FollowUpRewriter().run("Does that policy cover interns?", [PARENTAL], [])
+    assert not same.is_follow_up  # "that policy" names its own subject
+
+
+def test_standalone_questions_are_left_alone() -> None:
+    q = "Which email address handles PIV badges?"
+    linked = [LinkedEntity("PIV", "PIV", "ACRONYM")]
+    assert FollowUpRewriter().run(q, [PARENTAL], linked).standalone == q
+    assert not FollowUpRewriter().run(q, [], []).is_follow_up

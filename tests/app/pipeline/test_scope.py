@@ -1,0 +1,78 @@
+"""Scope consistency and the catalogue noise filter, on a real SQLite catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.pipeline.linking import common_words
+from app.pipeline.scope import ScopeCheck
+from app.pipeline.types import LinkedEntity, RetrievedChunk
+from core.entity_rules import Mention
+from indexes.catalogue import Entity, EntityCatalogue, collection_of
+
+pytestmark = pytest.mark.unit
+
+ACME = LinkedEntity("Acme", "Acme Corp", "ORG")
+
+
+def _chunk(doc_id: str, path: str) -> RetrievedChunk:
+    return RetrievedChunk(f"{doc_id}#0", doc_id, path, "", "", "Leave is 10 days.", 0.9)
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path) -> EntityCatalogue:
+    cat = EntityCatalogue(tmp_path / "catalogue.sqlite")
+    # Acme's folder: 4 of 10 documents name Acme; Globex's folder: none of 10
+    for i in range(10):
+        named = [Mention("Acme Corp", "ORG", "Acme", 0)] if i < 4 else []
+        cat.replace_document(f"a{i}", named, f"acme/policies/p{i}.md")
+        cat.replace_document(f"g{i}", [], f"globex/hr/p{i}.md")
+    return cat
+
+
+def test_a_document_from_a_collection_that_never_names_the_entity_is_out_of_scope(
+    catalogue: EntityCatalogue,
+) -> None:
+    check = ScopeCheck(catalogue, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
+    assert check.contradicts([ACME], _chunk("g1", "globex/hr/p1.md"))
+    assert not check.contradicts([ACME], _chunk("a7", "acme/policies/p7.md"))  # Acme's folder
+    assert not check.contradicts([], _chunk("g1", "globex/hr/p1.md"))  # no scope named
+    kept, dropped = check.split(
+        [ACME], [_chunk("g1", "globex/hr/p1.md"), _chunk("a1", "acme/policies/p1.md")]
+    )
+    assert [c.doc_id for c in kept] == ["a1"] and dropped == 1
+
+
+def test_a_document_that_names_the_entity_is_in_scope_wherever_it_is(
+    catalogue: EntityCatalogue,
+) -> None:
+    catalogue.replace_document("g2", [Mention("Acme Corp", "ORG", "Acme", 0)], "globex/hr/p2.md")
+    check = ScopeCheck(catalogue, lambda: "2", max_share_here=0.02, min_share_elsewhere=0.1)
+    assert not check.contradicts([ACME], _chunk("g2", "globex/hr/p2.md"))
+    # one mention in ten is above max_share_here: Globex's folder no longer contradicts
+    assert not check.contradicts([ACME], _chunk("g3", "globex/hr/p3.md"))
+
+
+def test_one_collection_has_no_scope_to_contradict(tmp_path: Path) -> None:
+    cat = EntityCatalogue(tmp_path / "c.sqlite")
+    cat.replace_document("a", [Mention("Acme Corp", "ORG", "Acme", 0)], "a.md")
+    cat.replace_document("b", [], "b.md")
+    check = ScopeCheck(cat, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
+    assert not check.contradicts([ACME], _chunk("b", "b.md"))
+    assert collection_of("a.md") == "" and collection_of("hr/a.md") == "hr"
+
+
+def test_common_words_that_ner_labelled_are_dropped_and_names_kept() -> None:
+    entities = [
+        Entity("Leave", "GPE", ("Leave",), documents=3, chunks=3),
+        Entity("Kubernetes", "ORG", ("Kubernetes",), documents=40, chunks=60),
+        Entity("doc", "ORG", ("doc",), documents=9, chunks=12),
+        Entity("BigQuery", "ORG", ("BigQuery",), documents=2, chunks=2),
+        Entity("TTS", "ACRONYM", ("TTS",), documents=90, chunks=300),
+    ]
+    chunks_with = {"leave": 900, "kubernetes": 80, "doc": 400, "bigquery": 50}
+    noise = common_words(entities, lambda w: chunks_with.get(w.lower(), 0), 0.2)
+    assert noise.dropped == ("doc", "leave")
+    assert noise.kept == 1  # Kubernetes; BigQuery (inner capital) and TTS (a rule) not judged
