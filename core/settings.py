@@ -172,8 +172,10 @@ class Settings(BaseSettings):
     scope_min_share_elsewhere: float = 0.10
     # a single-word NER name tagged in under this share of the chunks holding the word is a
     # common word ("leave" as a place): it is not linked (app/pipeline/linking.py). Fitted
-    # on the demo corpus's catalogue: see `python -m eval catalogue`
-    entity_min_tagged_share: float = 0.2
+    # on the demo corpus's catalogue (`python -m eval catalogue`): under 0.05 were common
+    # words ("contract", "hotel", "interns"); 0.05-0.1 mixed ("typescript", "gross");
+    # above 0.1 names ("python", "washington")
+    entity_min_tagged_share: float = 0.05
     scope_entity_share: float = 0.5  # entities in this share of documents leave dense queries
     entity_boost_weight: float = 0.5  # of the linked-entity rankings, relative (0: no boost)
     rerank_rank_weight: float = 0.7  # fused rank vs dense similarity in the fusion reranker

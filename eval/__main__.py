@@ -197,7 +197,7 @@ def catalogue_cmd(index: Path, config: tuple[str, ...]) -> None:
         click.echo(
             json.dumps(
                 {
-                    "single_word_ner_names": noise.kept + len(noise.dropped),
+                    "ner_names_judged": noise.kept + len(noise.dropped),
                     "kept": noise.kept,
                     "dropped": len(noise.dropped),
                     "dropped_names": list(noise.dropped),

@@ -105,6 +105,7 @@ def outcome_record(o: Outcome) -> dict[str, Any]:
     return {
         "id": o.case.id,
         "question": o.case.question,
+        "standalone": o.standalone,
         "answerable": o.case.answerable,
         "abstained": o.abstained,
         "answer_source": o.answer_source,

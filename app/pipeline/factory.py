@@ -113,6 +113,10 @@ def build_pipeline(
         chunks_with=stats.chunks_with,
         min_tagged_share=settings.entity_min_tagged_share,
     )
+    rewriter = FollowUpRewriter(
+        weight=lambda phrase: sum(stats.idf(t) for t in sparse.terms(phrase)),
+        prominence=linker.documents_naming,
+    )
     retriever = Retriever(
         store.active,
         query_embedder,
@@ -129,7 +133,7 @@ def build_pipeline(
         preprocessor=Preprocessor(settings.max_question_chars),
         safety=SafetyChecker(settings.injection_policy),
         linker=linker,
-        rewriter=LlmRewriter(gen) if settings.rewrite_with_llm else FollowUpRewriter(),
+        rewriter=LlmRewriter(gen, rewriter) if settings.rewrite_with_llm else rewriter,
         retriever=retriever,
         prompts=PromptBuilder(
             settings.prompt_version, settings.prompt_ab_version, settings.prompt_ab_share

@@ -57,21 +57,26 @@ def common_words(
     noise too. Rule-made names (acronyms, glossary tools, titles) are never dropped, nor
     are names with digits, dots or an inner capital ("BigQuery", "cloud.gov").
     """
-    tagged: dict[str, int] = {}
-    lowercase_only: dict[str, bool] = {}
+    tagged: dict[str, int] = {}  # lowercased name -> chunks where NER tagged it
+    capitalised: set[str] = set()  # lowercased names NER also found capitalised
     for e in entities:
         if e.label not in NER_LABELS:
             continue
         for alias in e.aliases:
-            if " " in alias or not alias.isalpha() or any(c.isupper() for c in alias[1:]):
-                continue
+            if not re.fullmatch(r"[A-Za-z][a-z]*(?:[ -][A-Za-z][a-z]*)*", alias):
+                continue  # digits, dots, inner capitals, acronyms: a name's own spelling
             key = alias.lower()
+            if " " in alias and not alias.islower():
+                continue  # "Paid Parental Leave": a multi-word name, capitalised
             tagged[key] = tagged.get(key, 0) + e.chunks
-            lowercase_only[key] = lowercase_only.get(key, True) and alias.islower()
+            if not alias.islower():
+                capitalised.add(key)
     dropped = sorted(
         word
         for word, n in tagged.items()
-        if lowercase_only[word] or n < min_tagged_share * chunks_with(word)
+        if word not in capitalised
+        or (df := chunks_with(word)) == 0  # a stop word to BM25: "Own", "Next"
+        or n < min_tagged_share * df
     )
     return CatalogueNoise(kept=len(tagged) - len(dropped), dropped=tuple(dropped))
 
@@ -109,7 +114,8 @@ class EntityLinker:
         self._nlp: Any = None
         self._aliases: dict[str, tuple[str, str]] = {}  # lowercased alias -> (canonical, label)
         self._acronyms: dict[str, list[str]] = {}  # canonical -> its acronym aliases
-        self._scopes: set[str] = set()  # canonicals mentioned in scope_share of the documents
+        self._scopes: set[str] = set()
+        self._documents: dict[str, int] = {}  # canonicals mentioned in scope_share of the documents
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -174,6 +180,7 @@ class EntityLinker:
             if alias.lower() in aliases
         }
         self._nlp, self._aliases, self._acronyms, self._scopes = nlp, aliases, acronyms, scopes
+        self._documents = {e.canonical: e.documents for e in entities}
         self.noise = noise
 
     def acronyms_of(self, canonical: str) -> list[str]:
@@ -197,6 +204,11 @@ class EntityLinker:
                 continue
             found[canonical] = LinkedEntity(surface, canonical, known_label or label)
         return list(found.values())
+
+    def documents_naming(self, canonical: str) -> int:
+        """How many documents name ``canonical`` (0 for an unknown name)."""
+        self.warm_up()
+        return self._documents.get(canonical, 0)
 
     def labels(self, text: str) -> set[str]:
         """The catalogue labels (ORG, PRODUCT, GPE, TOOL, ...) of the aliases ``text``

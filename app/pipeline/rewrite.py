@@ -15,6 +15,7 @@ replaced.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,23 +31,27 @@ _CONTRAST = re.compile(
     r"in)|(?:and |what )?(?:the )?same (?:for|at))\b[\s,]*(.*)$",
     re.I,
 )
-_ONLY = re.compile(r"^(?:only|just|even|except|not)\b\s*", re.I)
+_ONLY = re.compile(r"^(?:only|just|even|except|not|including)\b\s*", re.I)
 _PREPOSITION = re.compile(
     r"^(for|at|in|on|to|with|during|after|before|from|outside|inside|within|without|while|"
     r"as|under|over|by)\s+(.+)$",
     re.I,
 )
+# "the mid-year one", "a medium one": a new modifier for the previous question's noun
+_ONE = re.compile(r"^(?:the|a|an|my|our)?\s*(.+?)\s+ones?$", re.I)
 # a pronoun standing for the previous topic: it/they/them anywhere; this/that/these/those
-# only when no noun follows ("who approves that?", not "that form")
+# only when no noun follows ("who approves that?", not "that form"); "one" at the end
+# ("does Acme have one too?")
 _PRONOUN = re.compile(
     r"\b(?:it|its|they|them)\b|\b(?:this|that|these|those)\b(?=\s*(?:[?.!,]|$|"
     r"(?:for|to|in|at|on|with|from|if|when|be|is|are|was|were|work|works|apply|applies|"
-    r"mean|means|cover|covers|cost|costs|take|takes|happen|happens)\b))",
+    r"mean|means|cover|covers|cost|costs|take|takes|happen|happens|happening|too|also)\b))|"
+    r"\bone\b(?=\s*(?:too|as well|also)?\s*[?.!]?\s*$)",
     re.I,
 )
 _QUESTION_WORD = re.compile(
-    r"^(who|whom|what|when|where|why|how|which|is|are|was|were|do|does|did|can|could|should|"
-    r"would|will|may|must|have|has)\b",
+    r"^(who|whom|what|what's|when|where|why|how|which|is|are|was|were|do|does|did|can|could|"
+    r"should|would|will|may|must|have|has)\b",
     re.I,
 )
 # nouns for groups of people: a follow-up naming one replaces the group the question named
@@ -59,9 +64,16 @@ _PEOPLE = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[\w'.-]+")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w.])|(?<![\w.])\d(?![\w.])")
 # where a prepositional phrase of the previous question ends
 _CLAUSE_END = r"(?:and|or|if|when|for|at|in|on|to|with|during)\b"
-_SCOPE_LABELS = frozenset({"ORG", "GPE", "ACRONYM", "NORP", "LOC", "FAC", "CARRIED"})
+# entities a new name of the follow-up replaces before other kinds ("and at Acme?")
+_SCOPE_LABELS = frozenset({"ORG", "GPE", "ACRONYM", "NORP", "LOC", "FAC"})
+
+# how informative a phrase is (the sum of its terms' IDF), and how many documents name an
+# entity: what the rewriter reads of the corpus
+Weight = Callable[[str], float]
+Prominence = Callable[[str], int]
 
 
 @dataclass(frozen=True)
@@ -71,13 +83,17 @@ class Rewrite:
     carried_entities: tuple[str, ...]
 
 
+def _word(token: str) -> str:
+    return token.strip(".'").lower().removesuffix("'s")
+
+
 def _runs(question: str) -> list[tuple[int, int]]:
     """Character spans of the runs of content words: the phrases a follow-up can replace."""
     spans: list[tuple[int, int]] = []
     start = end = -1
     for m in _WORD.finditer(question):
-        word = m.group().strip(".'")
-        if word.lower() in STOPWORDS or not word:
+        word = _word(m.group())
+        if not word or word in STOPWORDS:
             if start >= 0:
                 spans.append((start, end))
             start = -1
@@ -90,20 +106,14 @@ def _runs(question: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _stem(word: str) -> str:
-    word = word.lower()
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
-
-
-def _topic(turn: Turn) -> str:
-    """The previous turn's subject: its first entity, else its longest content phrase."""
-    if turn.entities:
-        return turn.entities[0]
-    runs = _runs(turn.question)
-    if not runs:
-        return ""
-    a, b = max(runs, key=lambda r: len(turn.question[r[0] : r[1]].split()))
-    return turn.question[a:b]
+def _parts(text: str) -> set[str]:
+    """Content-word stems, hyphenated words split ("end-of-year" -> end, year)."""
+    out = set()
+    for token in _WORD.findall(text):
+        for part in re.split(r"[-.]", _word(token)):
+            if part and part not in STOPWORDS:
+                out.add(part[:-1] if part.endswith("s") and len(part) > 3 else part)
+    return out
 
 
 def _finish(text: str) -> str:
@@ -111,8 +121,36 @@ def _finish(text: str) -> str:
     return (text[:1].upper() + text[1:] + "?") if text else text
 
 
+def _no_weight(phrase: str) -> float:
+    return float(len(phrase.split()))
+
+
+def _no_prominence(canonical: str) -> int:
+    return 0
+
+
 class FollowUpRewriter:
     """Heuristic rewriter with entity carry-over; an LLM rewrite can be layered on top."""
+
+    def __init__(
+        self, *, weight: Weight = _no_weight, prominence: Prominence = _no_prominence
+    ) -> None:
+        """``weight``: how informative a phrase is, to find the previous question's topic
+        (default: its length). ``prominence``: how many documents name an entity, to find
+        the organisation a new one replaces (the most named: a company's own name)."""
+        self.weight = weight
+        self.prominence = prominence
+
+    def _topic(self, turn: Turn, before: list[LinkedEntity]) -> str:
+        """The previous turn's subject: its most informative content phrase that is not
+        only an organisation's name; else its first entity."""
+        names = {e.mention.lower() for e in before if e.label in _SCOPE_LABELS}
+        names |= {e.lower() for e in turn.entities}
+        runs = [turn.question[a:b] for a, b in _runs(turn.question)]
+        runs = [r for r in runs if r.lower() not in names]
+        if runs:
+            return max(reversed(runs), key=self.weight)
+        return turn.entities[0] if turn.entities else ""
 
     def run(
         self,
@@ -131,35 +169,65 @@ class FollowUpRewriter:
         body = _CONNECTIVE.sub("", text)
         contrast = _CONTRAST.match(body)
         linked_names = {e.canonical for e in linked}
-        if contrast or (
-            len(body.split()) <= 5 and not _QUESTION_WORD.match(body) and not _PRONOUN.search(body)
-        ):
+        fresh = [e for e in linked if e.canonical not in {b.canonical for b in before}]
+        elliptical = bool(_ONLY.match(body) or _PREPOSITION.match(body)) and len(body.split()) <= 10
+        short = len(body.split()) <= 5 and not _QUESTION_WORD.match(body)
+        # "the mid-year one" is a new modifier, not the pronoun "one"
+        fragment_like = short and (not _PRONOUN.search(body) or _ONE.match(body))
+        if contrast or elliptical or fragment_like:
             fragment = (contrast.group(1) if contrast else body).strip()
             if not fragment:
                 return Rewrite(question, False, ())
-            standalone, replaced = self._merge(prev.question, fragment, linked, before)
-            gone = {_stem(w) for w in _WORD.findall(replaced) if w.lower() not in STOPWORDS}
-            carried = tuple(
-                e
-                for e in prev.entities
-                if e not in linked_names
-                and e != replaced
-                and not gone & {_stem(w) for w in _WORD.findall(e)}
-            )
-            return Rewrite(standalone, True, carried)
-        carried = tuple(e for e in prev.entities if e not in linked_names)
-        if (text != body or _PRONOUN.search(body)) and not (linked and not _PRONOUN.search(body)):
-            topic = _topic(prev)
-            if _PRONOUN.search(body) and topic:
+            standalone, replaced = self._merge(prev.question, fragment, fresh, before)
+            return Rewrite(standalone, True, self._carried(prev, linked_names, replaced))
+        # a full question naming another organisation ("and what's available at Acme?",
+        # "how does it work at Acme?"): the previous question, asked of that organisation
+        leans_back = text != body or _PRONOUN.search(body)
+        if leans_back and (swapped := self._swap(prev.question, fresh, before)):
+            standalone, replaced = swapped
+            return Rewrite(standalone, True, self._carried(prev, linked_names, replaced))
+        if _PRONOUN.search(body):
+            topic = self._topic(prev, before)
+            if topic:
                 resolved = _PRONOUN.sub(lambda m: topic, body, count=1)
-                return Rewrite(_finish(resolved), True, carried)
+                return Rewrite(_finish(resolved), True, self._carried(prev, linked_names, ""))
         return Rewrite(question, False, ())
+
+    @staticmethod
+    def _carried(prev: Turn, linked_names: set[str], replaced: str) -> tuple[str, ...]:
+        """The previous turn's entities still in play: not named again, not replaced."""
+        gone = _parts(replaced)
+        return tuple(
+            e
+            for e in prev.entities
+            if e not in linked_names and e != replaced and not gone & _parts(e)
+        )
+
+    def _swap(
+        self, base: str, fresh: list[LinkedEntity], before: list[LinkedEntity]
+    ) -> tuple[str, str] | None:
+        """``base`` with its organisation (or other entity) replaced by the follow-up's new
+        one, and the replaced entity's canonical name; None if there is nothing to swap.
+        The replaced one has the new one's label if any does, else is the most named."""
+        if not fresh:
+            return None
+        base = base.strip().rstrip("?.! ")
+        label = fresh[0].label
+        olds = sorted(
+            before, key=lambda e: (e.label == label, self.prominence(e.canonical)), reverse=True
+        )
+        for old in olds:
+            hit = re.search(rf"\b{re.escape(old.mention)}\b", base, re.I)
+            if hit:
+                merged = base[: hit.start()] + fresh[0].mention + base[hit.end() :]
+                return _finish(merged), old.canonical
+        return None
 
     def _merge(
         self,
         base: str,
         fragment: str,
-        linked: list[LinkedEntity],
+        fresh: list[LinkedEntity],
         before: list[LinkedEntity],
     ) -> tuple[str, str]:
         """The previous question with ``fragment`` put in the slot it replaces, or added;
@@ -170,44 +238,59 @@ class FollowUpRewriter:
         prep_match = _PREPOSITION.match(phrase)
         prep = prep_match.group(1).lower() if prep_match else ""
         target = prep_match.group(2) if prep_match else phrase
-        # one organisation or place for another: the previous question's entity of that kind
-        new = [e for e in linked if e.label in _SCOPE_LABELS]
-        if new:
-            for old in (e for e in before if e.label in _SCOPE_LABELS):
-                if old.canonical == new[0].canonical:
-                    continue
-                hit = re.search(rf"\b{re.escape(old.mention)}\b", base, re.I)
-                if hit:
-                    merged = base[: hit.start()] + target + base[hit.end() :]
-                    return _finish(merged), old.canonical
+        # one organisation (or tool, or place) for another
+        if fresh and (swapped := self._swap(base, fresh, before)):
+            return swapped
+        one = _ONE.match(target)
+        modifier = one.group(1) if one else ""
+
+        def put(a: int, b: int) -> tuple[str, str]:
+            slot = base[a:b]
+            new = _remodify(slot, modifier) if modifier else target
+            return _finish(base[:a] + new + base[b:]), slot
+
         # the same preposition: "in the first year" replaces "in <...>"
         if prep:
             hit = re.search(rf"\b{prep}\s+([^,?]+?)(?=\s+{_CLAUSE_END}|[,?]|$)", base, re.I)
             if hit:
-                merged = base[: hit.start(1)] + target + base[hit.end(1) :]
-                return _finish(merged), hit.group(1)
+                return put(hit.start(1), hit.end(1))
+        # a year for a year, a number for a number: "and for 2025?" after "in 2024"
+        if re.fullmatch(r"\d[\d,.]*", target) and (number := _NUMBER.search(base)):
+            return put(*number.span())
+        runs = _runs(base)
         # the phrase sharing the fragment's head word: "sick leave" replaces "annual leave"
-        heads = {_stem(w) for w in _WORD.findall(target) if w.lower() not in STOPWORDS}
-        best: tuple[int, int] | None = None
-        for a, b in _runs(base):
-            words = {_stem(w) for w in _WORD.findall(base[a:b])}
-            if heads & words and (best is None or b - a > best[1] - best[0]):
-                best = (a, b)
+        heads = _parts(modifier or target) - {"one"}
+        sharing = [(a, b) for a, b in runs if heads & _parts(base[a:b])]
+        if sharing:
+            return put(*max(sharing, key=lambda r: r[1] - r[0]))
         # a group of people for another: "contractors" replaces "employees"
-        if best is None and _PEOPLE.search(target):
-            people = _PEOPLE.search(base)
-            if people:
-                best = people.span()
-        if best is not None:
-            return _finish(base[: best[0]] + target + base[best[1] :]), base[best[0] : best[1]]
+        if _PEOPLE.search(target) and (people := _PEOPLE.search(base)):
+            return put(*people.span())
         addition = f"{prep} {target}" if prep else target
-        if not prep and new:
+        if not prep and fresh:
             addition = f"at {target}"  # "and Acme?": the organisation the question is about
         elif not prep and _PEOPLE.search(target):
             addition = f"for {target}"
         if only:
             addition = f"{addition} only"
         return _finish(f"{base} {addition}"), ""
+
+
+def _remodify(slot: str, modifier: str) -> str:
+    """``slot`` with its modifier replaced: "FY25 end-of-year self-assessment" and
+    "mid-year" give "FY25 mid-year self-assessment"; "a critical vulnerability" and
+    "medium" give "a medium vulnerability"."""
+    words = slot.split()
+    want = _parts(modifier)
+    for i, w in enumerate(words):
+        if want & _parts(w):
+            words[i] = modifier
+            return " ".join(words)
+    content = [i for i, w in enumerate(words) if _word(w) not in STOPWORDS]
+    if len(content) >= 2:
+        words[content[-2]] = modifier  # the word before the noun
+        return " ".join(words)
+    return f"{modifier} {slot}"
 
 
 class Rewriter(Protocol):
