@@ -72,6 +72,8 @@ class QuoteScoring(BaseModel):
     max_sentences: int = 2  # quoted at most
     from_chunks: int = 5  # quotes come from the top chunks only
     embed_limit: int = 2  # the lexically best sentences that are embedded and ranked
+    min_words: int = 3  # shorter units (a label, a lone link) are not quoted
+    max_words: int = 80  # longer ones (a run-on paragraph) are not either
     # a second sentence is quoted when it scores this share of the best one's (a neighbour
     # of the best sentence in its chunk, or another sentence of the same document)
     neighbour_ratio: float = 0.8
@@ -147,6 +149,7 @@ class Settings(BaseSettings):
     min_retrieval_score: float = 0.30
     min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
     min_chunk_answerability: float = 0.55  # the same coverage by the best single top chunk
+    answerability_chunks: int = 3  # the top chunks the two coverages read
     strong_quote_score: float = 0.85  # a quote this close answers despite low coverage
     # the thresholds above and these two were fitted on ../shared/eval/dev.jsonl and
     # eval/datasets/docent.jsonl (85 questions), extractive and embedded generators

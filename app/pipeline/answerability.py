@@ -95,7 +95,7 @@ class AnswerabilityCheck:
     another) but no chunk about all of them.
     """
 
-    def __init__(self, scorer: TermScorer, top: int = 3) -> None:
+    def __init__(self, scorer: TermScorer, *, top: int) -> None:
         self.scorer = scorer
         self.top = top
 

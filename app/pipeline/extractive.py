@@ -106,10 +106,15 @@ def quotable_units(text: str) -> list[str]:
 _RESIDUE = re.compile(r"`+|(?<!\w)[*_]{1,3}(?=\w)|(?<=\w)[*_]{1,3}(?!\w)|</?[a-zA-Z][^<>]*>")
 
 
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+
+
 def clean_quote(text: str) -> str:
-    """A quote as a reader should see it: entities decoded ("&amp;" is "&"), and the
-    markdown and HTML marks that survived parsing (backticks, emphasis, tags) removed."""
-    return " ".join(_RESIDUE.sub("", html.unescape(text)).split())
+    """A quote as a reader should see it: entities decoded ("&amp;" is "&"), markdown's
+    backslash escapes resolved ("\\-" is "-"), and the marks that survived parsing
+    (backticks, emphasis, tags) removed."""
+    text = _ESCAPED.sub(r"\1", html.unescape(text))
+    return " ".join(_RESIDUE.sub("", text).split())
 
 
 class ExtractiveAnswerer:
@@ -193,7 +198,9 @@ class ExtractiveAnswerer:
             context = self.scorer.coverage(weights, f"{chunk.title} {chunk.section} {chunk.text}")
             for order, unit in enumerate(quotable_units(chunk.text)):
                 sentence = clean_quote(unit)
-                if 3 <= len(sentence.split()) <= 80 and not is_navigational(sentence):
+                if w.min_words <= len(sentence.split()) <= w.max_words and not is_navigational(
+                    sentence
+                ):
                     typed = self.typer.holds(kind, sentence)
                     candidates.append((n, order, sentence, context, typed))
         # "how many weeks": a sentence giving weeks answers, one giving months does not

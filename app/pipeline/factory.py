@@ -148,7 +148,7 @@ def build_pipeline(
         extractive=ExtractiveAnswerer(
             query_embedder, scorer, AnswerTyper(linker.labels), weights=settings.quote_scoring
         ),
-        answerability=AnswerabilityCheck(scorer),
+        answerability=AnswerabilityCheck(scorer, top=settings.answerability_chunks),
         scope=ScopeCheck(
             catalogue,
             generation,

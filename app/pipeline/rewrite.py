@@ -186,11 +186,14 @@ class FollowUpRewriter:
         if leans_back and (swapped := self._swap(prev.question, fresh, before)):
             standalone, replaced = swapped
             return Rewrite(standalone, True, self._carried(prev, linked_names, replaced))
-        if _PRONOUN.search(body):
-            topic = self._topic(prev, before)
-            if topic:
-                resolved = _PRONOUN.sub(lambda m: topic, body, count=1)
-                return Rewrite(_finish(resolved), True, self._carried(prev, linked_names, ""))
+        topic = self._topic(prev, before)
+        if _PRONOUN.search(body) and topic:
+            resolved = _PRONOUN.sub(lambda m: topic, body, count=1)
+            return Rewrite(_finish(resolved), True, self._carried(prev, linked_names, ""))
+        if text != body and topic and not _parts(topic) & _parts(body):
+            # "and do I need to sign an agreement?": a new question about the same topic
+            standalone = f"{_finish(body)[:-1]} ({topic})?"
+            return Rewrite(standalone, True, self._carried(prev, linked_names, ""))
         return Rewrite(question, False, ())
 
     @staticmethod

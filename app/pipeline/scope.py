@@ -35,6 +35,12 @@ class _Counts:
         return self.mentions.get(canonical, {}).get(collection, 0) / size if size else 0.0
 
 
+def _names(entity: LinkedEntity) -> tuple[str, ...]:
+    """What the catalogue may file the entity under: its canonical name and, for an alias
+    such as an acronym written alone ("TTS"), the alias itself."""
+    return tuple(dict.fromkeys((entity.canonical, entity.mention)))
+
+
 class ScopeCheck:
     def __init__(
         self,
@@ -67,16 +73,26 @@ class ScopeCheck:
         if len(counts.sizes) < 2:  # one collection: nothing to tell apart
             return False
         collection = collection_of(chunk.path)
-        for e in entities:
-            concentrated = any(
-                counts.share(e.canonical, c) >= self.min_share_elsewhere
-                for c in counts.mentions.get(e.canonical, {})
-            )
-            if not concentrated or chunk.doc_id in self._mentioned_in(counts, e.canonical):
-                continue
-            if counts.share(e.canonical, collection) < self.max_share_here:
-                return True
-        return False
+        # the scopes the question names; the document must fit one of them (a question
+        # comparing two organisations reads both)
+        scoped = [names for names in map(_names, entities) if self._concentrated(counts, names)]
+        return bool(scoped) and all(
+            self._contradicts(counts, names, chunk, collection) for names in scoped
+        )
+
+    def _concentrated(self, counts: _Counts, names: tuple[str, ...]) -> bool:
+        """Whether some collection names the entity often enough to own it."""
+        collections = {c for n in names for c in counts.mentions.get(n, {})}
+        return any(
+            max(counts.share(n, c) for n in names) >= self.min_share_elsewhere for c in collections
+        )
+
+    def _contradicts(
+        self, counts: _Counts, names: tuple[str, ...], chunk: RetrievedChunk, collection: str
+    ) -> bool:
+        if any(chunk.doc_id in self._mentioned_in(counts, n) for n in names):
+            return False
+        return max(counts.share(n, collection) for n in names) < self.max_share_here
 
     def split(
         self, entities: Sequence[LinkedEntity], chunks: list[RetrievedChunk]

@@ -88,6 +88,10 @@ def test_quotes_are_clean_text() -> None:
         "Tools & access: use git and Slack."
     )
     assert clean_quote("snake_case_name stays") == "snake_case_name stays"
+    assert (
+        clean_quote(r"\*For vouchers, use Code 51 \- Regular")
+        == "For vouchers, use Code 51 - Regular"
+    )
 
 
 def test_the_classifier_holds_on_questions_labelled_by_someone_else() -> None:

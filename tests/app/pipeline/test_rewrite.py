@@ -70,6 +70,23 @@ def test_existential_there_and_determiners_are_not_pronouns() -> None:
     assert not same.is_follow_up  # "that policy" names its own subject
 
 
+def test_a_new_question_led_by_and_keeps_the_topic() -> None:
+    out = FollowUpRewriter().run("And do I need to sign an agreement?", [PARENTAL], [])
+    assert out.is_follow_up
+    assert out.standalone == "Do I need to sign an agreement (parental leave)?"
+
+
+def test_a_year_replaces_a_year_and_a_modifier_its_modifier() -> None:
+    pay = Turn("What was the maximum pay at GSA in 2024?", "", ())
+    assert FollowUpRewriter().run("And for 2025?", [pay], []).standalone == (
+        "What was the maximum pay at GSA in 2025?"
+    )
+    review = Turn("When is the end-of-year self-assessment due?", "", ())
+    assert FollowUpRewriter().run("And the mid-year one?", [review], []).standalone == (
+        "When is the mid-year self-assessment due?"
+    )
+
+
 def test_standalone_questions_are_left_alone() -> None:
     q = "Which email address handles PIV badges?"
     linked = [LinkedEntity("PIV", "PIV", "ACRONYM")]

@@ -55,6 +55,31 @@ def test_a_document_that_names_the_entity_is_in_scope_wherever_it_is(
     assert not check.contradicts([ACME], _chunk("g3", "globex/hr/p3.md"))
 
 
+def test_a_question_naming_two_organisations_reads_both(tmp_path: Path) -> None:
+    cat = EntityCatalogue(tmp_path / "c.sqlite")
+    for i in range(10):
+        cat.replace_document(f"a{i}", [Mention("Acme Corp", "ORG", "Acme", 0)], f"acme/{i}.md")
+        cat.replace_document(f"g{i}", [Mention("Globex", "ORG", "Globex", 0)], f"globex/{i}.md")
+    cat.replace_document("i0", [], "initech/0.md")
+    check = ScopeCheck(cat, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
+    globex = LinkedEntity("Globex", "Globex", "ORG")
+    both = [ACME, globex]
+    assert not check.contradicts(both, _chunk("a0", "acme/0.md"))
+    assert not check.contradicts(both, _chunk("g0", "globex/0.md"))
+    assert check.contradicts(both, _chunk("i0", "initech/0.md"))
+
+
+def test_an_acronym_written_alone_counts_under_its_own_name(tmp_path: Path) -> None:
+    cat = EntityCatalogue(tmp_path / "c.sqlite")
+    for i in range(10):  # the catalogue files bare "TTS" under "TTS", not the expansion
+        cat.replace_document(f"t{i}", [Mention("TTS", "ACRONYM", "TTS", 0)], f"tts/{i}.md")
+        cat.replace_document(f"g{i}", [], f"globex/{i}.md")
+    check = ScopeCheck(cat, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
+    tts = LinkedEntity("TTS", "Technology Transformation Services", "ACRONYM")
+    assert check.contradicts([tts], _chunk("g1", "globex/1.md"))
+    assert not check.contradicts([tts], _chunk("t1", "tts/1.md"))
+
+
 def test_one_collection_has_no_scope_to_contradict(tmp_path: Path) -> None:
     cat = EntityCatalogue(tmp_path / "c.sqlite")
     cat.replace_document("a", [Mention("Acme Corp", "ORG", "Acme", 0)], "a.md")
