@@ -106,7 +106,9 @@ def compute(outcomes: list[Outcome]) -> dict[str, Any]:
         },
         "rewrite": {
             "n": len(rewritten),
-            "accuracy": mean([float(rewrite_correct(o.case, o.standalone)) for o in rewritten]),
+            "accuracy": mean([float(rewrite_correct(o.case, o.standalone)) for o in rewritten])
+            if rewritten
+            else None,
         },
         "abstention": {
             "accuracy": mean([float(o.abstained) for o in unanswerable]),

@@ -63,6 +63,11 @@ _PEOPLE = re.compile(
     r"(?:full|part)[- ]time \w+|remote \w+|federal \w+|everyone|anyone|folks)\b",
     re.I,
 )
+# units a question counts or measures in: never its subject
+_MEASURE = re.compile(
+    r"(?:minutes?|hours?|days?|business days?|weeks?|months?|years?|percent|dollars?|times?)",
+    re.I,
+)
 _WORD = re.compile(r"[\w'.-]+")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w.])|(?<![\w.])\d(?![\w.])")
 # where a prepositional phrase of the previous question ends
@@ -116,6 +121,23 @@ def _parts(text: str) -> set[str]:
     return out
 
 
+def _subjects(question: str, names: set[str]) -> list[str]:
+    """The content phrases of ``question`` that can be its subject: with the names of the
+    organisations it asks about taken out, and without the audience ("TTS employees"), the
+    unit it counts in ("how many weeks") or the unit of a rate ("per birth")."""
+    out = []
+    for a, b in _runs(question):
+        if question[:a].split()[-1:] == ["per"]:
+            continue
+        run = question[a:b]
+        for name in names:
+            run = re.sub(rf"(?<!\w){re.escape(name)}(?:'s)?(?!\w)", " ", run, flags=re.I)
+        run = " ".join(run.split())
+        if run and not _PEOPLE.fullmatch(run) and not _MEASURE.fullmatch(run):
+            out.append(run)
+    return out
+
+
 def _finish(text: str) -> str:
     text = " ".join(text.split()).rstrip("?.! ,")
     return (text[:1].upper() + text[1:] + "?") if text else text
@@ -144,12 +166,12 @@ class FollowUpRewriter:
     def _topic(self, turn: Turn, before: list[LinkedEntity]) -> str:
         """The previous turn's subject: its most informative content phrase that is not
         only an organisation's name; else its first entity."""
-        names = {e.mention.lower() for e in before if e.label in _SCOPE_LABELS}
-        names |= {e.lower() for e in turn.entities}
+        names = {e.mention for e in before if e.label in _SCOPE_LABELS} | set(turn.entities)
         runs = [turn.question[a:b] for a, b in _runs(turn.question)]
-        runs = [r for r in runs if r.lower() not in names]
-        if runs:
-            return max(reversed(runs), key=self.weight)
+        runs = [r for r in runs if r.lower() not in {n.lower() for n in names}]
+        subjects = _subjects(turn.question, names)
+        if subjects or runs:
+            return max(reversed(subjects or runs), key=self.weight)
         return turn.entities[0] if turn.entities else ""
 
     def run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from app.pipeline.rewrite import FollowUpRewriter
@@ -74,6 +76,27 @@ def test_a_new_question_led_by_and_keeps_the_topic() -> None:
     out = FollowUpRewriter().run("And do I need to sign an agreement?", [PARENTAL], [])
     assert out.is_follow_up
     assert out.standalone == "Do I need to sign an agreement (parental leave)?"
+
+
+def _rare(*words: str) -> Callable[[str], float]:
+    """A phrase weight in which ``words`` are rare (heavy) and every other word common."""
+    return lambda phrase: sum(10.0 if w.lower() in words else 1.0 for w in phrase.split())
+
+
+def test_the_topic_is_not_the_audience_the_unit_or_a_rate() -> None:
+    # "birth" and "TTS" are rarer than any word of the subject: still not the subject
+    per_birth = Turn(
+        "How many weeks of paid parental leave does Sourcegraph offer per birth?", "", ()
+    )
+    sourcegraph = LinkedEntity("Sourcegraph", "Sourcegraph", "ORG")
+    rewriter = FollowUpRewriter(weight=_rare("birth", "tts", "weeks", "sourcegraph"))
+    out = rewriter.run("and is there a minimum tenure for it?", [per_birth], [], [sourcegraph])
+    assert out.standalone == "Is there a minimum tenure for paid parental leave?"
+    tts = Turn("How many weeks of paid parental leave do TTS employees get?", "", ())
+    out = rewriter.run("and do I need to sign an agreement to return to work?", [tts], [], [TTS])
+    assert out.standalone == (
+        "Do I need to sign an agreement to return to work (paid parental leave)?"
+    )
 
 
 def test_a_year_replaces_a_year_and_a_modifier_its_modifier() -> None:
