@@ -122,19 +122,22 @@ def _parts(text: str) -> set[str]:
 
 
 def _subjects(question: str, names: set[str]) -> list[str]:
-    """The content phrases of ``question`` that can be its subject: with the names of the
-    organisations it asks about taken out, and without the audience ("TTS employees"), the
-    unit it counts in ("how many weeks") or the unit of a rate ("per birth")."""
+    """The content phrases of ``question`` that can be its subject: not only the names of
+    the organisations it asks about (proper names: written capitalised, so that "paid
+    parental leave" stays a subject though NER tags it an organisation), the audience
+    ("TTS employees"), the unit it counts in ("how many weeks") or the unit of a rate
+    ("per birth")."""
     out = []
     for a, b in _runs(question):
         if question[:a].split()[-1:] == ["per"]:
             continue
-        run = question[a:b]
+        rest = question[a:b]
         for name in names:
-            run = re.sub(rf"(?<!\w){re.escape(name)}(?:'s)?(?!\w)", " ", run, flags=re.I)
-        run = " ".join(run.split())
-        if run and not _PEOPLE.fullmatch(run) and not _MEASURE.fullmatch(run):
-            out.append(run)
+            pattern = rf"(?<!\w){re.escape(name)}(?:'s)?(?!\w)"
+            rest = re.sub(pattern, lambda m: " " if m[0][0].isupper() else m[0], rest, flags=re.I)
+        rest = " ".join(rest.split())
+        if rest and not _PEOPLE.fullmatch(rest) and not _MEASURE.fullmatch(rest):
+            out.append(question[a:b])
     return out
 
 

@@ -84,16 +84,28 @@ def _rare(*words: str) -> Callable[[str], float]:
 
 
 def test_the_topic_is_not_the_audience_the_unit_or_a_rate() -> None:
-    # "birth" and "TTS" are rarer than any word of the subject: still not the subject
-    per_birth = Turn(
-        "How many weeks of paid parental leave does Sourcegraph offer per birth?", "", ()
-    )
+    # "birth", "weeks" and "TTS" are rarer than any word of the subject, and NER tags the
+    # leave an organisation: written in lower case, it is still the subject
+    leave = LinkedEntity("paid parental leave", "Paid Parental Leave", "ORG")
     sourcegraph = LinkedEntity("Sourcegraph", "Sourcegraph", "ORG")
-    rewriter = FollowUpRewriter(weight=_rare("birth", "tts", "weeks", "sourcegraph"))
-    out = rewriter.run("and is there a minimum tenure for it?", [per_birth], [], [sourcegraph])
+    per_birth = Turn(
+        "How many weeks of paid parental leave does Sourcegraph offer per birth?",
+        "",
+        ("Paid Parental Leave", "Sourcegraph"),
+    )
+    rewriter = FollowUpRewriter(weight=_rare("birth", "tts", "weeks"))
+    out = rewriter.run(
+        "and is there a minimum tenure for it?", [per_birth], [], [leave, sourcegraph]
+    )
     assert out.standalone == "Is there a minimum tenure for paid parental leave?"
-    tts = Turn("How many weeks of paid parental leave do TTS employees get?", "", ())
-    out = rewriter.run("and do I need to sign an agreement to return to work?", [tts], [], [TTS])
+    tts = Turn(
+        "How many weeks of paid parental leave do TTS employees get?",
+        "",
+        ("Paid Parental Leave", "Technology Transformation Services"),
+    )
+    out = rewriter.run(
+        "and do I need to sign an agreement to return to work?", [tts], [], [leave, TTS]
+    )
     assert out.standalone == (
         "Do I need to sign an agreement to return to work (paid parental leave)?"
     )
