@@ -69,15 +69,15 @@ class QuoteScoring(BaseModel):
     answer_type: float = 0.15
     context: float = 0.2
     rank: float = 0.02
-    max_sentences: int = 2  # quoted at most
-    from_chunks: int = 5  # quotes come from the top chunks only
-    embed_limit: int = 2  # the lexically best sentences that are embedded and ranked
-    min_words: int = 3  # shorter units (a label, a lone link) are not quoted
-    max_words: int = 80  # longer ones (a run-on paragraph) are not either
+    max_sentences: int = Field(2, ge=1)  # quoted at most
+    from_chunks: int = Field(5, ge=1)  # quotes come from the top chunks only
+    embed_limit: int = Field(2, ge=1)  # the lexically best sentences embedded and ranked
+    min_words: int = Field(3, ge=1)  # shorter units (a label, a lone link) are not quoted
+    max_words: int = Field(80, ge=1)  # longer ones (a run-on paragraph) are not either
     # a second sentence is quoted when it scores this share of the best one's (a neighbour
     # of the best sentence in its chunk, or another sentence of the same document)
-    neighbour_ratio: float = 0.8
-    second_ratio: float = 0.92
+    neighbour_ratio: float = Field(0.8, ge=0.0, le=1.0)
+    second_ratio: float = Field(0.92, ge=0.0, le=1.0)
 
 
 class Settings(BaseSettings):
@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     min_retrieval_score: float = 0.30
     min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
     min_chunk_answerability: float = 0.55  # the same coverage by the best single top chunk
-    answerability_chunks: int = 3  # the top chunks the two coverages read
+    answerability_chunks: int = Field(3, ge=1)  # the top chunks the two coverages read
     strong_quote_score: float = 0.85  # a quote this close answers despite low coverage
     # the thresholds above and these two were fitted on ../shared/eval/dev.jsonl and
     # eval/datasets/docent.jsonl (85 questions), extractive and embedded generators
@@ -171,8 +171,8 @@ class Settings(BaseSettings):
     # in a collection (top folder) where under scope_max_share_here of the documents do,
     # when another collection's documents mention it at least scope_min_share_elsewhere
     # (app/pipeline/scope.py); fitted on ../shared/eval/dev.jsonl and docent.jsonl
-    scope_max_share_here: float = 0.02
-    scope_min_share_elsewhere: float = 0.10
+    scope_max_share_here: float = Field(0.02, ge=0.0, le=1.0)
+    scope_min_share_elsewhere: float = Field(0.10, ge=0.0, le=1.0)
     # a single-word NER name tagged in under this share of the chunks holding the word is a
     # common word ("leave" as a place): it is not linked (app/pipeline/linking.py). Fitted
     # on the demo corpus's catalogue (`python -m eval catalogue`): under 0.05 were common

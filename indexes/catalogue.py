@@ -120,12 +120,19 @@ class EntityCatalogue:
             row = self._conn.execute("SELECT COUNT(DISTINCT doc_id) FROM mentions").fetchone()
         return int(row[0])
 
-    def documents_mentioning(self, canonical: str) -> list[str]:
+    def documents_naming_by_collection(self, canonical: str) -> dict[str, tuple[str, ...]]:
+        """The documents mentioning ``canonical``, by collection (filed documents only)."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT DISTINCT doc_id FROM mentions WHERE canonical = ?", (canonical,)
+                "SELECT DISTINCT d.collection, m.doc_id FROM mentions m "
+                "JOIN documents d ON d.doc_id = m.doc_id WHERE m.canonical = ? "
+                "ORDER BY d.collection, m.doc_id",
+                (canonical,),
             ).fetchall()
-        return [r[0] for r in rows]
+        out: dict[str, list[str]] = {}
+        for collection, doc_id in rows:
+            out.setdefault(collection, []).append(doc_id)
+        return {c: tuple(ids) for c, ids in out.items()}
 
     def documents_with_alias(self, canonical: str, alias: str) -> list[str]:
         """Documents where ``alias`` (any case) names ``canonical``: the evidence for a link."""

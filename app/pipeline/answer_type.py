@@ -45,6 +45,8 @@ _ASKS: list[tuple[AnswerType, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    # "how long does the link stay valid?" asks for a duration, whatever it names
+    (AnswerType.DURATION, re.compile(r"\bhow long\b", re.I)),
     (
         AnswerType.CONTACT,
         re.compile(
@@ -84,7 +86,7 @@ _ASKS: list[tuple[AnswerType, re.Pattern[str]]] = [
             r"(?:minutes?|hours?|days?|weeks?|months?|years?|sprints?)\b|"
             r"\bfor how many\b|\bwithin how\b|"
             r"\b(?:how much|maximum|minimum|max|min|amount of|total)\b[^?]{0,40}?"
-            r"\b(?:leave|time off|pto|vacation|notice|time)\b",
+            r"(?<!-)\b(?:leave|time off|pto|vacation|notice|time)\b",  # not "part-time"
             re.I,
         ),
     ),

@@ -152,6 +152,7 @@ def build_pipeline(
         scope=ScopeCheck(
             catalogue,
             generation,
+            readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
             max_share_here=settings.scope_max_share_here,
             min_share_elsewhere=settings.scope_min_share_elsewhere,
         ),

@@ -6,6 +6,7 @@ import collections.abc as cabc
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from app.generation.base import GenerationParams, Generator
@@ -169,6 +170,7 @@ class QueryPipeline:
     ) -> cabc.Generator[PipelineEvent, None, None]:
         timer = Timer()
         pre = self.preprocessor.run(question)
+        history = [replace(t, question=self.preprocessor.earlier(t.question)) for t in history]
         timer.lap("preprocess")
         safety = self.safety.run(pre.text)
         timer.lap("safety")
@@ -241,7 +243,7 @@ class QueryPipeline:
         chunks, quarantined = quarantine_sources(retrieval.chunks)
         # a document of a collection that never names the organisation asked about answers
         # someone else's question
-        chunks, out_of_scope = self.scope.split(grounded.entities, chunks)
+        chunks, out_of_scope = self.scope.split(grounded.entities, chunks, user.groups)
         timer.lap("retrieve")
         coverage = self.answerability.score(standalone, chunks)
         basis = Basis(

@@ -24,11 +24,21 @@ class Preprocessor:
             raise ValueError("max_chars must be at least 10")
         self.max_chars = max_chars
 
-    def run(self, question: str) -> Preprocessed:
-        text = unicodedata.normalize("NFKC", question)
+    @staticmethod
+    def _normalise(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text)
         text = INVISIBLE.sub("", text)
         text = _CONTROL.sub(" ", text)
-        text = " ".join(text.split())
+        return " ".join(text.split())
+
+    def earlier(self, question: str) -> str:
+        """An earlier turn's question, normalised like a question and cut to the limit.
+        History comes from clients too (the chat protocol sends it whole): it is bounded,
+        never refused, so that no stage reads more than a question's length of it."""
+        return self._normalise(question)[: self.max_chars]
+
+    def run(self, question: str) -> Preprocessed:
+        text = self._normalise(question)
         if not text:
             raise InvalidQuestion("The question is empty: type a question about your documents.")
         if len(text) > self.max_chars:

@@ -129,7 +129,7 @@ def _subjects(question: str, names: set[str]) -> list[str]:
     ("per birth")."""
     out = []
     for a, b in _runs(question):
-        if question[:a].split()[-1:] == ["per"]:
+        if question[max(0, a - 8) : a].split()[-1:] == ["per"]:  # the word before only
             continue
         rest = question[a:b]
         for name in names:

@@ -10,8 +10,11 @@ mention the name itself and the name is nearly absent from its whole collection 
 the answer is drawn from the others, or abstains when none is left.
 
 The counts come from the entity catalogue and are rebuilt when the index changes. They are
-aggregates over all documents: they decide only which of the chunks a user may read are
-used, and reveal no document.
+aggregates over all documents, but a collection owns a name for a user only when the user
+may read one of its documents that name it: what a user cannot read never sets the scope
+of their question (a hidden folder's subject is not revealed by what it makes abstain). A
+document of a collection the catalogue has not filed (loaded before collections were
+recorded) is never out of scope.
 """
 
 from __future__ import annotations
@@ -23,12 +26,16 @@ from app.pipeline.request_scope import PerGeneration
 from app.pipeline.types import LinkedEntity, RetrievedChunk
 from indexes.catalogue import EntityCatalogue, collection_of
 
+# whether a user of these groups may read one of these documents (default-deny)
+Readable = Callable[[Sequence[str], Sequence[str]], bool]
+
 
 @dataclass(frozen=True)
 class _Counts:
     sizes: dict[str, int]  # documents per collection
     mentions: dict[str, dict[str, int]]  # canonical -> collection -> documents naming it
-    documents: dict[str, frozenset[str]]  # canonical -> documents naming it (filled lazily)
+    # canonical -> collection -> documents naming it (filled lazily)
+    documents: dict[str, dict[str, tuple[str, ...]]]
 
     def share(self, canonical: str, collection: str) -> float:
         size = self.sizes.get(collection, 0)
@@ -47,10 +54,12 @@ class ScopeCheck:
         catalogue: EntityCatalogue,
         generation: Callable[[], str],
         *,
+        readable: Readable,
         max_share_here: float,
         min_share_elsewhere: float,
     ) -> None:
         self.catalogue = catalogue
+        self.readable = readable
         self.max_share_here = max_share_here
         self.min_share_elsewhere = min_share_elsewhere
         self._counts = PerGeneration(generation, self._count)
@@ -58,45 +67,54 @@ class ScopeCheck:
     def _count(self) -> _Counts:
         return _Counts(self.catalogue.collection_sizes(), self.catalogue.collection_mentions(), {})
 
-    def _mentioned_in(self, counts: _Counts, canonical: str) -> frozenset[str]:
+    def _naming(self, counts: _Counts, canonical: str) -> dict[str, tuple[str, ...]]:
+        """The documents naming ``canonical``, by collection."""
         docs = counts.documents.get(canonical)
         if docs is None:
-            docs = frozenset(self.catalogue.documents_mentioning(canonical))
+            docs = self.catalogue.documents_naming_by_collection(canonical)
             counts.documents[canonical] = docs
         return docs
 
-    def contradicts(self, entities: Sequence[LinkedEntity], chunk: RetrievedChunk) -> bool:
-        """Whether ``chunk``'s document is outside the scope a named entity sets."""
-        if not entities:
-            return False
-        counts = self._counts.get()
-        if len(counts.sizes) < 2:  # one collection: nothing to tell apart
-            return False
+    def _scopes(
+        self, counts: _Counts, entities: Sequence[LinkedEntity], groups: Sequence[str]
+    ) -> list[tuple[str, ...]]:
+        """The names of the entities that set a scope for this user: some collection names
+        the entity often enough to own it, in a document the user may read."""
+        return [
+            names
+            for names in map(_names, entities)
+            if any(
+                counts.share(n, c) >= self.min_share_elsewhere
+                and self.readable(self._naming(counts, n).get(c, ()), groups)
+                for n in names
+                for c in counts.mentions.get(n, {})
+            )
+        ]
+
+    def _contradicts(self, counts: _Counts, names: tuple[str, ...], chunk: RetrievedChunk) -> bool:
         collection = collection_of(chunk.path)
-        # the scopes the question names; the document must fit one of them (a question
-        # comparing two organisations reads both)
-        scoped = [names for names in map(_names, entities) if self._concentrated(counts, names)]
-        return bool(scoped) and all(
-            self._contradicts(counts, names, chunk, collection) for names in scoped
-        )
-
-    def _concentrated(self, counts: _Counts, names: tuple[str, ...]) -> bool:
-        """Whether some collection names the entity often enough to own it."""
-        collections = {c for n in names for c in counts.mentions.get(n, {})}
-        return any(
-            max(counts.share(n, c) for n in names) >= self.min_share_elsewhere for c in collections
-        )
-
-    def _contradicts(
-        self, counts: _Counts, names: tuple[str, ...], chunk: RetrievedChunk, collection: str
-    ) -> bool:
-        if any(chunk.doc_id in self._mentioned_in(counts, n) for n in names):
+        if collection not in counts.sizes:  # not filed: unknown, never contradicting
+            return False
+        if any(chunk.doc_id in self._naming(counts, n).get(collection, ()) for n in names):
             return False
         return max(counts.share(n, collection) for n in names) < self.max_share_here
 
     def split(
-        self, entities: Sequence[LinkedEntity], chunks: list[RetrievedChunk]
+        self,
+        entities: Sequence[LinkedEntity],
+        chunks: list[RetrievedChunk],
+        groups: Sequence[str],
     ) -> tuple[list[RetrievedChunk], int]:
-        """The chunks consistent with the question's scope, and how many were set aside."""
-        kept = [c for c in chunks if not self.contradicts(entities, c)]
+        """The chunks (all readable by ``groups``) consistent with the question's scope, and
+        how many were set aside. A document must fit one of the scopes the question names
+        (a question comparing two organisations reads both)."""
+        if not entities or not chunks:
+            return chunks, 0
+        counts = self._counts.get()
+        if len(counts.sizes) < 2:  # one collection: nothing to tell apart
+            return chunks, 0
+        scopes = self._scopes(counts, entities, groups)
+        if not scopes:
+            return chunks, 0
+        kept = [c for c in chunks if not all(self._contradicts(counts, n, c) for n in scopes)]
         return kept, len(chunks) - len(kept)

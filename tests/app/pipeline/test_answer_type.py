@@ -28,6 +28,8 @@ DATASETS = Path(__file__).resolve().parents[3] / "eval" / "datasets"
         ("Can contractors join the all-hands?", AnswerType.YESNO),
         ("How do I request a new laptop?", AnswerType.PROCEDURE),
         ("Why do we write design docs?", AnswerType.OTHER),
+        ("How much does the company pay for part-time employees' internet?", AnswerType.MONEY),
+        ("How long does the signup link stay valid?", AnswerType.DURATION),
     ],
 )
 def test_classify(question: str, kind: AnswerType) -> None:

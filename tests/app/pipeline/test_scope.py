@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,8 +19,27 @@ pytestmark = pytest.mark.unit
 ACME = LinkedEntity("Acme", "Acme Corp", "ORG")
 
 
+ALL = ("everyone",)
+
+
 def _chunk(doc_id: str, path: str) -> RetrievedChunk:
     return RetrievedChunk(f"{doc_id}#0", doc_id, path, "", "", "Leave is 10 days.", 0.9)
+
+
+def _everyone_reads(doc_ids: Sequence[str], groups: Sequence[str]) -> bool:
+    return bool(doc_ids) and "everyone" in groups
+
+
+def _check(catalogue: EntityCatalogue, generation: str = "1", **kw: Any) -> ScopeCheck:
+    kw.setdefault("readable", _everyone_reads)
+    return ScopeCheck(
+        catalogue, lambda: generation, max_share_here=0.02, min_share_elsewhere=0.1, **kw
+    )
+
+
+def _out(check: ScopeCheck, entities: list[LinkedEntity], chunk: RetrievedChunk) -> bool:
+    """Whether ``chunk`` is set aside as out of scope for a reader of every document."""
+    return check.split(entities, [chunk], ALL)[1] == 1
 
 
 @pytest.fixture
@@ -35,12 +56,12 @@ def catalogue(tmp_path: Path) -> EntityCatalogue:
 def test_a_document_from_a_collection_that_never_names_the_entity_is_out_of_scope(
     catalogue: EntityCatalogue,
 ) -> None:
-    check = ScopeCheck(catalogue, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
-    assert check.contradicts([ACME], _chunk("g1", "globex/hr/p1.md"))
-    assert not check.contradicts([ACME], _chunk("a7", "acme/policies/p7.md"))  # Acme's folder
-    assert not check.contradicts([], _chunk("g1", "globex/hr/p1.md"))  # no scope named
+    check = _check(catalogue, "1")
+    assert _out(check, [ACME], _chunk("g1", "globex/hr/p1.md"))
+    assert not _out(check, [ACME], _chunk("a7", "acme/policies/p7.md"))  # Acme's folder
+    assert not _out(check, [], _chunk("g1", "globex/hr/p1.md"))  # no scope named
     kept, dropped = check.split(
-        [ACME], [_chunk("g1", "globex/hr/p1.md"), _chunk("a1", "acme/policies/p1.md")]
+        [ACME], [_chunk("g1", "globex/hr/p1.md"), _chunk("a1", "acme/policies/p1.md")], ALL
     )
     assert [c.doc_id for c in kept] == ["a1"] and dropped == 1
 
@@ -49,10 +70,10 @@ def test_a_document_that_names_the_entity_is_in_scope_wherever_it_is(
     catalogue: EntityCatalogue,
 ) -> None:
     catalogue.replace_document("g2", [Mention("Acme Corp", "ORG", "Acme", 0)], "globex/hr/p2.md")
-    check = ScopeCheck(catalogue, lambda: "2", max_share_here=0.02, min_share_elsewhere=0.1)
-    assert not check.contradicts([ACME], _chunk("g2", "globex/hr/p2.md"))
+    check = _check(catalogue, "2")
+    assert not _out(check, [ACME], _chunk("g2", "globex/hr/p2.md"))
     # one mention in ten is above max_share_here: Globex's folder no longer contradicts
-    assert not check.contradicts([ACME], _chunk("g3", "globex/hr/p3.md"))
+    assert not _out(check, [ACME], _chunk("g3", "globex/hr/p3.md"))
 
 
 def test_a_question_naming_two_organisations_reads_both(tmp_path: Path) -> None:
@@ -61,12 +82,12 @@ def test_a_question_naming_two_organisations_reads_both(tmp_path: Path) -> None:
         cat.replace_document(f"a{i}", [Mention("Acme Corp", "ORG", "Acme", 0)], f"acme/{i}.md")
         cat.replace_document(f"g{i}", [Mention("Globex", "ORG", "Globex", 0)], f"globex/{i}.md")
     cat.replace_document("i0", [], "initech/0.md")
-    check = ScopeCheck(cat, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
+    check = _check(cat, "1")
     globex = LinkedEntity("Globex", "Globex", "ORG")
     both = [ACME, globex]
-    assert not check.contradicts(both, _chunk("a0", "acme/0.md"))
-    assert not check.contradicts(both, _chunk("g0", "globex/0.md"))
-    assert check.contradicts(both, _chunk("i0", "initech/0.md"))
+    assert not _out(check, both, _chunk("a0", "acme/0.md"))
+    assert not _out(check, both, _chunk("g0", "globex/0.md"))
+    assert _out(check, both, _chunk("i0", "initech/0.md"))
 
 
 def test_an_acronym_written_alone_counts_under_its_own_name(tmp_path: Path) -> None:
@@ -74,18 +95,40 @@ def test_an_acronym_written_alone_counts_under_its_own_name(tmp_path: Path) -> N
     for i in range(10):  # the catalogue files bare "TTS" under "TTS", not the expansion
         cat.replace_document(f"t{i}", [Mention("TTS", "ACRONYM", "TTS", 0)], f"tts/{i}.md")
         cat.replace_document(f"g{i}", [], f"globex/{i}.md")
-    check = ScopeCheck(cat, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
+    check = _check(cat, "1")
     tts = LinkedEntity("TTS", "Technology Transformation Services", "ACRONYM")
-    assert check.contradicts([tts], _chunk("g1", "globex/1.md"))
-    assert not check.contradicts([tts], _chunk("t1", "tts/1.md"))
+    assert _out(check, [tts], _chunk("g1", "globex/1.md"))
+    assert not _out(check, [tts], _chunk("t1", "tts/1.md"))
+
+
+def test_a_collection_the_user_cannot_read_sets_no_scope(catalogue: EntityCatalogue) -> None:
+    # Acme's folder is readable by the "acme" group only: for everyone else it does not own
+    # the name, so an answer from Globex's folder stands (the hidden folder's subject is
+    # not revealed by an abstention)
+    acme_only = {f"a{i}" for i in range(10)}
+
+    def readable(doc_ids: Sequence[str], groups: Sequence[str]) -> bool:
+        return any(d not in acme_only or "acme" in groups for d in doc_ids)
+
+    check = _check(catalogue, readable=readable)
+    globex = [_chunk("g1", "globex/hr/p1.md")]
+    assert check.split([ACME], globex, ("everyone",)) == (globex, 0)
+    assert check.split([ACME], globex, ("everyone", "acme")) == ([], 1)
+
+
+def test_a_document_of_a_collection_not_filed_is_never_out_of_scope(
+    catalogue: EntityCatalogue,
+) -> None:
+    # loaded before the catalogue recorded collections: unknown, not contradicting
+    assert not _out(_check(catalogue), [ACME], _chunk("x1", "initech/p1.md"))
 
 
 def test_one_collection_has_no_scope_to_contradict(tmp_path: Path) -> None:
     cat = EntityCatalogue(tmp_path / "c.sqlite")
     cat.replace_document("a", [Mention("Acme Corp", "ORG", "Acme", 0)], "a.md")
     cat.replace_document("b", [], "b.md")
-    check = ScopeCheck(cat, lambda: "1", max_share_here=0.02, min_share_elsewhere=0.1)
-    assert not check.contradicts([ACME], _chunk("b", "b.md"))
+    check = _check(cat, "1")
+    assert not _out(check, [ACME], _chunk("b", "b.md"))
     assert collection_of("a.md") == "" and collection_of("hr/a.md") == "hr"
 
 

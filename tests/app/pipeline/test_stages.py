@@ -46,6 +46,15 @@ def test_preprocess_limits(question: str) -> None:
         Preprocessor(100).run(question)
 
 
+def test_earlier_turns_are_normalised_and_bounded_never_refused() -> None:
+    # the chat protocol sends history whole: a 60,000-space turn becomes a question's worth
+    pre = Preprocessor(100)
+    assert pre.earlier("for a" + " " * 60_000 + "b?") == "for a b?"
+    assert pre.earlier("  How\u200b  many\x00 weeks?") == "How many weeks?"
+    assert len(pre.earlier("word " * 1_000)) == 100
+    assert pre.earlier("") == ""
+
+
 def test_pii_is_detected_and_redacted() -> None:
     report = SafetyChecker().run(
         "I'm jane.doe@example.com, SSN 123-45-6789, call 202-555-0143, card 4111 1111 1111 1111"
