@@ -199,10 +199,12 @@ class FollowUpRewriter:
         short = len(body.split()) <= 5 and not _QUESTION_WORD.match(body)
         # "the mid-year one" is a new modifier, not the pronoun "one"
         fragment_like = short and (not _PRONOUN.search(body) or _ONE.match(body))
-        if contrast or elliptical or fragment_like:
-            fragment = (contrast.group(1) if contrast else body).strip()
-            if not fragment:
-                return Rewrite(question, False, ())
+        fragment = (contrast.group(1) if contrast else body).strip()
+        if (contrast or elliptical or fragment_like) and not fragment:
+            return Rewrite(question, False, ())
+        # a fragment that is only a pronoun ("what about them?") has no slot to fill: it is
+        # resolved below like any pronoun
+        if (contrast or elliptical or fragment_like) and _parts(_PRONOUN.sub(" ", fragment)):
             standalone, replaced = self._merge(prev.question, fragment, fresh, before)
             return Rewrite(standalone, True, self._carried(prev, linked_names, replaced))
         # a full question naming another organisation ("and what's available at Acme?",

@@ -39,6 +39,7 @@ ACME = LinkedEntity("Acme", "Acme", "ORG")
             "Is there a minimum tenure for parental leave?",
         ),
         ("Who approves that?", "Who approves parental leave?"),
+        ("And what about them?", "What about parental leave?"),
     ],
 )
 def test_follow_ups_become_standalone(follow_up: str, expected: str) -> None:
