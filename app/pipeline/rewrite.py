@@ -170,11 +170,13 @@ class FollowUpRewriter:
         """The previous turn's subject: its most informative content phrase that is not
         only an organisation's name; else its first entity."""
         names = {e.mention for e in before if e.label in _SCOPE_LABELS} | set(turn.entities)
-        runs = [turn.question[a:b] for a, b in _runs(turn.question)]
-        runs = [r for r in runs if r.lower() not in {n.lower() for n in names}]
-        subjects = _subjects(turn.question, names)
-        if subjects or runs:
-            return max(reversed(subjects or runs), key=self.weight)
+        candidates = _subjects(turn.question, names)
+        if not candidates:  # every phrase is a name, the audience or a unit: not a name
+            lower = {n.lower() for n in names}
+            runs = [turn.question[a:b] for a, b in _runs(turn.question)]
+            candidates = [r for r in runs if r.lower() not in lower]
+        if candidates:
+            return max(reversed(candidates), key=self.weight)
         return turn.entities[0] if turn.entities else ""
 
     def run(
@@ -200,11 +202,12 @@ class FollowUpRewriter:
         # "the mid-year one" is a new modifier, not the pronoun "one"
         fragment_like = short and (not _PRONOUN.search(body) or _ONE.match(body))
         fragment = (contrast.group(1) if contrast else body).strip()
-        if (contrast or elliptical or fragment_like) and not fragment:
+        slot_filler = bool(contrast or elliptical or fragment_like)
+        if slot_filler and not fragment:
             return Rewrite(question, False, ())
         # a fragment that is only a pronoun ("what about them?") has no slot to fill: it is
         # resolved below like any pronoun
-        if (contrast or elliptical or fragment_like) and _parts(_PRONOUN.sub(" ", fragment)):
+        if slot_filler and _parts(_PRONOUN.sub(" ", fragment)):
             standalone, replaced = self._merge(prev.question, fragment, fresh, before)
             return Rewrite(standalone, True, self._carried(prev, linked_names, replaced))
         # a full question naming another organisation ("and what's available at Acme?",
