@@ -84,7 +84,7 @@ run: setup demo-users load
 	@echo "  UI:  http://127.0.0.1:$(UI_PORT)"
 	@echo "  Demo keys are in $(DOCENT_USERS_FILE).keys (printed above)."
 	@echo ""
-	DOCENT_UI_DEMO_SIGN_IN=1 DOCENT_INGEST_ROOTS='$(INGEST_ROOTS)' $(BIN)/python -m app.serve --api-port $(API_PORT) --ui-port $(UI_PORT)
+	DOCENT_UI_DEMO_SIGN_IN=1 DOCENT_INGEST__ROOTS='$(INGEST_ROOTS)' $(BIN)/python -m app.serve --api-port $(API_PORT) --ui-port $(UI_PORT)
 
 bench: setup
 	$(BIN)/pip install --quiet -e ".[bench]"

@@ -76,14 +76,14 @@ def create_app(
         repo.ensure_schema(auto_upgrade=settings.environment is not Environment.PRODUCTION)
         repo.sweep_every(settings.retention_days)
         components = build_pipeline(settings, store, catalogue, embedder, generator)
-        components.pipeline.gate = GenerationGate(settings.max_concurrent_generations)
+        components.pipeline.gate = GenerationGate(settings.generation.max_concurrent)
         metrics = Metrics()
         answering = AnswerService(
             components.pipeline,
             repo,
             metrics,
             RateLimiter(settings.rate_limit_per_minute),
-            settings.generation_timeout_s,
+            settings.generation.timeout_s,
             components.linker.readable,
         )
         app.state.docent = AppState(

@@ -3,8 +3,10 @@
     docent config show          every setting, its value and its source
     docent config show --json   the same as JSON
 
-Sources, highest first: a DOCENT_* environment variable, the config file
-(``DOCENT_CONFIG_FILE``, default ./docent.yaml), the default in core/settings.py.
+A grouped setting is named by its path (``generation.kind``). Sources, highest first: a
+DOCENT_* environment variable (``DOCENT_GENERATION__KIND``, or the deprecated flat
+``DOCENT_GENERATOR``), the config file (``DOCENT_CONFIG_FILE``, default ./docent.yaml), the
+default in core/settings.py.
 Secrets (keys, tokens, passwords in URLs) are shown as ``***``.
 """
 
@@ -13,10 +15,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
+from core.legacy_settings import LEGACY_NAMES, env_name
 from core.settings import Settings, config_file
 
 _SECRET_ENDINGS = ("_key", "_token", "password", "secret")
@@ -30,24 +35,53 @@ def _shown(name: str, value: Any) -> Any:
     return value if isinstance(value, (bool, int, float, type(None))) else str(value)
 
 
+_OLD_NAME = {new: old for old, new in LEGACY_NAMES.items()}
+
+
+def _leaves(model: BaseModel, prefix: str = "") -> list[tuple[str, Any]]:
+    """``("generation.kind", value)`` for every setting, groups flattened to their paths."""
+    out: list[tuple[str, Any]] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            out.extend(_leaves(value, f"{prefix}{name}."))
+        else:
+            out.append((f"{prefix}{name}", value))
+    return out
+
+
+def _in_file(tree: Any, dotted: str) -> bool:
+    for part in dotted.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return False
+        tree = tree[part]
+    return True
+
+
+def _source(dotted: str, from_file: dict[str, Any], path: Path) -> str:
+    prefix = ""
+    for part in dotted.split(".")[:-1]:  # DOCENT_ANSWER__QUOTES='{...}' sets a whole group
+        prefix += part
+        if env_name(prefix) in os.environ:
+            return f"env {env_name(prefix)}"
+        prefix += "."
+    for env in (env_name(dotted), env_name(_OLD_NAME.get(dotted, dotted))):
+        if env in os.environ:
+            return f"env {env}" if env == env_name(dotted) else f"env {env} (deprecated)"
+    if _in_file(from_file, dotted):
+        return f"file {path}"
+    return "default"
+
+
 def effective() -> list[dict[str, Any]]:
-    """One row per setting: name, value (secrets hidden) and source."""
+    """One row per setting: name (``group.field``), value (secrets hidden) and source."""
     settings = Settings()
     path = config_file()
     from_file = yaml.safe_load(path.read_text()) or {} if path.is_file() else {}
-    rows = []
-    for name in type(settings).model_fields:
-        env = f"DOCENT_{name.upper()}"
-        if env in os.environ:
-            source = f"env {env}"
-        elif name in from_file:
-            source = f"file {path}"
-        else:
-            source = "default"
-        rows.append(
-            {"name": name, "value": _shown(name, getattr(settings, name)), "source": source}
-        )
-    return rows
+    return [
+        {"name": name, "value": _shown(name, value), "source": _source(name, from_file, path)}
+        for name, value in _leaves(settings)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

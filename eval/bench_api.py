@@ -101,7 +101,7 @@ def run(corpus: Path, users: int, seconds: float, think_ms: float) -> dict[str, 
             "DOCENT_CACHE_SCOPE": "groups",
         }
         cache = Path.home() / ".cache" / "docent" / "embed-cache.sqlite"
-        env["DOCENT_EMBEDDING_CACHE_PATH"] = str(cache)
+        env["DOCENT_EMBEDDING__CACHE_PATH"] = str(cache)
         load = subprocess.run(
             [
                 sys.executable,

@@ -89,15 +89,20 @@ def child(path: str, corpus: Path, n: int) -> dict[str, Any]:
     settings = Settings()
     gen: Any
     if path == "inprocess":
-        gen = LlamaCppGenerator(settings.llm_model_path, settings.llm_context, settings.llm_threads)
+        gen = LlamaCppGenerator(
+            settings.generation.model_path,
+            n_ctx=settings.generation.context,
+            n_threads=settings.generation.threads,
+        )
         gen.warm_up()
     else:
         log = Path(tempfile.mkdtemp()) / "model.log"
         process = ModelProcess(
-            settings.llm_model_path,
-            n_ctx=settings.llm_context,
-            n_threads=settings.llm_threads,
+            settings.generation.model_path,
+            n_ctx=settings.generation.context,
+            n_threads=settings.generation.threads,
             log_path=log,
+            start_timeout_s=settings.generation.start_timeout_s,
         )
         gen = EmbeddedGenerator(process, timeout_s=120)
         gen.warm_up()

@@ -35,8 +35,8 @@ def run_docent(corpus: Path) -> dict[str, Any]:
     from ingest.service import IngestService
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), embedding_cache=False)
-        embedder = SentenceEmbedder(batch_size=settings.embedding_batch_size)
+        settings = Settings(data_dir=Path(tmp), embedding={"cache": False})
+        embedder = SentenceEmbedder(batch_size=settings.embedding.batch_size)
         embedder.warm_up()
         store = open_store(settings)
         service = IngestService(settings, store, open_catalogue(settings), embedder)

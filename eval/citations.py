@@ -32,9 +32,11 @@ def _passage(corpus: Path, rel: str, anchor: str, chunker: Chunker) -> Retrieved
 
 def agreement(pairs_file: Path, corpus: Path) -> dict[str, Any]:
     settings = Settings()
-    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
-    settings = Settings()
-    embedder = SentenceEmbedder(batch_size=settings.embedding_batch_size)
+    chunker = Chunker(
+        max_tokens=settings.ingest.chunk_tokens,
+        overlap_tokens=settings.ingest.chunk_overlap_tokens,
+    )
+    embedder = SentenceEmbedder(batch_size=settings.embedding.batch_size)
     rows = [json.loads(line) for line in pairs_file.read_text().splitlines() if line.strip()]
     passages = [_passage(corpus, r["path"], r["anchor"], chunker) for r in rows]
     grid: dict[str, float] = {}
@@ -49,7 +51,7 @@ def agreement(pairs_file: Path, corpus: Path) -> dict[str, Any]:
             )
             grid[f"overlap={overlap} similarity={similarity}"] = round(hits / len(rows), 3)
     shipped = SupportThresholds(
-        overlap=settings.citation_overlap, similarity=settings.citation_similarity
+        overlap=settings.answer.citation_overlap, similarity=settings.answer.citation_similarity
     )
     checker = CitationChecker(embedder, shipped)
     wrong = [

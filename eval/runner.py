@@ -122,7 +122,9 @@ def open_local(
     settings = settings.model_copy(
         update={
             "data_dir": data_dir or Path(tmp.name),
-            "embedding_cache_path": settings.embedding_cache_path or default_cache(),
+            "embedding": settings.embedding.model_copy(
+                update={"cache_path": settings.embedding.cache_path or default_cache()}
+            ),
         }
     )
     store = open_store(settings)

@@ -16,7 +16,7 @@ folder loaded on its own, or a link to it elsewhere, still matches
 
 Front matter ``groups:`` (or ``access:``) may only narrow what the ACL gives: its groups
 must be among the ACL's, unless the ACL gives the open group (``everyone``), which any
-group narrows. Widening needs ``front_matter_widens`` (DOCENT_FRONT_MATTER_MAY_WIDEN),
+group narrows. Widening needs ``front_matter_widens`` (DOCENT_INGEST__FRONT_MATTER_MAY_WIDEN),
 off by default: an author in a restricted folder cannot publish to everyone. A file with
 no source of groups is refused: permissions are default-deny.
 """
@@ -138,7 +138,7 @@ class AclResolver:
         raise NoPermissions(
             f"its front matter gives groups {', '.join(own)}, beyond the ACL's "
             f"{', '.join(given)}: front matter may only narrow access "
-            "(an administrator can allow widening with DOCENT_FRONT_MATTER_MAY_WIDEN=true)"
+            "(an administrator can allow widening with DOCENT_INGEST__FRONT_MATTER_MAY_WIDEN=true)"
         )
 
     def _acl_groups(self, path: str, location: Path | None) -> tuple[str, ...]:

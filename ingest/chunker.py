@@ -29,7 +29,7 @@ class _Unit:
 class Chunker:
     """Turns a document's blocks into chunks under ``max_tokens`` with ``overlap_tokens``."""
 
-    def __init__(self, max_tokens: int = 220, overlap_tokens: int = 40) -> None:
+    def __init__(self, *, max_tokens: int, overlap_tokens: int) -> None:
         if max_tokens < 32 or not 0 <= overlap_tokens < max_tokens // 2:
             raise ValueError("need max_tokens >= 32 and 0 <= overlap_tokens < max_tokens / 2")
         self.max_tokens = max_tokens

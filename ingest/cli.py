@@ -81,7 +81,7 @@ def load_cmd(
         return
     settings = _settings()
     acl = AclResolver.from_options(
-        groups, acl_file, front_matter_widens=settings.front_matter_may_widen
+        groups, acl_file, front_matter_widens=settings.ingest.front_matter_may_widen
     )
     service = _service(settings)
     try:
@@ -224,12 +224,12 @@ def reindex_cmd() -> None:
     """Rebuild the index as a new version with fresh vectors, then switch the alias.
 
     Queries keep using the old version until the new one is complete. Use it after
-    changing the embedding model (DOCENT_EMBEDDING_MODEL_PATH).
+    changing the embedding model (DOCENT_EMBEDDING__MODEL_PATH).
 
     \b
     Examples:
       ingest reindex
-      DOCENT_EMBEDDING_MODEL_PATH=/models/new-minilm ingest reindex
+      DOCENT_EMBEDDING__MODEL_PATH=/models/new-minilm ingest reindex
     """
     service = _service(_settings())
     try:

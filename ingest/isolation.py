@@ -62,7 +62,9 @@ def _parse_in_worker(data: bytes, name: str, output_chars: int) -> ParsedDocumen
     try:
         parsed = InlineParser().parse(data, name)
     except MemoryError as exc:
-        raise FileRejected("parsing it needed more memory than DOCENT_PARSE_MEMORY_MB") from exc
+        raise FileRejected(
+            "parsing it needed more memory than DOCENT_INGEST__PARSE_MEMORY_MB"
+        ) from exc
     except RecursionError as exc:
         raise FileRejected("it is nested too deeply to parse") from exc
     size = sum(len(b.text) for b in parsed.blocks)
@@ -102,13 +104,15 @@ class IsolatedParser:
             except FutureTimeout:
                 self._discard()
                 raise FileRejected(
-                    f"parsing took longer than {self.limits.seconds:.0f} s (DOCENT_PARSE_TIMEOUT_S)"
+                    f"parsing took longer than {self.limits.seconds:.0f} s "
+                    "(DOCENT_INGEST__PARSE_TIMEOUT_S)"
                 ) from None
             except BrokenProcessPool:
                 self._discard()
                 raise FileRejected(
                     "the parser ran out of memory or crashed on this file "
-                    f"(limit {self.limits.memory_bytes // 2**20} MiB, DOCENT_PARSE_MEMORY_MB)"
+                    f"(limit {self.limits.memory_bytes // 2**20} MiB, "
+                    "DOCENT_INGEST__PARSE_MEMORY_MB)"
                 ) from None
 
     def _discard(self) -> None:

@@ -127,7 +127,8 @@ class Loader:
         sparse: SparseEncoder,
         extractor: EntityExtractor,
         chunker: Chunker,
-        max_file_bytes: int = 20 * 1024 * 1024,
+        *,
+        max_file_bytes: int,
         parser: DocumentParser | None = None,
     ) -> None:
         self.index = index

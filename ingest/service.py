@@ -36,23 +36,26 @@ class IngestService:
         self.store = store
         self.catalogue = catalogue
         base: Embedder = embedder or SentenceEmbedder(
-            settings.embedding_model_path,
-            settings.embedding_device,
-            batch_size=settings.embedding_batch_size,
-            dtype=settings.embedding_dtype,
+            settings.embedding.model_path,
+            settings.embedding.device,
+            batch_size=settings.embedding.batch_size,
+            dtype=settings.embedding.dtype,
         )
         self.embedder: Embedder = (
             PersistentEmbeddingCache(base, settings.embedding_cache_file)
-            if settings.embedding_cache
+            if settings.embedding.cache
             else base
         )
         self.extractor = extractor or EntityExtractor(
-            settings.spacy_model,
-            workers=ner_workers(settings.ner_workers),
+            model=settings.spacy_model,
+            workers=ner_workers(settings.ingest.ner_workers),
             glossary=Glossary.load(settings.glossary_file),
         )
         self.sparse = SparseEncoder()
-        self.chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
+        self.chunker = Chunker(
+            max_tokens=settings.ingest.chunk_tokens,
+            overlap_tokens=settings.ingest.chunk_overlap_tokens,
+        )
 
     def close(self) -> None:
         """Stops the NER worker processes; the store and catalogue belong to the caller."""
@@ -68,8 +71,8 @@ class IngestService:
             self.sparse,
             self.extractor,
             self.chunker,
-            self.settings.max_file_bytes,
-            parser,
+            max_file_bytes=self.settings.ingest.max_file_bytes,
+            parser=parser,
         )
 
     def load(
@@ -82,12 +85,15 @@ class IngestService:
         extensionless: bool = True,
         isolated: bool = False,
     ) -> LoadReport:
-        """``isolated``: parse each file in a worker process under DOCENT_PARSE_TIMEOUT_S
-        and DOCENT_PARSE_MEMORY_MB (loads inside the API process), so that a hostile file
+        """``isolated``: parse each file in a worker process under DOCENT_INGEST__PARSE_TIMEOUT_S
+        and DOCENT_INGEST__PARSE_MEMORY_MB (loads inside the API process), so that a hostile file
         fails alone instead of stalling or killing the service."""
         parser: DocumentParser = (
             IsolatedParser(
-                ParseLimits(self.settings.parse_timeout_s, self.settings.parse_memory_mb * 2**20)
+                ParseLimits(
+                    self.settings.ingest.parse_timeout_s,
+                    self.settings.ingest.parse_memory_mb * 2**20,
+                )
             )
             if isolated
             else InlineParser()

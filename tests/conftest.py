@@ -51,7 +51,7 @@ def embedder():  # type: ignore[no-untyped-def]
     from core.encoders import SentenceEmbedder
     from core.settings import Settings
 
-    e = SentenceEmbedder(batch_size=Settings().embedding_batch_size)
+    e = SentenceEmbedder(batch_size=Settings().embedding.batch_size)
     e.warm_up()
     return e
 
@@ -59,9 +59,12 @@ def embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def extractor():  # type: ignore[no-untyped-def]
     from core.glossary import Glossary
+    from core.settings import Settings
     from ingest.entities import EntityExtractor
 
-    x = EntityExtractor(workers=2, glossary=Glossary.load(DEMO_GLOSSARY))
+    x = EntityExtractor(
+        model=Settings().spacy_model, workers=2, glossary=Glossary.load(DEMO_GLOSSARY)
+    )
     x.warm_up()
     yield x
     x.close()

@@ -115,10 +115,10 @@ def service(
         full_index,
         tmp_path_factory.mktemp("api"),
         embedder,
-        max_concurrent_generations=1,
+        generation={"max_concurrent": 1},
         rate_limit_per_minute=1000,
         max_body_bytes=16_384,
-        ingest_roots=[tmp_path_factory.getbasetemp()],
+        ingest={"roots": [tmp_path_factory.getbasetemp()]},
     )
     yield svc
     stop(running)
@@ -157,7 +157,15 @@ def corpus_parts(full_index: Path, embedder: Any) -> Iterator[dict[str, Any]]:
             settings, store, catalogue, embedder, ExtractiveOnlyGenerator()
         ),
         "llm": build_pipeline(
-            settings, store, catalogue, embedder, LlamaCppGenerator(settings.llm_model_path)
+            settings,
+            store,
+            catalogue,
+            embedder,
+            LlamaCppGenerator(
+                settings.generation.model_path,
+                n_ctx=settings.generation.context,
+                n_threads=settings.generation.threads,
+            ),
         ),
     }
     yield parts

@@ -15,7 +15,9 @@ from ui.client import ApiProblem, DocentClient
 from ui.render import marked_answer, plain, safe_markdown, source_label
 
 API_URL = os.environ.get("DOCENT_API_URL", "http://127.0.0.1:8000")
-ALLOWED_HOSTS = tuple(h for h in os.environ.get("DOCENT_ALLOWED_LINK_HOSTS", "").split(",") if h)
+ALLOWED_HOSTS = tuple(
+    h for h in os.environ.get("DOCENT_ANSWER__ALLOWED_LINK_HOSTS", "").split(",") if h
+)
 SSO_HEADER = os.environ.get("DOCENT_UI_SSO_HEADER")  # e.g. X-Forwarded-Access-Token
 
 

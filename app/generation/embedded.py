@@ -26,8 +26,8 @@ class EmbeddedGenerator:
         self._client = OpenAIGenerator(
             self.process.base_url,
             ALIAS,
-            None,
-            timeout_s,
+            api_key=None,
+            timeout_s=timeout_s,
             retries=1,
             transport=self.process.transport(),
             extra_body={"repeat_penalty": 1.0},

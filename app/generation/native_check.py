@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", type=Path, default=Settings().llm_model_path)
+    parser.add_argument("--model", type=Path, default=Settings().generation.model_path)
     parser.add_argument("--prompt-tokens", type=int, default=600)
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--no-generate", action="store_true", help="only print the features")

@@ -25,9 +25,10 @@ class OpenAIGenerator:
         self,
         base_url: str,
         model: str,
-        api_key: str | None = None,
-        timeout_s: float = 60.0,
-        retries: int = 2,
+        *,
+        api_key: str | None,
+        timeout_s: float,
+        retries: int,
         transport: httpx.BaseTransport | None = None,
         extra_body: dict[str, Any] | None = None,
     ) -> None:
@@ -76,7 +77,7 @@ class OpenAIGenerator:
             return response
         raise GenerationUnavailable(
             f"The model server at {self.base_url} is unreachable after {self.retries + 1} "
-            f"attempts ({last}). Check DOCENT_LLM_BASE_URL and that the server is running."
+            f"attempts ({last}). Check DOCENT_GENERATION__BASE_URL and that the server is running."
         )
 
     def _body(

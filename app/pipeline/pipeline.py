@@ -6,7 +6,6 @@ import collections.abc as cabc
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, Protocol
 
 from app.generation.base import GenerationParams, Generator
@@ -145,7 +144,7 @@ class QueryPipeline:
 
     def _cache_key(self, standalone: str, user: User) -> CacheKey:
         return CacheKey(
-            self.preprocessor.run(standalone).cache_key,
+            self.preprocessor.key(standalone),
             tuple(sorted(user.groups)),
             self._scope(user),
             self.index_version(),
@@ -170,7 +169,7 @@ class QueryPipeline:
     ) -> cabc.Generator[PipelineEvent, None, None]:
         timer = Timer()
         pre = self.preprocessor.run(question)
-        history = [replace(t, question=self.preprocessor.earlier(t.question)) for t in history]
+        history = self.preprocessor.history(history)
         timer.lap("preprocess")
         safety = self.safety.run(pre.text)
         timer.lap("safety")
@@ -182,6 +181,8 @@ class QueryPipeline:
             grounded = self._ground(pre.text, user, history)
             timer.lap("grounding")
             if history:
+                # the rewrite carries words of earlier turns, which clients send unchecked
+                safety = safety.merged(self.safety.run(grounded.standalone))
                 key = self._cache_key(grounded.standalone, user)
                 hit = self._from_cache(key, pre.text, trace_id, timer)
         result = (

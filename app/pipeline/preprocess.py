@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.pipeline.errors import InvalidQuestion
+from app.pipeline.types import Turn
 from core.text import INVISIBLE
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -19,10 +20,11 @@ class Preprocessed:
 
 
 class Preprocessor:
-    def __init__(self, max_chars: int = 2000) -> None:
-        if max_chars < 10:
-            raise ValueError("max_chars must be at least 10")
+    def __init__(self, *, max_chars: int, max_turns: int) -> None:
+        if max_chars < 10 or max_turns < 1:
+            raise ValueError("max_chars must be at least 10, and max_turns at least 1")
         self.max_chars = max_chars
+        self.max_turns = max_turns
 
     @staticmethod
     def _normalise(text: str) -> str:
@@ -31,11 +33,24 @@ class Preprocessor:
         text = _CONTROL.sub(" ", text)
         return " ".join(text.split())
 
-    def earlier(self, question: str) -> str:
-        """An earlier turn's question, normalised like a question and cut to the limit.
-        History comes from clients too (the chat protocol sends it whole): it is bounded,
-        never refused, so that no stage reads more than a question's length of it."""
-        return self._normalise(question)[: self.max_chars]
+    def history(self, turns: list[Turn]) -> list[Turn]:
+        """The last ``max_turns`` earlier turns, questions and answers normalised like a
+        question and cut to its limit. History comes from clients too (the chat protocol
+        sends it whole): it is bounded, never refused, so that no stage reads more than
+        ``max_turns`` question lengths of it."""
+        return [
+            replace(
+                t,
+                question=self._normalise(t.question)[: self.max_chars],
+                answer=self._normalise(t.answer)[: self.max_chars],
+            )
+            for t in turns[len(turns) - self.max_turns :]
+        ]
+
+    def key(self, text: str) -> str:
+        """The answer-cache key of an accepted question or of a follow-up's rewrite (which
+        may be longer than a question may be: it is not refused)."""
+        return self._normalise(text).lower().rstrip("?!. ")
 
     def run(self, question: str) -> Preprocessed:
         text = self._normalise(question)
@@ -46,4 +61,4 @@ class Preprocessor:
                 f"The question is {len(text)} characters long; the limit is {self.max_chars}. "
                 "Shorten it or split it into several questions."
             )
-        return Preprocessed(text=text, cache_key=text.lower().rstrip("?!. "))
+        return Preprocessed(text=text, cache_key=self.key(text))

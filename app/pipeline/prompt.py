@@ -44,8 +44,9 @@ class PromptBuilder:
     def __init__(
         self,
         active: str,
-        ab_version: str | None = None,
-        ab_share: float = 0.0,
+        *,
+        ab_version: str | None,
+        ab_share: float,
         directory: Path = PROMPT_DIR,
     ) -> None:
         manifest = yaml.safe_load((directory / "manifest.yaml").read_text())

@@ -102,12 +102,12 @@ class Retriever:
         reranker: Reranker,
         *,
         mode: RetrievalMode,
-        candidates: int = 40,
-        max_chunks: int = 5,
-        token_budget: int = 1400,
-        per_doc: int = 2,
-        sparse_weight: float = 1.0,
-        boost_weight: float = 0.5,
+        candidates: int,
+        max_chunks: int,
+        token_budget: int,
+        per_doc: int,
+        sparse_weight: float,
+        boost_weight: float,
     ) -> None:
         self.index = index
         self.embedder = embedder

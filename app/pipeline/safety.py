@@ -17,6 +17,14 @@ class SafetyReport:
     injection: tuple[str, ...]
     redacted_question: str
 
+    def merged(self, other: SafetyReport) -> SafetyReport:
+        """This question's report with what ``other`` (its follow-up rewrite) adds."""
+        return SafetyReport(
+            pii_kinds=tuple(sorted({*self.pii_kinds, *other.pii_kinds})),
+            injection=tuple(dict.fromkeys([*self.injection, *other.injection])),
+            redacted_question=self.redacted_question,
+        )
+
     def as_trace(self) -> dict[str, object]:
         return {"pii": list(self.pii_kinds), "injection": list(self.injection)}
 
@@ -24,7 +32,7 @@ class SafetyReport:
 class SafetyChecker:
     """Flags PII and injection; refuses injection when the policy says so."""
 
-    def __init__(self, policy: InjectionPolicy = InjectionPolicy.RECORD) -> None:
+    def __init__(self, policy: InjectionPolicy) -> None:
         self.policy = policy
 
     def run(self, question: str) -> SafetyReport:

@@ -27,9 +27,9 @@ from app.generation.model_process import ModelProcess
 from core.settings import Settings
 from ingest.entities import EntityExtractor
 
-extractor = EntityExtractor(batch_size=4, workers=2)
+extractor = EntityExtractor(model=Settings().spacy_model, batch_size=4, workers=2)
 extractor.run(["Alice works at the General Services Administration."] * 16)
-process = ModelProcess(Settings().llm_model_path, n_ctx=512, n_threads=1, log_path=Path(sys.argv[1]))
+process = ModelProcess(Settings().generation.model_path, n_ctx=512, n_threads=1, log_path=Path(sys.argv[1]), start_timeout_s=120)
 model = EmbeddedGenerator(process, timeout_s=30)
 model.warm_up()
 children = psutil.Process().children(recursive=True)

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.unit
 
 
 def _chunks(md: str, max_tokens: int = 60, overlap: int = 10):  # type: ignore[no-untyped-def]
-    return Chunker(max_tokens, overlap).run(markdown_blocks(md), doc_id="d", path="p.md", title="T")
+    return Chunker(max_tokens=max_tokens, overlap_tokens=overlap).run(
+        markdown_blocks(md), doc_id="d", path="p.md", title="T"
+    )
 
 
 def test_headings_give_each_chunk_its_section_path() -> None:
@@ -44,10 +46,12 @@ def test_pdf_pages_are_kept() -> None:
         Block(BlockKind.PARAGRAPH, "Page one text.", page=1),
         Block(BlockKind.PARAGRAPH, "Page two text.", page=2),
     ]
-    chunks = Chunker(220, 40).run(blocks, doc_id="d", path="f.pdf", title="F")
+    chunks = Chunker(max_tokens=220, overlap_tokens=40).run(
+        blocks, doc_id="d", path="f.pdf", title="F"
+    )
     assert chunks[0].pages == (1, 2)
 
 
 def test_bad_configuration_is_refused() -> None:
     with pytest.raises(ValueError):
-        Chunker(max_tokens=10)
+        Chunker(max_tokens=10, overlap_tokens=0)

@@ -66,7 +66,7 @@ def test_worker_processes_find_what_one_process_finds(extractor: EntityExtractor
     ]
     assert extractor.workers > 1
     in_workers = extractor.run(texts)
-    alone = EntityExtractor(extractor.model, workers=1, glossary=extractor.glossary)
+    alone = EntityExtractor(model=extractor.model, workers=1, glossary=extractor.glossary)
     assert in_workers == alone.run(texts)
     assert any(m.label == "ORG" for m in in_workers[-1])
 
@@ -78,7 +78,7 @@ def test_a_dead_worker_process_loses_no_mentions(extractor: EntityExtractor) -> 
         for i in range(2 * extractor.batch_size + 1)
     ]
     expected = extractor.run(texts)
-    fragile = EntityExtractor(extractor.model, workers=2, glossary=extractor.glossary)
+    fragile = EntityExtractor(model=extractor.model, workers=2, glossary=extractor.glossary)
     try:
         started = fragile.start(texts)  # on the workers
         killer = fragile._worker_pool().submit(os._exit, 1)

@@ -128,7 +128,9 @@ def test_bad_files_fail_alone_and_the_rest_loads(service: IngestService, tmp_pat
 def test_huge_file_is_rejected(
     settings: Settings, embedder: SentenceEmbedder, extractor: EntityExtractor, tmp_path: Path
 ) -> None:
-    small = settings.model_copy(update={"max_file_bytes": 1000})
+    small = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"max_file_bytes": 1000})}
+    )
     store = open_store(small)
     svc = IngestService(small, store, open_catalogue(small), embedder, extractor)
     root = tmp_path / "big"

@@ -35,8 +35,7 @@ def capped_service(
         tmp_path,
         embedder,
         rate_limit_per_minute=10_000,
-        max_concurrent_generations=CAP,
-        max_tokens=48,
+        generation={"max_concurrent": CAP, "max_tokens": 48},
         answer_cache_size=0,  # every request goes through the pipeline
     )
     yield svc

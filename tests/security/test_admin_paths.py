@@ -29,7 +29,7 @@ def test_paths_outside_the_roots_are_refused_whether_they_exist_or_not(
 ) -> None:
     root = tmp_path / "docs"
     root.mkdir()
-    svc = small_service(ingest_roots=[root])
+    svc = small_service(ingest={"roots": [root]})
     for path in ("/etc/passwd", "/etc", "/nonexistent/file.md", str(root / ".." / "x.md")):
         r = _ingest(svc, path)
         assert r.status_code == 422, path
@@ -50,7 +50,7 @@ def test_hidden_files_links_out_and_extensionless_files_are_not_loaded(
     outside = tmp_path / "outside.md"
     outside.write_text("# Outside\n\nThe vault combination is 12-34-56.\n")
     os.symlink(outside, root / "link.md")
-    svc = small_service(ingest_roots=[root])
+    svc = small_service(ingest={"roots": [root]})
     assert _ingest(svc, str(root / ".git" / "config.md")).status_code == 422
     assert _ingest(svc, str(root / "link.md")).status_code == 422  # resolves outside
     r = _ingest(svc, str(root))
@@ -67,7 +67,7 @@ def test_hidden_files_links_out_and_extensionless_files_are_not_loaded(
 def test_without_ingest_roots_the_route_is_off(small_service: Any, tmp_path: Path) -> None:
     svc = small_service()
     r = _ingest(svc, str(tmp_path))
-    assert r.status_code == 403 and "DOCENT_INGEST_ROOTS" in r.json()["error"]["message"]
+    assert r.status_code == 403 and "DOCENT_INGEST__ROOTS" in r.json()["error"]["message"]
 
 
 @pytest.mark.unit

@@ -34,7 +34,7 @@ def oidc_service(
     embedder: Any,
 ) -> Iterator[Service]:
     data = tmp_path_factory.mktemp("auth") / "var"
-    settings = Settings(data_dir=data, users_file=data / "users.yaml", ingest_roots=[data])
+    settings = Settings(data_dir=data, users_file=data / "users.yaml", ingest={"roots": [data]})
     svc, running = start(
         settings,
         embedder=embedder,

@@ -61,7 +61,15 @@ def _pipelines(data: Path, embedder: Any) -> dict[str, PipelineParts]:
             settings, store, catalogue, embedder, ExtractiveOnlyGenerator()
         ),
         "llm": build_pipeline(
-            settings, store, catalogue, embedder, LlamaCppGenerator(settings.llm_model_path)
+            settings,
+            store,
+            catalogue,
+            embedder,
+            LlamaCppGenerator(
+                settings.generation.model_path,
+                n_ctx=settings.generation.context,
+                n_threads=settings.generation.threads,
+            ),
         ),
     }
 

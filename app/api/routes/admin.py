@@ -35,7 +35,7 @@ BUSY = {**COMMON_RESPONSES, 409: {"description": "Another load is running"}}
 
 @router.post("/ingest", response_model=IngestResponse, responses=BUSY)
 async def ingest(body: AdminIngestRequest, user: AdminUser, state: StateDep) -> IngestResponse:
-    paths = [_confined(p, state.settings.ingest_roots) for p in body.paths]
+    paths = [_confined(p, state.settings.ingest.roots) for p in body.paths]
     if not state.ingest_lock.acquire(blocking=False):
         raise ApiError(409, "busy", "Another load is running; try again when it ends.")
     try:
@@ -56,7 +56,7 @@ def _confined(requested: str, roots: list[Path]) -> Path:
         raise ApiError(
             403,
             "ingest_disabled",
-            "Loading through the API is off: set DOCENT_INGEST_ROOTS to the folders it may read.",
+            "Loading through the API is off: set DOCENT_INGEST__ROOTS to the folders it may read.",
         )
     if "\x00" in requested or not Path(requested).is_absolute():
         raise ApiError(422, "invalid_request", f"Give an absolute path: {requested}")
@@ -75,7 +75,7 @@ def _confined(requested: str, roots: list[Path]) -> Path:
     raise ApiError(
         422,
         "invalid_request",
-        f"Not inside an ingest root (DOCENT_INGEST_ROOTS): {requested}",
+        f"Not inside an ingest root (DOCENT_INGEST__ROOTS): {requested}",
     )
 
 
@@ -90,7 +90,7 @@ def _exists(path: Path) -> bool:
 
 def _load(state: Any, paths: list[Path], body: AdminIngestRequest) -> Any:
     try:
-        widens = state.settings.front_matter_may_widen
+        widens = state.settings.ingest.front_matter_may_widen
         acl = (
             AclResolver.from_yaml(
                 body.groups, body.acl, "in the request", front_matter_widens=widens

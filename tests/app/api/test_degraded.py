@@ -57,15 +57,14 @@ def small_corpus_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-def _service(data: Path, tmp: Path, embedder: Any, **overrides: Any) -> tuple[Service, Any]:
-    return start_on_copy(
-        data, tmp, embedder, rate_limit_per_minute=1000, llm_cooldown_s=1.0, **overrides
-    )
+def _service(data: Path, tmp: Path, embedder: Any, **generation: Any) -> tuple[Service, Any]:
+    generation = {"cooldown_s": 1.0, **generation}
+    return start_on_copy(data, tmp, embedder, rate_limit_per_minute=1000, generation=generation)
 
 
 @pytest.fixture
 def embedded_service(small_index: Path, tmp_path: Path, embedder: Any) -> Iterator[Service]:
-    svc, running = _service(small_index, tmp_path, embedder, llm_timeout_s=60.0)
+    svc, running = _service(small_index, tmp_path, embedder, idle_timeout_s=60.0)
     yield svc
     stop(running)
 
@@ -73,7 +72,7 @@ def embedded_service(small_index: Path, tmp_path: Path, embedder: Any) -> Iterat
 @pytest.fixture
 def impatient_service(small_index: Path, tmp_path: Path, embedder: Any) -> Iterator[Service]:
     """A model silent for 3 s counts as hung."""
-    svc, running = _service(small_index, tmp_path, embedder, llm_timeout_s=3.0)
+    svc, running = _service(small_index, tmp_path, embedder, idle_timeout_s=3.0)
     yield svc
     stop(running)
 
@@ -174,9 +173,9 @@ def test_an_unreachable_model_server_gives_quoted_answers(
         small_index,
         tmp_path,
         embedder,
-        generator=GeneratorKind.OPENAI,
-        llm_base_url=f"http://127.0.0.1:{free_port()}",
-        llm_retries=0,
+        kind=GeneratorKind.OPENAI,
+        base_url=f"http://127.0.0.1:{free_port()}",
+        retries=0,
     )
     try:
         body = _ask(svc, BADGES)

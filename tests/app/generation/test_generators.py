@@ -27,7 +27,7 @@ PARAMS = GenerationParams(temperature=0.0, max_tokens=24)
 
 
 def test_embedded_llama_cpp_streams_and_counts_tokens(model_path: Path) -> None:
-    gen = LlamaCppGenerator(model_path, n_ctx=2048)
+    gen = LlamaCppGenerator(model_path, n_ctx=2048, n_threads=2)
     deltas = list(gen.stream(MESSAGES, PARAMS))
     assert len([d for d in deltas if d.text]) >= 2  # really streamed, piece by piece
     final = deltas[-1]
@@ -36,7 +36,7 @@ def test_embedded_llama_cpp_streams_and_counts_tokens(model_path: Path) -> None:
 
 
 def test_openai_server_non_streaming_and_streaming(llama_server: str) -> None:
-    gen = OpenAIGenerator(llama_server, "smollm2", timeout_s=60, retries=0)
+    gen = OpenAIGenerator(llama_server, "smollm2", api_key=None, timeout_s=60, retries=0)
     assert gen.ready()
     result = collect(gen, MESSAGES, PARAMS)
     assert result.text.strip() and result.tokens_in > 20 and result.tokens_out > 0
@@ -48,7 +48,9 @@ def test_openai_server_non_streaming_and_streaming(llama_server: str) -> None:
 
 
 def test_server_down_is_a_clear_error_not_a_hang() -> None:
-    gen = OpenAIGenerator(f"http://127.0.0.1:{free_port()}", "x", timeout_s=5, retries=1)
+    gen = OpenAIGenerator(
+        f"http://127.0.0.1:{free_port()}", "x", api_key=None, timeout_s=5, retries=1
+    )
     started = time.monotonic()
     with pytest.raises(GenerationUnavailable, match="unreachable"):
         collect(gen, MESSAGES, PARAMS)

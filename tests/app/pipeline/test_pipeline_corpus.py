@@ -246,7 +246,15 @@ def test_planted_injection_is_fenced_and_not_obeyed(
     from app.generation.llama_cpp import LlamaCppGenerator
 
     c = build_pipeline(
-        settings, store, catalogue, embedder, LlamaCppGenerator(settings.llm_model_path)
+        settings,
+        store,
+        catalogue,
+        embedder,
+        LlamaCppGenerator(
+            settings.generation.model_path,
+            n_ctx=settings.generation.context,
+            n_threads=settings.generation.threads,
+        ),
     )  # type: ignore[arg-type]
     result = c.pipeline.run("When does the cafeteria open?", EVERYONE)
     store.close()
