@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import errors
 from app.api.answering import AnswerService
-from app.api.routes import admin, ask, chat, conversations, health
+from app.api.routes import admin, ask, chat, conversations, documents, health
 from app.auth import Authenticator, OidcAuth, UsersFileAuth
 from app.generation.base import Generator
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
@@ -116,7 +116,7 @@ def create_app(
         description="Grounded, permission-checked answers from company documents.",
     )
     errors.install(app)
-    for module in (ask, chat, conversations, admin, health):
+    for module in (ask, chat, documents, conversations, admin, health):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -30,6 +30,19 @@ STOPWORDS = frozenset(
     """.split()
 )
 
+# number words and their values: the citation check reads "two weeks" as "2 weeks", and
+# the answer-type check counts them as numbers
+NUMBER_WORDS: dict[str, int] = {
+    **{
+        w: i
+        for i, w in enumerate(
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+            "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+        )
+    },
+    **{"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100, "thousand": 1000},
+}
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])((?:\s*\[\d{1,3}\])*)\s+(?=[A-Z0-9\"'(*_\[-])")
 
 

@@ -15,3 +15,11 @@ def any_readable(index: VectorIndex, doc_ids: Sequence[str], groups: Sequence[st
         return False
     where = PointFilter(must=(Match(F_DOC_ID, tuple(doc_ids)), Match(F_GROUPS, tuple(groups))))
     return index.count(where) > 0
+
+
+def readable_documents(index: VectorIndex, groups: Sequence[str]) -> frozenset[str]:
+    """The documents a user of ``groups`` may read a chunk of (one facet query). No groups:
+    none (default-deny)."""
+    if not groups:
+        return frozenset()
+    return frozenset(index.chunk_counts(PointFilter(must=(Match(F_GROUPS, tuple(groups)),))))

@@ -78,25 +78,11 @@ class EntityCatalogue:
             self._conn.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
             self._conn.execute("COMMIT")
 
-    def collection_sizes(self) -> dict[str, int]:
-        """Documents per collection."""
+    def document_collections(self) -> dict[str, str]:
+        """Each filed document's collection."""
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT collection, COUNT(*) FROM documents GROUP BY collection"
-            ).fetchall()
-        return {c: n for c, n in rows}
-
-    def collection_mentions(self) -> dict[str, dict[str, int]]:
-        """For each canonical entity, the documents of each collection that mention it."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT m.canonical, d.collection, COUNT(DISTINCT m.doc_id) FROM mentions m "
-                "JOIN documents d ON d.doc_id = m.doc_id GROUP BY m.canonical, d.collection"
-            ).fetchall()
-        out: dict[str, dict[str, int]] = {}
-        for canonical, collection, n in rows:
-            out.setdefault(canonical, {})[collection] = n
-        return out
+            rows = self._conn.execute("SELECT doc_id, collection FROM documents").fetchall()
+        return {d: c for d, c in rows}
 
     def entities(self, min_documents: int = 1) -> list[Entity]:
         with self._lock:

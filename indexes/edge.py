@@ -202,8 +202,11 @@ class EdgeIndex:
         flt = to_edge_filter(where) if where else None
         return int(self._shard.count(q.CountRequest(filter=flt, exact=True)))
 
-    def chunk_counts(self) -> dict[str, int]:
-        facet = self._shard.facet(q.FacetRequest(key=F_DOC_ID, limit=10_000_000, exact=True))
+    def chunk_counts(self, where: PointFilter | None = None) -> dict[str, int]:
+        flt = to_edge_filter(where) if where else None
+        facet = self._shard.facet(
+            q.FacetRequest(key=F_DOC_ID, limit=10_000_000, exact=True, filter=flt)
+        )
         # exact facets list deleted values with count 0 (seen with qdrant-edge 0.9)
         return {str(h.value): int(h.count) for h in facet if h.count > 0}
 

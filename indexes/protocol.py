@@ -31,8 +31,8 @@ class VectorIndex(Protocol):
     def count(self, where: PointFilter | None = None) -> int:
         """Number of points matching ``where``."""
 
-    def chunk_counts(self) -> dict[str, int]:
-        """Points stored per document id."""
+    def chunk_counts(self, where: PointFilter | None = None) -> dict[str, int]:
+        """Points stored per document id (of the points matching ``where``)."""
 
     def documents(self) -> dict[str, DocRecord]:
         """Every document with a chunk 0, with how many of its chunks are stored."""

@@ -191,8 +191,14 @@ class ServerIndex:
         flt = to_client_filter(where) if where else None
         return int(self.client.count(self.name, count_filter=flt, exact=True).count)
 
-    def chunk_counts(self) -> dict[str, int]:
-        res = self.client.facet(self.name, key=F_DOC_ID, limit=10_000_000, exact=True)
+    def chunk_counts(self, where: PointFilter | None = None) -> dict[str, int]:
+        res = self.client.facet(
+            self.name,
+            key=F_DOC_ID,
+            facet_filter=to_client_filter(where) if where else None,
+            limit=10_000_000,
+            exact=True,
+        )
         return {str(h.value): int(h.count) for h in res.hits if h.count > 0}
 
     def documents(self) -> dict[str, DocRecord]:

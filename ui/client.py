@@ -98,6 +98,12 @@ class DocentClient:
             json={"trace_id": trace_id, "rating": rating, "comment": comment},
         )
 
+    def document(self, doc_id: str, section: str | None = None) -> dict[str, Any]:
+        """A cited document's sections (only ``section``, when given)."""
+        params = {"section": section} if section else {}
+        data: dict[str, Any] = self._call("GET", f"/v1/documents/{doc_id}", params=params).json()
+        return data
+
     def admin_overview(self) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/v1/admin/overview").json()
         return data

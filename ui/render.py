@@ -43,6 +43,24 @@ def marked_answer(result: dict[str, Any], allowed_hosts: tuple[str, ...] = ()) -
     return " ".join(parts)
 
 
+def highlighted(text: str, passages: list[str], allowed_hosts: tuple[str, ...] = ()) -> str:
+    """``text`` as safe markdown with the first of ``passages`` found in it (the sentence a
+    citation supports, else its snippet) highlighted; unmarked when none is found. Line
+    breaks inside a passage do not stop it being found."""
+    for passage in passages:
+        words = passage.strip().rstrip("…").split()
+        if len(words) < 3:
+            continue
+        found = re.search(r"\s+".join(map(re.escape, words)), text)
+        if found:
+            return (
+                safe_markdown(text[: found.start()], allowed_hosts)
+                + f" :orange-background[{plain(found.group(0))}] "
+                + safe_markdown(text[found.end() :], allowed_hosts)
+            )
+    return safe_markdown(text, allowed_hosts)
+
+
 def source_label(c: dict[str, Any]) -> str:
     where = c.get("section") or c.get("path", "")
     pages = c.get("pages") or []

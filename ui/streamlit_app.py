@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.lifeline import watch_parent_from_env
 from ui.client import ApiProblem, DocentClient
-from ui.render import marked_answer, plain, safe_markdown, source_label
+from ui.render import highlighted, marked_answer, plain, safe_markdown, source_label
 
 API_URL = os.environ.get("DOCENT_API_URL", "http://127.0.0.1:8000")
 ALLOWED_HOSTS = tuple(
@@ -147,6 +147,26 @@ def show_sources(result: dict[str, Any], closest: bool = False) -> None:
             if backed and not closest:
                 st.markdown("**Supports:** " + " ".join(safe_markdown(t) for t in backed))
             st.markdown("**From the document:** " + safe_markdown(c["snippet"], ALLOWED_HOSTS))
+            key = f"src-{result.get('trace_id', '')}-{int(closest)}-{c['n']}"
+            if st.button("Open the cited section", key=key) or key in st.session_state.get(
+                "previews", {}
+            ):
+                show_preview(key, c, backed)
+
+
+def show_preview(key: str, citation: dict[str, Any], backed: list[str]) -> None:
+    """The cited section, fetched once, with the supporting sentence highlighted."""
+    previews = st.session_state.setdefault("previews", {})
+    if key not in previews:
+        try:
+            previews[key] = client().document(citation["doc_id"], citation.get("section"))
+        except ApiProblem as exc:
+            st.error(exc.message)
+            return
+    for section in previews[key]["sections"]:
+        st.markdown(f"**{plain(section['section'] or citation['title'])}**")
+        passages = [*backed, citation["snippet"]]
+        st.markdown(highlighted(section["text"], passages, ALLOWED_HOSTS))
 
 
 def show_result(result: dict[str, Any]) -> None:

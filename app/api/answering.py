@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from app.api.errors import ApiError
+from app.generation.base import GenerationParams
 from app.limits import RateLimiter
 from app.logging_setup import trace_id_var
 from app.observability import Metrics
@@ -133,10 +134,12 @@ class AnswerService:
         question: str,
         history: list[Turn],
         disconnected: Callable[[], Awaitable[bool]] | None = None,
+        params: GenerationParams | None = None,
     ) -> AsyncIterator[PipelineEvent]:
-        """Pipeline events from a worker thread; stops the worker when the client leaves."""
+        """Pipeline events from a worker thread; stops the worker when the client leaves.
+        ``params``: the client's sampling, when it asked for other than the configured."""
         trace_id = trace_id_var.get() or uuid.uuid4().hex
-        if not history:  # a cache hit is answered before any generation slot is taken
+        if not history and params is None:  # a cache hit is answered before a slot is taken
             # a thread: with a Qdrant server, the index version is a network call
             hit = await asyncio.to_thread(self.pipeline.cached, question, user, trace_id)
             if hit is not None:
@@ -148,7 +151,7 @@ class AnswerService:
         cancel = threading.Event()
 
         def work() -> None:
-            stream = self.pipeline.stream(question, user, history, trace_id)
+            stream = self.pipeline.stream(question, user, history, trace_id, params)
             try:
                 for event in stream:
                     if cancel.is_set():
@@ -220,10 +223,15 @@ class AnswerService:
         return body
 
     async def answer(
-        self, user: User, question: str, conversation_id: str | None, history: list[Turn]
+        self,
+        user: User,
+        question: str,
+        conversation_id: str | None,
+        history: list[Turn],
+        params: GenerationParams | None = None,
     ) -> dict[str, Any]:
         result: QueryResult | None = None
-        async for event in self.events(user, question, history):
+        async for event in self.events(user, question, history, params=params):
             if isinstance(event, ResultEvent):
                 result = event.result
         if result is None:

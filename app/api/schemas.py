@@ -138,18 +138,70 @@ class RenameRequest(BaseModel):
     title: str = Field(min_length=1, max_length=200)
 
 
+class TextPart(BaseModel):
+    """A content part. Docent reads text: other kinds (images, audio, files) are refused
+    with a message saying so, not silently dropped."""
+
+    type: str
+    text: str = ""
+
+
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | None = ""
+    content: str | list[TextPart] | None = ""
+
+    def text(self) -> str:
+        """The message's text: a string, or its text parts joined."""
+        if self.content is None or isinstance(self.content, str):
+            return self.content or ""
+        kinds = sorted({p.type for p in self.content} - {"text"})
+        if kinds:
+            raise ValueError(
+                f"content parts of type {', '.join(kinds)} are not read: Docent answers "
+                "from text only; send the question as a string or as parts of type 'text'"
+            )
+        return "\n".join(p.text for p in self.content)
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
 
 
 class ChatRequest(BaseModel):
+    """OpenAI's chat request. ``temperature``, ``max_tokens`` (or ``max_completion_tokens``)
+    and ``stop`` are honoured: ``max_tokens`` is cut to the server's
+    ``generation.max_tokens``; other fields clients send (``top_p``, ``seed``, ...) are
+    ignored, as OpenAI-compatible servers commonly do."""
+
     model: str = "docent"
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
-    temperature: float | None = None
-    max_tokens: int | None = None
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    stop: str | list[str] | None = None
+    n: int = Field(default=1, ge=1, le=1, description="one answer per request")
     user: str | None = None
+
+    def stops(self) -> tuple[str, ...]:
+        words = [self.stop] if isinstance(self.stop, str) else self.stop or []
+        if len(words) > 4 or any(not w or len(w) > 64 for w in words):
+            raise ValueError("stop takes at most 4 non-empty strings of up to 64 characters")
+        return tuple(words)
+
+
+class SectionOut(BaseModel):
+    section: str
+    pages: list[int]
+    text: str
+
+
+class DocumentResponse(BaseModel):
+    doc_id: str
+    path: str
+    title: str
+    sections: list[SectionOut]
 
 
 class AdminIngestRequest(BaseModel):

@@ -17,7 +17,7 @@ import enum
 import re
 from collections.abc import Callable
 
-from core.text import STOPWORDS
+from core.text import NUMBER_WORDS, STOPWORDS
 
 
 class AnswerType(enum.StrEnum):
@@ -155,10 +155,9 @@ def classify(question: str) -> AnswerType:
     return AnswerType.OTHER
 
 
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
-    r"forty|fifty|sixty|hundred|thousand|half|once|twice|a few|several|dozen"
-)
+# the number words, and words that state a quantity without one
+_NUMBER_WORDS = "|".join([*(w for w in NUMBER_WORDS if w != "zero"), "half", "once", "twice"])
+_NUMBER_WORDS += "|a few|several|dozen"
 # "unlimited" and "no limit" answer a how-many question without a number
 _NO_LIMIT = r"unlimited|no (?:set |fixed |hard )?(?:limit|maximum|minimum|cap)|as (?:many|much) as"
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_NO_LIMIT})\b", re.I)

@@ -13,24 +13,17 @@ from functools import lru_cache
 
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from core.encoders import Embedder
-from core.text import STOPWORDS, split_sentences
+from core.text import NUMBER_WORDS, STOPWORDS, split_sentences
 
 CITATION = re.compile(r"\s?\[(\d{1,3})\]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*%?")
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 
 
 def numbers_in(text: str) -> set[str]:
     """Digits as written, plus number words as digits ("two weeks" -> "2")."""
     found = {n.rstrip("%").replace(",", "") for n in _NUMBER.findall(text)}
-    return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+    return found | {str(NUMBER_WORDS[w.lower()]) for w in _NUMBER_WORD.findall(text)}
 
 
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+)*|[A-Z]{2,})\b")

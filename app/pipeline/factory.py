@@ -30,7 +30,7 @@ from core.encoders import Embedder, QueryEmbeddingCache, SentenceEmbedder, Spars
 from core.errors import ConfigError
 from core.glossary import Glossary
 from core.settings import GeneratorKind, Settings
-from indexes.access import any_readable
+from indexes.access import any_readable, readable_documents
 from indexes.catalogue import EntityCatalogue
 from indexes.store import IndexStore
 
@@ -157,7 +157,7 @@ def build_pipeline(
         scope=ScopeCheck(
             catalogue,
             generation,
-            readable=lambda doc_ids, groups: any_readable(store.active(), doc_ids, groups),
+            readable_documents=lambda groups: readable_documents(store.active(), groups),
             max_share_here=answer.scope_max_share_here,
             min_share_elsewhere=answer.scope_min_share_elsewhere,
         ),

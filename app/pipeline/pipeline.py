@@ -158,14 +158,24 @@ class QueryPipeline:
         user: User,
         history: list[Turn] | None = None,
         trace_id: str | None = None,
+        params: GenerationParams | None = None,
     ) -> cabc.Generator[PipelineEvent, None, None]:
         """Events for one question: ``TokenEvent``s (sentences that passed the leak guard),
-        then a ``CitationsEvent``, then the ``ResultEvent``."""
+        then a ``CitationsEvent``, then the ``ResultEvent``. ``params``: this request's
+        sampling (a client's temperature or stop words); an answer made with other than
+        the configured ones is neither served from the cache nor kept in it."""
         with cache_scope(self._scope(user)), one_request():
-            yield from self._stream(question, user, history or [], trace_id or uuid.uuid4().hex)
+            yield from self._stream(
+                question, user, history or [], trace_id or uuid.uuid4().hex, params
+            )
 
     def _stream(
-        self, question: str, user: User, history: list[Turn], trace_id: str
+        self,
+        question: str,
+        user: User,
+        history: list[Turn],
+        trace_id: str,
+        params: GenerationParams | None,
     ) -> cabc.Generator[PipelineEvent, None, None]:
         timer = Timer()
         pre = self.preprocessor.run(question)
@@ -175,8 +185,10 @@ class QueryPipeline:
         timer.lap("safety")
         # without history the question is already standalone: look in the cache before
         # paying for entity linking
+        params = params or self.params
+        cacheable = params == self.params
         key = self._cache_key(pre.text, user)
-        hit = None if history else self._from_cache(key, pre.text, trace_id, timer)
+        hit = None if history or not cacheable else self._from_cache(key, pre.text, trace_id, timer)
         if hit is None:
             grounded = self._ground(pre.text, user, history)
             timer.lap("grounding")
@@ -184,19 +196,19 @@ class QueryPipeline:
                 # the rewrite carries words of earlier turns, which clients send unchecked
                 safety = safety.merged(self.safety.run(grounded.standalone))
                 key = self._cache_key(grounded.standalone, user)
-                hit = self._from_cache(key, pre.text, trace_id, timer)
+                hit = self._from_cache(key, pre.text, trace_id, timer) if cacheable else None
         result = (
             hit
             if hit is not None
             else (
                 yield from self._answer(
-                    pre.text, safety.as_trace(), grounded, user, trace_id, timer
+                    pre.text, safety.as_trace(), grounded, user, trace_id, timer, params
                 )
             )
         )
         yield CitationsEvent(result.citations)
         yield ResultEvent(result)
-        if hit is None and not result.degraded:  # a quote-only stand-in is not kept
+        if hit is None and cacheable and not result.degraded:  # a quoted stand-in is not kept
             self.cache.put(key, result)
 
     def _ground(self, text: str, user: User, history: list[Turn]) -> Grounded:
@@ -233,6 +245,7 @@ class QueryPipeline:
         user: User,
         trace_id: str,
         timer: Timer,
+        params: GenerationParams,
     ) -> cabc.Generator[TokenEvent, None, QueryResult]:
         """Retrieves, asks the policy, generates, checks and decides; yields the tokens and
         returns the result."""
@@ -271,7 +284,7 @@ class QueryPipeline:
 
         prompt = self.prompts.run(standalone, chunks, basis.prompt_version)
         timer.lap("prompt")
-        generated = yield from self._generate(prompt.messages, chunks, standalone)
+        generated = yield from self._generate(prompt.messages, chunks, standalone, params)
         timer.lap("generate")
 
         # the quotes and the claims the check must embed go to the model in one batch
@@ -310,7 +323,11 @@ class QueryPipeline:
         )
 
     def _generate(
-        self, messages: list[dict[str, str]], chunks: list[RetrievedChunk], standalone: str
+        self,
+        messages: list[dict[str, str]],
+        chunks: list[RetrievedChunk],
+        standalone: str,
+        params: GenerationParams,
     ) -> cabc.Generator[TokenEvent, None, Generated]:
         """Streams the model's answer a sentence at a time, after the leak guard; a model
         that fails gives an empty, degraded generation (the answer is then quoted)."""
@@ -321,7 +338,7 @@ class QueryPipeline:
         tokens_in = tokens_out = 0
         self.gate.acquire()  # raises Overloaded when every generation slot is busy
         try:
-            for delta in self.generator.stream(messages, self.params):
+            for delta in self.generator.stream(messages, params):
                 if delta.text:
                     parts.append(delta.text)
                     finished, pending = finished_part(pending + delta.text)

@@ -9,12 +9,12 @@ mention the name itself and the name is nearly absent from its whole collection 
 ``max_share_here`` of its documents). Such a document is about someone else's policy, so
 the answer is drawn from the others, or abstains when none is left.
 
-The counts come from the entity catalogue and are rebuilt when the index changes. They are
-aggregates over all documents, but a collection owns a name for a user only when the user
-may read one of its documents that name it: what a user cannot read never sets the scope
-of their question (a hidden folder's subject is not revealed by what it makes abstain). A
-document of a collection the catalogue has not filed (loaded before collections were
-recorded) is never out of scope.
+Every count is the user's own: the documents of each collection, and those naming the
+entity, among the documents the user may read (one facet query per group set and index
+version). What a user cannot read never changes whether, or how, their question is scoped:
+neither a hidden folder's subject nor a hidden document naming the entity shows through an
+abstention. A document of a collection the catalogue has not filed (loaded before
+collections were recorded) is never out of scope.
 """
 
 from __future__ import annotations
@@ -26,20 +26,27 @@ from app.pipeline.request_scope import PerGeneration
 from app.pipeline.types import LinkedEntity, RetrievedChunk
 from indexes.catalogue import EntityCatalogue, collection_of
 
-# whether a user of these groups may read one of these documents (default-deny)
-Readable = Callable[[Sequence[str], Sequence[str]], bool]
+# the documents a user of these groups may read (default-deny: none for no groups)
+ReadableDocuments = Callable[[Sequence[str]], frozenset[str]]
+
+_GROUP_SETS = 256  # group sets whose counts are kept per index version
+
+
+@dataclass
+class _Counts:
+    """One index version's catalogue, and each group set's view of it."""
+
+    collections: dict[str, str]  # doc id -> collection, filed documents only
+    naming: dict[str, dict[str, tuple[str, ...]]]  # canonical -> collection -> docs (lazy)
+    views: dict[frozenset[str], _View]
 
 
 @dataclass(frozen=True)
-class _Counts:
-    sizes: dict[str, int]  # documents per collection
-    mentions: dict[str, dict[str, int]]  # canonical -> collection -> documents naming it
-    # canonical -> collection -> documents naming it (filled lazily)
-    documents: dict[str, dict[str, tuple[str, ...]]]
+class _View:
+    """What one group set reads: its documents, and how many of each collection."""
 
-    def share(self, canonical: str, collection: str) -> float:
-        size = self.sizes.get(collection, 0)
-        return self.mentions.get(canonical, {}).get(collection, 0) / size if size else 0.0
+    readable: frozenset[str]
+    sizes: dict[str, int]
 
 
 def _names(entity: LinkedEntity) -> tuple[str, ...]:
@@ -54,50 +61,76 @@ class ScopeCheck:
         catalogue: EntityCatalogue,
         generation: Callable[[], str],
         *,
-        readable: Readable,
+        readable_documents: ReadableDocuments,
         max_share_here: float,
         min_share_elsewhere: float,
     ) -> None:
         self.catalogue = catalogue
-        self.readable = readable
+        self.readable_documents = readable_documents
         self.max_share_here = max_share_here
         self.min_share_elsewhere = min_share_elsewhere
         self._counts = PerGeneration(generation, self._count)
 
     def _count(self) -> _Counts:
-        return _Counts(self.catalogue.collection_sizes(), self.catalogue.collection_mentions(), {})
+        return _Counts(self.catalogue.document_collections(), {}, {})
+
+    def _view(self, counts: _Counts, groups: Sequence[str]) -> _View:
+        key = frozenset(groups)
+        view = counts.views.get(key)
+        if view is None:
+            readable = self.readable_documents(sorted(key))
+            sizes: dict[str, int] = {}
+            for doc_id in readable:
+                collection = counts.collections.get(doc_id)
+                if collection is not None:
+                    sizes[collection] = sizes.get(collection, 0) + 1
+            view = _View(readable, sizes)
+            if len(counts.views) >= _GROUP_SETS:
+                counts.views.clear()
+            counts.views[key] = view
+        return view
 
     def _naming(self, counts: _Counts, canonical: str) -> dict[str, tuple[str, ...]]:
-        """The documents naming ``canonical``, by collection."""
-        docs = counts.documents.get(canonical)
+        """The documents naming ``canonical``, by collection (all of them: callers keep
+        the readable ones)."""
+        docs = counts.naming.get(canonical)
         if docs is None:
             docs = self.catalogue.documents_naming_by_collection(canonical)
-            counts.documents[canonical] = docs
+            counts.naming[canonical] = docs
         return docs
 
+    def _share(self, counts: _Counts, view: _View, canonical: str, collection: str) -> float:
+        """The share of the collection's readable documents that name ``canonical``."""
+        size = view.sizes.get(collection, 0)
+        if not size:
+            return 0.0
+        named = self._naming(counts, canonical).get(collection, ())
+        return sum(d in view.readable for d in named) / size
+
     def _scopes(
-        self, counts: _Counts, entities: Sequence[LinkedEntity], groups: Sequence[str]
+        self, counts: _Counts, view: _View, entities: Sequence[LinkedEntity]
     ) -> list[tuple[str, ...]]:
-        """The names of the entities that set a scope for this user: some collection names
-        the entity often enough to own it, in a document the user may read."""
+        """The names of the entities that set a scope for this user: some collection they
+        read names the entity often enough to own it."""
         return [
             names
             for names in map(_names, entities)
             if any(
-                counts.share(n, c) >= self.min_share_elsewhere
-                and self.readable(self._naming(counts, n).get(c, ()), groups)
+                self._share(counts, view, n, c) >= self.min_share_elsewhere
                 for n in names
-                for c in counts.mentions.get(n, {})
+                for c in self._naming(counts, n)
             )
         ]
 
-    def _contradicts(self, counts: _Counts, names: tuple[str, ...], chunk: RetrievedChunk) -> bool:
+    def _contradicts(
+        self, counts: _Counts, view: _View, names: tuple[str, ...], chunk: RetrievedChunk
+    ) -> bool:
         collection = collection_of(chunk.path)
-        if collection not in counts.sizes:  # not filed: unknown, never contradicting
+        if collection not in view.sizes:  # not filed: unknown, never contradicting
             return False
         if any(chunk.doc_id in self._naming(counts, n).get(collection, ()) for n in names):
             return False
-        return max(counts.share(n, collection) for n in names) < self.max_share_here
+        return max(self._share(counts, view, n, collection) for n in names) < self.max_share_here
 
     def split(
         self,
@@ -111,10 +144,11 @@ class ScopeCheck:
         if not entities or not chunks:
             return chunks, 0
         counts = self._counts.get()
-        if len(counts.sizes) < 2:  # one collection: nothing to tell apart
+        view = self._view(counts, groups)
+        if len(view.sizes) < 2:  # one collection read: nothing to tell apart
             return chunks, 0
-        scopes = self._scopes(counts, entities, groups)
+        scopes = self._scopes(counts, view, entities)
         if not scopes:
             return chunks, 0
-        kept = [c for c in chunks if not all(self._contradicts(counts, n, c) for n in scopes)]
+        kept = [c for c in chunks if not all(self._contradicts(counts, view, n, c) for n in scopes)]
         return kept, len(chunks) - len(kept)

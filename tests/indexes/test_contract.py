@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from indexes.access import readable_documents
 from indexes.edge import EdgeIndex
 from indexes.errors import IndexLockedError
 from indexes.protocol import VectorIndex
 from indexes.schema import (
     DENSE_DIM,
+    F_GROUPS,
     ChunkPoint,
     Match,
     PointFilter,
@@ -102,6 +104,13 @@ def test_upsert_is_idempotent_by_deterministic_id(loaded: VectorIndex) -> None:
     loaded.upsert([_point("hr", 0, ["hr"], 1)])
     assert loaded.count() == 4
     assert loaded.chunk_counts() == {"hr": 2, "eng": 2}
+
+
+def test_readable_documents_are_those_with_a_chunk_in_the_groups(loaded: VectorIndex) -> None:
+    assert loaded.chunk_counts(PointFilter(must=(Match(F_GROUPS, ("hr",)),))) == {"hr": 2}
+    assert readable_documents(loaded, ["everyone"]) == {"eng"}
+    assert readable_documents(loaded, ["everyone", "hr"]) == {"eng", "hr"}
+    assert readable_documents(loaded, []) == frozenset()  # default-deny
 
 
 @pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])

@@ -93,6 +93,11 @@ def test_ask_shows_a_cited_answer_sources_details_and_takes_feedback(
     labels = [e.label.replace("\\", "") for e in at.expander]
     assert any(label.startswith("[1] PIV card") for label in labels) and "Details" in labels
     assert any("piv.md" in str(c.value).replace("\\", "") for c in at.caption)
+    # the cited section opens with the supporting sentence highlighted
+    at.button(key=next(b.key for b in at.button if b.key and b.key.endswith("-0-1"))).click().run()
+    assert not at.exception and not at.error
+    preview = [str(m.value) for m in at.markdown if ":orange-background[" in str(m.value)]
+    assert preview and "wednesday" in preview[0].lower()
     at.feedback[0].set_value(0).run()  # thumbs down
     at.text_input[0].input("Please add the building address").run()
     at.button(

@@ -362,3 +362,27 @@ def test_rate_limit_gives_429_with_retry_after(small_service: Any) -> None:
         assert codes == [200, 200, 429]
         last = c.post("/v1/retrieve", json={"query": "leave"})
         assert last.status_code == 429 and 0 < int(last.headers["retry-after"]) <= 60
+
+
+def test_a_cited_document_opens_for_its_readers_only(service: Service) -> None:
+    q = {"query": "Sourcegraph legal contract review process", "top_k": 20}
+    with service.client("carol") as c:
+        legal = [
+            x for x in c.post("/v1/retrieve", json=q).json()["chunks"] if "/legal/" in x["path"]
+        ]
+        chunk = legal[0]
+        doc = c.get(f"/v1/documents/{chunk['doc_id']}").json()
+        assert doc["path"] == chunk["path"] and doc["sections"]
+        whole = "\n".join(s["text"] for s in doc["sections"])
+        assert chunk["text"][:200] in whole
+        one = c.get(
+            f"/v1/documents/{chunk['doc_id']}", params={"section": chunk["section"]}
+        ).json()["sections"]
+        assert [s["section"] for s in one] == [chunk["section"]]
+        assert chunk["text"][:200] in one[0]["text"]
+        missing = c.get("/v1/documents/0123456789abcdef0123")
+    assert missing.status_code == 404
+    for user in ("bob", "guest"):  # not a reader: the same 404 as a document that is not there
+        with service.client(user) as c:
+            hidden = c.get(f"/v1/documents/{chunk['doc_id']}")
+        assert hidden.status_code == 404 and hidden.json() == missing.json()

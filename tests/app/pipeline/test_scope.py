@@ -26,14 +26,30 @@ def _chunk(doc_id: str, path: str) -> RetrievedChunk:
     return RetrievedChunk(f"{doc_id}#0", doc_id, path, "", "", "Leave is 10 days.", 0.9)
 
 
-def _everyone_reads(doc_ids: Sequence[str], groups: Sequence[str]) -> bool:
-    return bool(doc_ids) and "everyone" in groups
+def _readers(catalogue: EntityCatalogue, hidden: dict[str, str] | None = None) -> Any:
+    """Every document is readable by "everyone", except each ``hidden`` one (doc id ->
+    the one group that reads it)."""
+    hidden = hidden or {}
+
+    def readable_documents(groups: Sequence[str]) -> frozenset[str]:
+        return frozenset(
+            d
+            for d in catalogue.document_collections()
+            if (hidden[d] in groups if d in hidden else "everyone" in groups)
+        )
+
+    return readable_documents
 
 
-def _check(catalogue: EntityCatalogue, generation: str = "1", **kw: Any) -> ScopeCheck:
-    kw.setdefault("readable", _everyone_reads)
+def _check(
+    catalogue: EntityCatalogue, generation: str = "1", hidden: dict[str, str] | None = None
+) -> ScopeCheck:
     return ScopeCheck(
-        catalogue, lambda: generation, max_share_here=0.02, min_share_elsewhere=0.1, **kw
+        catalogue,
+        lambda: generation,
+        readable_documents=_readers(catalogue, hidden),
+        max_share_here=0.02,
+        min_share_elsewhere=0.1,
     )
 
 
@@ -105,15 +121,29 @@ def test_a_collection_the_user_cannot_read_sets_no_scope(catalogue: EntityCatalo
     # Acme's folder is readable by the "acme" group only: for everyone else it does not own
     # the name, so an answer from Globex's folder stands (the hidden folder's subject is
     # not revealed by an abstention)
-    acme_only = {f"a{i}" for i in range(10)}
-
-    def readable(doc_ids: Sequence[str], groups: Sequence[str]) -> bool:
-        return any(d not in acme_only or "acme" in groups for d in doc_ids)
-
-    check = _check(catalogue, readable=readable)
+    check = _check(catalogue, hidden={f"a{i}": "acme" for i in range(10)})
     globex = [_chunk("g1", "globex/hr/p1.md")]
     assert check.split([ACME], globex, ("everyone",)) == (globex, 0)
     assert check.split([ACME], globex, ("everyone", "acme")) == ([], 1)
+
+
+def test_a_hidden_document_naming_the_entity_changes_nothing_for_those_who_cannot_read_it(
+    catalogue: EntityCatalogue,
+) -> None:
+    # one of Globex's ten documents, readable by "board" only, names Acme: counted over all
+    # documents, Globex's folder would name Acme often enough (1 in 10) not to contradict
+    # it, and whether a colleague's answer abstained would tell of the hidden document
+    globex = [_chunk("g1", "globex/hr/p1.md")]
+    before = _check(catalogue, "1", hidden={"g9": "board"}).split([ACME], globex, ALL)
+    catalogue.replace_document("g9", [Mention("Acme Corp", "ORG", "Acme", 0)], "globex/hr/p9.md")
+    check = _check(catalogue, "2", hidden={"g9": "board"})
+    assert check.split([ACME], globex, ALL) == before == ([], 1)
+    assert check.split([ACME], globex, ("everyone", "board")) == (globex, 0)  # its readers'
+
+
+def test_no_groups_read_nothing_and_set_no_scope(catalogue: EntityCatalogue) -> None:
+    globex = [_chunk("g1", "globex/hr/p1.md")]
+    assert _check(catalogue).split([ACME], globex, ()) == (globex, 0)
 
 
 def test_a_document_of_a_collection_not_filed_is_never_out_of_scope(
