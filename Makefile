@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml requirements/models.txt deploy/build-llama.sh
 	# llama-cpp-python: a portable build (AVX2, never -march=native), kept in build/wheels
 	$(BIN)/pip install --quiet --no-deps --force-reinstall \
 	  "$$(deploy/build-llama.sh $(BIN)/pip $(WHEELS))"/llama_cpp_python-*.whl
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,llama-index]"
 	$(BIN)/python -m app.generation.native_check --no-generate
 	touch $(STAMP)
 
@@ -47,7 +47,7 @@ $(MODEL): requirements/llm.txt
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core app ingest indexes ui eval
+	$(BIN)/mypy core app ingest indexes ui eval integrations
 	# the layers of pyproject.toml [tool.importlinter]: each package imports only those below
 	$(BIN)/lint-imports --no-cache
 

@@ -76,10 +76,12 @@ class RetrieveRequest(BaseModel):
 
 
 class ChunkOut(BaseModel):
+    id: str  # the chunk's id, stable while its document is unchanged
     doc_id: str
     path: str
     title: str
     section: str
+    pages: list[int]  # for paged formats (PDF); empty otherwise
     text: str
     score: float
 

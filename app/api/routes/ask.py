@@ -95,10 +95,12 @@ async def retrieve(body: RetrieveRequest, user: CurrentUser, state: StateDep) ->
     return RetrieveResponse(
         chunks=[
             ChunkOut(
+                id=c.id,
                 doc_id=c.doc_id,
                 path=sanitize(c.path, hosts),
                 title=sanitize(c.title, hosts),
                 section=sanitize(c.section, hosts),
+                pages=list(c.pages),
                 text=sanitize(c.text, hosts),
                 score=round(c.score, 4),
             )

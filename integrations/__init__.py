@@ -1,0 +1,1 @@
+"""Docent for other tools' frameworks: clients of its HTTP API, nothing else of Docent."""
