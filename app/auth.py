@@ -1,4 +1,5 @@
-"""Authentication: a users file with hashed API keys (development) or OIDC JWTs (production).
+"""Authentication: a users file with hashed API keys (development) or OIDC JWTs (production),
+and beside either, personal API keys for tools (``dpk_...``, app/storage/keys.py).
 
 Groups come only from the verified identity, never from a request body.
 
@@ -16,6 +17,7 @@ import jwt
 import yaml
 
 from app.pipeline.types import User
+from app.storage.keys import PREFIX, KeyStore
 from core.errors import ConfigError, DocentError
 
 
@@ -60,6 +62,10 @@ class UsersFileAuth:
             except (KeyError, ValueError, TypeError) as exc:
                 raise ConfigError(f"Users file {path}: bad entry {entry!r} ({exc})") from exc
             self._users.append((digest, user))
+
+    def groups_of(self, user_id: str) -> tuple[str, ...] | None:
+        """The user's groups in the file today, or None when they are no longer in it."""
+        return next((u.groups for _, u in self._users if u.id == user_id), None)
 
     def authenticate(self, token: str) -> User:
         presented = hashlib.sha256(token.encode()).digest()
@@ -110,3 +116,30 @@ class OidcAuth:
         raw = claims.get(self.groups_claim) or []
         groups = tuple(sorted(str(g) for g in raw)) if isinstance(raw, list) else ()
         return User(str(claims["sub"]), groups, str(claims.get("name", claims["sub"])))
+
+
+class PersonalKeyAuth:
+    """Personal API keys beside another sign-in. A key gives the groups it was made with;
+    where the other sign-in can say what the owner's groups are today (the users file), a
+    key never gives more than those, and a user removed from it loses their keys too.
+    OIDC cannot be asked: there a key keeps its groups until it expires or is revoked."""
+
+    def __init__(self, keys: KeyStore, inner: Authenticator) -> None:
+        self.keys = keys
+        self.inner = inner
+
+    def authenticate(self, token: str) -> User:
+        if not token.startswith(PREFIX):
+            return self.inner.authenticate(token)
+        user = self.keys.resolve(token)
+        if user is None:
+            raise AuthError(
+                "This API key is unknown, revoked or expired: make a new one (POST /v1/keys)."
+            )
+        groups_of = getattr(self.inner, "groups_of", None)
+        if callable(groups_of):
+            now = groups_of(user.id)
+            if now is None:
+                raise AuthError("The owner of this API key no longer has access.")
+            user = User(user.id, tuple(g for g in user.groups if g in now), user.name, user.via_key)
+        return user

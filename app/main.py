@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import errors
 from app.api.answering import AnswerService
-from app.api.routes import admin, ask, chat, conversations, documents, health
-from app.auth import Authenticator, OidcAuth, UsersFileAuth
+from app.api.routes import admin, ask, chat, conversations, documents, health, keys
+from app.auth import Authenticator, OidcAuth, PersonalKeyAuth, UsersFileAuth
 from app.generation.base import Generator
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
 from app.logging_setup import setup_logging, trace_id_var
@@ -26,6 +26,7 @@ from app.observability import Metrics
 from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.factory import build_pipeline
 from app.state import AppState
+from app.storage.keys import KeyStore
 from app.storage.repository import Repository, make_engine
 from core.encoders import Embedder
 from core.errors import ConfigError
@@ -86,15 +87,17 @@ def create_app(
             settings.generation.timeout_s,
             components.linker.readable,
         )
+        key_store = KeyStore(repo.engine)
         app.state.docent = AppState(
             settings,
             store,
             catalogue,
             components,
             repo,
-            auth or build_auth(settings),
+            PersonalKeyAuth(key_store, auth or build_auth(settings)),
             metrics,
             answering,
+            key_store,
         )
         await run_in_threadpool(_warm_up, components)
         log.info("ready", extra={"fields": {"startup_s": round(time.perf_counter() - started, 2)}})
@@ -116,7 +119,7 @@ def create_app(
         description="Grounded, permission-checked answers from company documents.",
     )
     errors.install(app)
-    for module in (ask, chat, documents, conversations, admin, health):
+    for module in (ask, chat, documents, conversations, keys, admin, health):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -9,6 +9,7 @@ from app.api.answering import AnswerService
 from app.auth import Authenticator
 from app.observability import Metrics
 from app.pipeline.factory import PipelineParts
+from app.storage.keys import KeyStore
 from app.storage.repository import Repository
 from core.settings import Settings
 from indexes.catalogue import EntityCatalogue
@@ -25,4 +26,5 @@ class AppState:
     auth: Authenticator
     metrics: Metrics
     answering: AnswerService
+    keys: KeyStore
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -104,6 +104,18 @@ class DocentClient:
         data: dict[str, Any] = self._call("GET", f"/v1/documents/{doc_id}", params=params).json()
         return data
 
+    def keys(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self._call("GET", "/v1/keys").json()["keys"]
+        return data
+
+    def create_key(self, name: str, days: int, groups: list[str]) -> dict[str, Any]:
+        body = {"name": name, "expires_in_days": days, "groups": groups}
+        data: dict[str, Any] = self._call("POST", "/v1/keys", json=body).json()
+        return data
+
+    def revoke_key(self, key_id: str) -> None:
+        self._call("DELETE", f"/v1/keys/{key_id}")
+
     def admin_overview(self) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/v1/admin/overview").json()
         return data

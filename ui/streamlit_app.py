@@ -85,9 +85,8 @@ def _try_key(key: str) -> None:
 def sidebar() -> str:
     me = st.session_state["me"]
     st.sidebar.markdown(f"**{me['name']}**  \nGroups: {', '.join(me['groups']) or 'none'}")
-    page = "Chat"
-    if me["admin"]:
-        page = st.sidebar.radio("Page", ["Chat", "Admin"], horizontal=True)
+    pages = ["Chat", "Keys", "Admin"] if me["admin"] else ["Chat", "Keys"]
+    page: str = st.sidebar.radio("Page", pages, horizontal=True) or "Chat"
     if st.sidebar.button("New conversation", icon=":material/add:", use_container_width=True):
         st.session_state.update(conversation_id=None, turns=[])
         st.rerun()
@@ -314,6 +313,43 @@ def admin() -> None:
         st.caption("No feedback yet.")
 
 
+def keys_page() -> None:
+    """Personal API keys for tools: made here, shown once, revoked here."""
+    me = st.session_state["me"]
+    st.title("API keys for tools")
+    st.caption(
+        "A key lets a tool (an OpenAI client, a llama-index app, a script) ask Docent as you, "
+        "with the groups you give it. Revoked keys stop at the next request."
+    )
+    made = st.session_state.pop("new_key", None)
+    if made:
+        st.success("Copy this key now: Docent keeps only its hash and cannot show it again.")
+        st.code(made["key"], language=None)
+    with st.form("new-key", clear_on_submit=True):
+        name = st.text_input("What is it for?", max_chars=100)
+        days = st.number_input("Expires after (days)", min_value=1, max_value=365, value=90)
+        groups = st.multiselect("Groups", me["groups"], default=me["groups"])
+        if st.form_submit_button("Create key"):
+            if not name.strip():
+                st.error("Name the key after the tool that will use it.")
+            else:
+                st.session_state["new_key"] = client().create_key(name, int(days), groups)
+                st.rerun()
+    keys = client().keys()
+    if not keys:
+        st.caption("No keys yet.")
+    for k in keys:
+        left, right = st.columns([5, 1])
+        used = (k["last_used_at"] or "never")[:16].replace("T", " ")
+        left.markdown(
+            f"**{plain(k['name'])}** · groups: {plain(', '.join(k['groups']))} · "
+            f"expires {k['expires_at'][:10]} · last used {plain(used)}"
+        )
+        if right.button("Revoke", key=f"revoke-{k['id']}"):
+            client().revoke_key(k["id"])
+            st.rerun()
+
+
 def main() -> None:
     st.set_page_config(page_title="Docent", page_icon=":material/menu_book:", layout="wide")
     try:
@@ -323,6 +359,8 @@ def main() -> None:
         page = sidebar()
         if page == "Admin":
             admin()
+        elif page == "Keys":
+            keys_page()
         else:
             chat()
     except ApiProblem as exc:

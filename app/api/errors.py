@@ -18,6 +18,7 @@ from app.pipeline.errors import (
     InvalidQuestion,
     Overloaded,
 )
+from app.storage.keys import KeyRefused
 from core.errors import ConfigError, DocentError
 from indexes.errors import IndexUnavailableError
 
@@ -47,6 +48,7 @@ def error_response(
 _STATUS: list[tuple[type[DocentError], int]] = [
     (InvalidQuestion, 422),
     (InjectionRefused, 422),
+    (KeyRefused, 422),
     (AuthError, 401),
     (Overloaded, 503),
     (GenerationUnavailable, 503),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -204,6 +205,31 @@ class DocumentResponse(BaseModel):
     path: str
     title: str
     sections: list[SectionOut]
+
+
+class KeyRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="what the key is for")
+    expires_in_days: int = Field(default=90, ge=1, le=365)
+    groups: list[str] | None = Field(
+        default=None, max_length=50, description="a subset of your groups; default: all"
+    )
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    groups: list[str]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+class NewKeyResponse(KeyOut):
+    key: str = Field(description="shown this once: Docent keeps only its hash")
+
+
+class KeysResponse(BaseModel):
+    keys: list[KeyOut]
 
 
 class AdminIngestRequest(BaseModel):

@@ -14,6 +14,7 @@ class User:
     id: str
     groups: tuple[str, ...]
     name: str = ""
+    via_key: str | None = None  # signed in with this personal API key (app/storage/keys.py)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.pipeline.types import QueryResult, Turn
 from app.storage import schema
 from app.storage.models import (
+    ApiKey,
     AuditEntry,
     Base,
     Conversation,
@@ -35,6 +36,7 @@ _TABLES: dict[str, type[Base]] = {
     "conversations": Conversation,
     "traces": Trace,
     "audit": AuditEntry,
+    "api_keys": ApiKey,
 }
 
 
@@ -247,6 +249,7 @@ class Repository:
             conversations=Conversation.user_id == user_id,
             traces=Trace.user_id == user_id,
             audit=AuditEntry.user_id == user_id,
+            api_keys=ApiKey.user_id == user_id,
         )
 
     def purge_older_than(self, cutoff: datetime) -> dict[str, int]:

@@ -18,7 +18,9 @@ from core.errors import ConfigError
 
 # version -> statements that reach it from the version before; applied in order, in one
 # transaction per version. Add the next version here together with the model change.
-MIGRATIONS: dict[int, list[str]] = {}
+MIGRATIONS: dict[int, list[str]] = {
+    2: [],  # the api_keys table, created whole by create_all below
+}
 
 _TABLE = "schema_version"
 

@@ -124,8 +124,30 @@ def test_abstention_looks_different_and_follow_up_keeps_context(
 
 def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     bob = signed_in(service, monkeypatch, "bob")
-    assert not bob.sidebar.radio
+    assert bob.sidebar.radio[0].options == ["Chat", "Keys"]
     alice = signed_in(service, monkeypatch, "alice")
     alice.sidebar.radio[0].set_value("Admin").run()
     assert not alice.exception and alice.title[0].value == "Admin"
     assert int(alice.metric[0].value) > 1000
+
+
+def test_a_person_makes_a_key_for_a_tool_sees_it_once_and_revokes_it(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    at = signed_in(service, monkeypatch, "bob")
+    at.sidebar.radio[0].set_value("Keys").run()
+    assert at.title[0].value == "API keys for tools"
+    next(t for t in at.text_input if t.label == "What is it for?").input("my notebook")
+    next(b for b in at.button if b.label == "Create key").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    key = at.code[0].value
+    assert key.startswith("dpk_")
+    with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {key}"}) as tool:
+        assert tool.get("/v1/me").json()["id"] == "bob"
+        revoke = next(b for b in at.button if b.key and b.key.startswith("revoke-"))
+        revoke.click().run()
+        assert not at.exception
+        assert tool.get("/v1/me").status_code == 401
+    assert "No keys yet." in [str(c.value) for c in at.caption]
