@@ -102,6 +102,7 @@ BODIES = {
     "/v1/retrieve": {"query": "travel policy"},
     "/v1/chat/completions": {"model": "docent", "messages": [{"role": "user", "content": "hi"}]},
     "/v1/feedback": {"trace_id": "t1", "rating": "up"},
+    "/v1/keys": {"name": "a tool"},
     "/v1/admin/ingest": {"paths": ["/etc"], "groups": "everyone"},
     "/v1/conversations/c1": {"title": "x"},
 }
