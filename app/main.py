@@ -17,7 +17,17 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import errors
 from app.api.answering import AnswerService
-from app.api.routes import admin, ask, chat, conversations, documents, health, keys
+from app.api.batch_runner import BatchRunner
+from app.api.routes import (
+    admin,
+    ask,
+    batches,
+    chat,
+    conversations,
+    documents,
+    health,
+    keys,
+)
 from app.auth import Authenticator, OidcAuth, PersonalKeyAuth, UsersFileAuth
 from app.generation.base import Generator
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
@@ -26,6 +36,7 @@ from app.observability import Metrics
 from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.factory import build_pipeline
 from app.state import AppState
+from app.storage.batches import BatchStore
 from app.storage.keys import KeyStore
 from app.storage.repository import Repository, make_engine
 from core.encoders import Embedder
@@ -88,6 +99,8 @@ def create_app(
             components.linker.readable,
         )
         key_store = KeyStore(repo.engine)
+        batch_store = BatchStore(repo.engine)
+        runner = BatchRunner(batch_store, answering)
         app.state.docent = AppState(
             settings,
             store,
@@ -98,8 +111,10 @@ def create_app(
             metrics,
             answering,
             key_store,
+            batch_store,
         )
         await run_in_threadpool(_warm_up, components)
+        runner.start()  # resumes the batch jobs a stopped process left
         log.info("ready", extra={"fields": {"startup_s": round(time.perf_counter() - started, 2)}})
         # the models and indexes live as long as the process: keep the garbage collector
         # from walking them again and again (full collections stalled requests ~0.5 s)
@@ -107,6 +122,7 @@ def create_app(
         try:
             yield
         finally:
+            runner.stop()
             components.close()  # stops the model process Docent started, if any
             repo.close()  # writes the answers still queued
             catalogue.close()
@@ -119,7 +135,7 @@ def create_app(
         description="Grounded, permission-checked answers from company documents.",
     )
     errors.install(app)
-    for module in (ask, chat, documents, conversations, keys, admin, health):
+    for module in (ask, chat, batches, documents, conversations, keys, admin, health):
         app.include_router(module.router)
 
     @app.middleware("http")

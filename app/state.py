@@ -9,6 +9,7 @@ from app.api.answering import AnswerService
 from app.auth import Authenticator
 from app.observability import Metrics
 from app.pipeline.factory import PipelineParts
+from app.storage.batches import BatchStore
 from app.storage.keys import KeyStore
 from app.storage.repository import Repository
 from core.settings import Settings
@@ -27,4 +28,5 @@ class AppState:
     metrics: Metrics
     answering: AnswerService
     keys: KeyStore
+    batches: BatchStore
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -18,6 +18,7 @@ from app.pipeline.errors import (
     InvalidQuestion,
     Overloaded,
 )
+from app.storage.batches import BatchRefused
 from app.storage.keys import KeyRefused
 from core.errors import ConfigError, DocentError
 from indexes.errors import IndexUnavailableError
@@ -49,6 +50,7 @@ _STATUS: list[tuple[type[DocentError], int]] = [
     (InvalidQuestion, 422),
     (InjectionRefused, 422),
     (KeyRefused, 422),
+    (BatchRefused, 422),
     (AuthError, 401),
     (Overloaded, 503),
     (GenerationUnavailable, 503),

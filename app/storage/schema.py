@@ -19,7 +19,7 @@ from core.errors import ConfigError
 # version -> statements that reach it from the version before; applied in order, in one
 # transaction per version. Add the next version here together with the model change.
 MIGRATIONS: dict[int, list[str]] = {
-    2: [],  # the api_keys table, created whole by create_all below
+    2: [],  # api_keys, batch_jobs, batch_items: new tables, created whole by create_all
 }
 
 _TABLE = "schema_version"

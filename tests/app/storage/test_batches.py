@@ -1,0 +1,80 @@
+"""Batch jobs on a real SQLite file: parsed, claimed, finished, resumed, cancelled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.pipeline.types import User
+from app.storage.batches import BatchRefused, BatchStore, parse_questions
+from app.storage.repository import Repository, make_engine
+
+pytestmark = pytest.mark.integration
+
+BOB = User("bob", ("everyone",), "Bob")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> BatchStore:
+    repo = Repository(make_engine(f"sqlite:///{tmp_path / 'docent.sqlite'}"))
+    repo.ensure_schema(auto_upgrade=True)
+    return BatchStore(repo.engine)
+
+
+def test_questions_and_openai_batch_lines_are_read_and_bad_lines_named() -> None:
+    openai_line = {
+        "custom_id": "r2",
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {"model": "docent", "messages": [{"role": "user", "content": "How long?"}]},
+    }
+    text = json.dumps({"custom_id": "r1", "question": "What?"}) + "\n\n" + json.dumps(openai_line)
+    got = parse_questions(text + "\n" + json.dumps({"question": "Who?"}), 100)
+    assert [(q.custom_id, q.question) for q in got] == [
+        ("r1", "What?"),
+        ("r2", "How long?"),
+        ("line-4", "Who?"),
+    ]
+    for bad, says in [
+        ("", "no questions"),
+        ('{"question": "ok"}\nnot json', "line 2: not JSON"),
+        ('{"custom_id": "x"}', "line 1: needs"),
+        ('{"question": "' + "x" * 101 + '"}', "line 1: the question is 101"),
+    ]:
+        with pytest.raises(BatchRefused, match=says):
+            parse_questions(bad, 100)
+
+
+def test_a_job_is_answered_in_order_and_closes_after_its_last_question(store: BatchStore) -> None:
+    job = store.create(BOB, parse_questions('{"question": "a?"}\n{"question": "b?"}', 100))
+    first = store.claim()
+    assert first is not None and first.question == "a?" and first.user == BOB
+    store.finish(first, {"answer": "A"})
+    second = store.claim()
+    assert second is not None and store.claim() is None  # nothing else pending
+    store.finish(second, None, "refused")
+    status = store.status("bob", job)
+    assert status is not None and (status.status, status.completed, status.failed) == (
+        "completed",
+        1,
+        1,
+    )
+    assert store.results("bob", job) == [
+        {"custom_id": "line-1", "line": 1, "question": "a?", "response": {"answer": "A"}},
+        {"custom_id": "line-2", "line": 2, "question": "b?", "error": "refused"},
+    ]
+    assert store.status("carol", job) is None and store.results("carol", job) is None
+
+
+def test_a_stopped_process_leaves_nothing_lost_and_a_cancelled_job_stops(store: BatchStore) -> None:
+    job = store.create(BOB, parse_questions('{"question": "a?"}\n{"question": "b?"}', 100))
+    assert store.claim() is not None  # then the process dies
+    assert store.requeue_running() == 1  # the next one starts
+    again = store.claim()
+    assert again is not None and again.question == "a?"
+    assert store.cancel("bob", job) and not store.cancel("bob", job)
+    assert store.claim() is None
+    status = store.status("bob", job)
+    assert status is not None and status.status == "cancelled"
