@@ -62,7 +62,9 @@ def _node(chunk: dict[str, Any], text_key: str) -> TextNode:
         "section": chunk["section"],
         "pages": list(chunk.get("pages") or []),
     }
-    return TextNode(id_=chunk.get("id") or None, text=chunk[text_key], metadata=metadata)
+    if chunk.get("id"):  # a retrieved chunk's id; a citation gets a fresh one
+        return TextNode(id_=chunk["id"], text=chunk[text_key], metadata=metadata)
+    return TextNode(text=chunk[text_key], metadata=metadata)
 
 
 class DocentRetriever(BaseRetriever):
