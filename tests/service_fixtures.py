@@ -45,6 +45,13 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def in_process_model(settings: Settings) -> Any:
+    """SmolLM2 inside this process (no model server), sized as the settings say."""
+
+    g = settings.generation
+    return LlamaCppGenerator(g.model_path, n_ctx=g.context, n_threads=g.threads)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,11 +168,7 @@ def corpus_parts(full_index: Path, embedder: Any) -> Iterator[dict[str, Any]]:
             store,
             catalogue,
             embedder,
-            LlamaCppGenerator(
-                settings.generation.model_path,
-                n_ctx=settings.generation.context,
-                n_threads=settings.generation.threads,
-            ),
+            in_process_model(settings),
         ),
     }
     yield parts

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from app.generation.base import Delta, GenerationParams
-from app.generation.llama_cpp import LlamaCppGenerator
 from app.pipeline.errors import InjectionRefused
 from app.pipeline.factory import build_pipeline
 from app.pipeline.pipeline import QueryPipeline
@@ -30,6 +29,7 @@ from core.settings import InjectionPolicy, Settings
 from indexes.factory import open_catalogue, open_store
 from tests.conftest import ARTIFACTS
 from tests.security.test_indirect_injection import EMPLOYEE, planted_index  # noqa: F401
+from tests.service_fixtures import in_process_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -96,11 +96,7 @@ def guarded(
         store,
         catalogue,
         embedder,
-        LlamaCppGenerator(
-            settings.generation.model_path,
-            n_ctx=settings.generation.context,
-            n_threads=settings.generation.threads,
-        ),
+        in_process_model(settings),
     )
     parts.pipeline.prompts = PromptBuilder(
         "answer-v2", ab_version=None, ab_share=0.0, directory=canary_prompts

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from app.generation.extractive import ExtractiveOnlyGenerator
-from app.generation.llama_cpp import LlamaCppGenerator
 from app.pipeline.factory import PipelineParts, build_pipeline
 from app.pipeline.types import QueryResult, User
 from core.settings import Settings
@@ -25,6 +24,7 @@ from ingest.acl import AclResolver
 from ingest.service import IngestService
 from tests.conftest import ARTIFACTS, CORPUS
 from tests.security.injection_cases import CASES, EXFIL_HOST, Planted
+from tests.service_fixtures import in_process_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -65,11 +65,7 @@ def _pipelines(data: Path, embedder: Any) -> dict[str, PipelineParts]:
             store,
             catalogue,
             embedder,
-            LlamaCppGenerator(
-                settings.generation.model_path,
-                n_ctx=settings.generation.context,
-                n_threads=settings.generation.threads,
-            ),
+            in_process_model(settings),
         ),
     }
 

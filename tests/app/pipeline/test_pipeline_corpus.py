@@ -15,6 +15,7 @@ from indexes.factory import open_catalogue, open_store
 from ingest.acl import AclResolver
 from ingest.service import IngestService
 from tests.conftest import ALL_GROUPS
+from tests.service_fixtures import in_process_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -243,18 +244,12 @@ def test_planted_injection_is_fenced_and_not_obeyed(
     IngestService(settings, store, catalogue, embedder, extractor).load(  # type: ignore[arg-type]
         [root], AclResolver(groups=("everyone",))
     )
-    from app.generation.llama_cpp import LlamaCppGenerator
-
     c = build_pipeline(
         settings,
         store,
         catalogue,
         embedder,
-        LlamaCppGenerator(
-            settings.generation.model_path,
-            n_ctx=settings.generation.context,
-            n_threads=settings.generation.threads,
-        ),
+        in_process_model(settings),
     )  # type: ignore[arg-type]
     result = c.pipeline.run("When does the cafeteria open?", EVERYONE)
     store.close()
