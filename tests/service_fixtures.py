@@ -47,7 +47,6 @@ def descendants(pid: int) -> list[int]:
 
 def in_process_model(settings: Settings) -> Any:
     """SmolLM2 inside this process (no model server), sized as the settings say."""
-
     g = settings.generation
     return LlamaCppGenerator(g.model_path, n_ctx=g.context, n_threads=g.threads)
 
