@@ -115,7 +115,14 @@ def test_purging_a_user_leaves_nothing_of_theirs_and_all_of_the_others(repo: Rep
     _converse(repo, "bob", "t2")
     _converse(repo, "carol", "t3")
     deleted = repo.purge_user("bob")
-    assert deleted == {"feedback": 2, "messages": 2, "conversations": 2, "traces": 2, "audit": 2}
+    assert deleted == {
+        "feedback": 2,
+        "messages": 2,
+        "conversations": 2,
+        "traces": 2,
+        "audit": 2,
+        "api_keys": 0,
+    }
     assert set(_counts(repo, "bob").values()) == {0}
     assert _counts(repo, "carol") == {
         "conversations": 1,
