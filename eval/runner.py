@@ -106,6 +106,9 @@ class ApiAsker:
         )
 
 
+DEMO_GLOSSARY = Path(__file__).resolve().parent.parent / "deploy" / "demo-glossary.yaml"
+
+
 @dataclass
 class LocalRun:
     components: PipelineParts
@@ -117,10 +120,13 @@ class LocalRun:
 def open_local(
     corpus: Path, settings: Settings, acl_file: Path | None = None, data_dir: Path | None = None
 ) -> LocalRun:
-    """Load ``corpus`` into a fresh temporary index (the same code path as ``ingest``)."""
+    """Load ``corpus`` into a fresh temporary index (the same code path as ``ingest``).
+    Without a glossary configured, the demo corpus's (deploy/demo-glossary.yaml) is used, as
+    ``make run`` does, so that a bare ``python -m eval run`` measures what people get."""
     tmp = tempfile.TemporaryDirectory(prefix="docent-eval-")
     settings = settings.model_copy(
         update={
+            "glossary_file": settings.glossary_file or DEMO_GLOSSARY,
             "data_dir": data_dir or Path(tmp.name),
             "embedding": settings.embedding.model_copy(
                 update={"cache_path": settings.embedding.cache_path or default_cache()}
