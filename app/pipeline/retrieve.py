@@ -66,11 +66,19 @@ class Retrieval:
     top_similarity: float  # cosine of the best candidate: the abstention signal
 
 
+# a chunk whose word set overlaps a kept one's this much (Jaccard) adds nothing to the prompt
+# (a copy of a page under another path); a structural choice, not fitted on an eval set
+NEAR_DUPLICATE = 0.85
+# a lone chunk over the token budget is cut to this many words per budget token (English
+# prose runs about 1.3 tokens a word), so that it fits
+WORDS_PER_TOKEN = 0.7
+
+
 def _near_duplicate(a: str, b: str) -> bool:
     sa, sb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
     if not sa or not sb:
         return a == b
-    return len(sa & sb) / len(sa | sb) >= 0.85
+    return len(sa & sb) / len(sa | sb) >= NEAR_DUPLICATE
 
 
 def order_within_documents(boosted: list[Hit], plain: list[Hit]) -> list[Hit]:
@@ -203,7 +211,9 @@ class Retriever:
                 continue
             if not kept and tokens > self.token_budget:
                 words = chunk.text.split()
-                chunk = replace(chunk, text=" ".join(words[: int(self.token_budget * 0.7)]))
+                chunk = replace(
+                    chunk, text=" ".join(words[: int(self.token_budget * WORDS_PER_TOKEN)])
+                )
                 tokens = count_tokens(chunk.text)
             kept.append(chunk)
             per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
