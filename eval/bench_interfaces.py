@@ -11,7 +11,8 @@ the same run, on a real service (a subprocess on 127.0.0.1) over an existing ind
    ``/v1/chat/completions``; time to first content is when the first non-empty content delta
    arrives. Beside it, ``--ttft-n`` other questions through ``POST /v1/ask`` (the whole
    answer's latency, what a client without streaming waits).
-No question is asked twice, so no answer comes from the cache.
+No question is asked twice, so no answer comes from the cache. With ``--parity DATASET``,
+eval/retriever_parity.py runs against the first service too.
 """
 
 from __future__ import annotations
@@ -133,7 +134,9 @@ def _ttft(svc: _Service, qs: list[str]) -> dict[str, Any]:
     }
 
 
-def run(index: Path, batch_n: int, interactive_n: int, ttft_n: int) -> dict[str, Any]:
+def run(
+    index: Path, batch_n: int, interactive_n: int, ttft_n: int, parity: Path | None = None
+) -> dict[str, Any]:
     qs = questions()
     need = batch_n + interactive_n + 2 * ttft_n
     if len(qs) < need:
@@ -148,6 +151,10 @@ def run(index: Path, batch_n: int, interactive_n: int, ttft_n: int) -> dict[str,
             "interactive_ask": _interactive(svc, inter_qs),
             "batch": _batch(svc, batch_qs),
         }
+        if parity is not None:  # retrieval through llama-index against /v1/retrieve
+            from eval.retriever_parity import run as parity_run
+
+            out["llama_index_parity"] = parity_run(svc.url, svc.keys[0], parity)
     finally:
         svc.close()
     svc = _Service(index, "embedded")
@@ -170,8 +177,9 @@ def main() -> None:
     parser.add_argument("--batch-n", type=int, default=200)
     parser.add_argument("--interactive-n", type=int, default=50)
     parser.add_argument("--ttft-n", type=int, default=10)
+    parser.add_argument("--parity", type=Path, help="a dataset for eval/retriever_parity.py")
     args = parser.parse_args()
-    result = run(args.index, args.batch_n, args.interactive_n, args.ttft_n)
+    result = run(args.index, args.batch_n, args.interactive_n, args.ttft_n, args.parity)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
