@@ -8,8 +8,8 @@
 bar, or (without ``--api``) answers it in this process from the index under
 DOCENT_DATA_DIR, as a user of ``--groups``. Each output line holds the ``custom_id``, the
 question and either ``response`` (the answer, citations, abstention, trace id) or ``error``.
-Exit codes: 0 every question answered, 2 some failed (listed in the file), 1 usage,
-configuration or service error.
+Exit codes: 0 every question answered; 3 some failed (each with its reason in the file);
+1 a configuration or service error (nothing written); 2 a usage error.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import httpx
 
 from core.cli import Commands, fail
 
-EXIT_SOME_FAILED = 2
+EXIT_SOME_FAILED = 3
 
 
 @click.group(cls=Commands, help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,3 +135,7 @@ def batch_cmd(
     failed = sum("error" in r for r in rows)
     click.echo(f"{len(rows) - failed} answered, {failed} failed: {out}", err=True)
     sys.exit(EXIT_SOME_FAILED if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
