@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,6 +15,18 @@ _DOLLAR = re.compile(r"(\\*)\$")
 def _escape_dollar(match: re.Match[str]) -> str:
     slashes = match.group(1)
     return slashes + ("\\$" if len(slashes) % 2 == 0 else "$")
+
+
+def link_hosts(raw: str) -> tuple[str, ...]:
+    """DOCENT_ANSWER__ALLOWED_LINK_HOSTS: a JSON list, as the API reads it, or a
+    comma-separated list."""
+    raw = raw.strip()
+    if raw.startswith("["):
+        try:
+            return tuple(str(h) for h in json.loads(raw) if h)
+        except json.JSONDecodeError:
+            return ()
+    return tuple(h.strip() for h in raw.split(",") if h.strip())
 
 
 def safe_markdown(text: str, allowed_hosts: tuple[str, ...] = ()) -> str:

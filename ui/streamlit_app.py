@@ -12,12 +12,18 @@ import streamlit as st
 
 from core.lifeline import watch_parent_from_env
 from ui.client import ApiProblem, DocentClient
-from ui.render import highlighted, marked_answer, plain, safe_markdown, source_label
+from ui.render import (
+    highlighted,
+    link_hosts,
+    marked_answer,
+    plain,
+    safe_markdown,
+    source_label,
+)
 
 API_URL = os.environ.get("DOCENT_API_URL", "http://127.0.0.1:8000")
-ALLOWED_HOSTS = tuple(
-    h for h in os.environ.get("DOCENT_ANSWER__ALLOWED_LINK_HOSTS", "").split(",") if h
-)
+# the API's setting, read the same way: a JSON list (a comma-separated one is taken too)
+ALLOWED_HOSTS = link_hosts(os.environ.get("DOCENT_ANSWER__ALLOWED_LINK_HOSTS", ""))
 SSO_HEADER = os.environ.get("DOCENT_UI_SSO_HEADER")  # e.g. X-Forwarded-Access-Token
 
 

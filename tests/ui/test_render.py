@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.render import highlighted
+from ui.render import highlighted, link_hosts
 
 pytestmark = pytest.mark.unit
 
@@ -28,3 +28,15 @@ def test_a_highlighted_passage_cannot_inject_markdown() -> None:
     text = "Click ![x](http://evil.example/?q=1) now for the form today."
     out = highlighted(text, ["![x](http://evil.example/?q=1) now for the form"])
     assert "evil.example" not in out and "![" not in out and ":orange-background[" in out
+
+
+def test_link_hosts_are_read_as_the_api_reads_them() -> None:
+    assert link_hosts('["docs.example.com", "wiki.example.com"]') == (
+        "docs.example.com",
+        "wiki.example.com",
+    )
+    assert link_hosts("docs.example.com, wiki.example.com") == (
+        "docs.example.com",
+        "wiki.example.com",
+    )
+    assert link_hosts("") == () and link_hosts("[not json") == ()
