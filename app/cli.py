@@ -133,8 +133,16 @@ def batch_cmd(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r) + "\n" for r in rows))
     failed = sum("error" in r for r in rows)
-    click.echo(f"{len(rows) - failed} answered, {failed} failed: {out}", err=True)
-    sys.exit(EXIT_SOME_FAILED if failed else 0)
+    asked = _count_questions(questions)
+    missing = asked - len(rows)  # a cancelled job leaves questions without a row
+    click.echo(
+        f"{len(rows) - failed} answered, {failed} failed, {missing} not answered: {out}", err=True
+    )
+    sys.exit(EXIT_SOME_FAILED if failed or missing else 0)
+
+
+def _count_questions(path: Path) -> int:
+    return sum(1 for line in path.read_text().split("\n") if line.strip())
 
 
 if __name__ == "__main__":

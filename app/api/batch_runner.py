@@ -14,6 +14,7 @@ import threading
 from app.api.answering import AnswerService
 from app.pipeline.errors import Overloaded
 from app.storage.batches import BatchStore, Claimed
+from app.storage.repository import DRAWN_FROM
 from core.errors import DocentError
 
 log = logging.getLogger("docent.batches")
@@ -63,7 +64,12 @@ class BatchRunner:
                 except Overloaded:  # every slot busy: wait for one, do not fail
                     if self._stop.wait(0.5):
                         return  # stopping: the item is requeued by the next start
-            body = self.answering.record(claimed.user, None, result)
+            # with every document the answer read: the output is withheld from a reader who
+            # may no longer read one of them (app/api/routes/batches.py)
+            body = {
+                **self.answering.record(claimed.user, None, result),
+                DRAWN_FROM: sorted({c.doc_id for c in result.retrieved}),
+            }
         except DocentError as exc:  # a refused question (injection, too long): its reason
             self.store.finish(claimed, None, exc.message)
             return

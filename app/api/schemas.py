@@ -205,6 +205,7 @@ class DocumentResponse(BaseModel):
     path: str
     title: str
     sections: list[SectionOut]
+    truncated: bool = Field(description="cut at 1 M characters: ask for a section or a page")
 
 
 class KeyRequest(BaseModel):

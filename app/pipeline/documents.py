@@ -15,6 +15,7 @@ from indexes.schema import F_CHUNK_INDEX, F_DOC_ID, F_GROUPS, Match, PointFilter
 
 _FIELDS = (F_DOC_ID, F_CHUNK_INDEX, "path", "title", "section", "pages", "text")
 _MIN_OVERLAP = 20  # characters: a shorter common run is a coincidence, not the chunk overlap
+MAX_CHARS = 1_000_000  # of text in one preview; ask for a section or a page beyond that
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,22 @@ class DocumentView:
     path: str
     title: str
     sections: list[Section]
+    truncated: bool = False  # longer than MAX_CHARS: ask for a section or a page
+
+
+def continuation(before: str, after: str) -> str:
+    """What chunk ``after`` adds to the chunk ``before`` it in the same section: itself
+    without the words the chunker repeated from the end of ``before`` (its overlap), or
+    itself as a new paragraph when they share no such run."""
+    for k in range(min(len(before), len(after)), _MIN_OVERLAP - 1, -1):
+        if before.endswith(after[:k]):
+            return after[k:]
+    return f"\n\n{after}"
 
 
 def joined(before: str, after: str) -> str:
-    """Two consecutive chunks of one section as one text: the words the chunker repeated
-    at the start of ``after`` (its overlap) are kept once."""
-    for k in range(min(len(before), len(after)), _MIN_OVERLAP - 1, -1):
-        if before.endswith(after[:k]):
-            return before + after[k:]
-    return f"{before}\n\n{after}"
+    """Two consecutive chunks of one section as one text, their overlap kept once."""
+    return before + continuation(before, after)
 
 
 class DocumentReader:
@@ -63,21 +71,30 @@ class DocumentReader:
         )
         if not hits:
             return None
-        sections: list[Section] = []
+        # each chunk is compared with the one before it only: linear in the document's
+        # length, however long a section runs
+        parts: list[tuple[str, list[int], list[str], str]] = []  # heading, pages, texts, last
+        size, truncated = 0, False
         for hit in hits:
             p = hit.payload
-            heading, pages = str(p.get("section", "")), tuple(p.get("pages") or ())
-            if sections and sections[-1].heading == heading:
-                last = sections[-1]
-                merged = tuple(dict.fromkeys(last.pages + pages))
-                sections[-1] = Section(heading, merged, joined(last.text, str(p["text"])))
+            heading, text = str(p.get("section", "")), str(p.get("text", ""))
+            pages = [int(n) for n in p.get("pages") or ()]
+            if (section is not None and heading != section) or (
+                page is not None and page not in pages
+            ):
+                continue
+            if size + len(text) > MAX_CHARS:
+                truncated = True
+                break
+            size += len(text)
+            if parts and parts[-1][0] == heading:
+                _, seen, texts, last = parts[-1]
+                texts.append(continuation(last, text))
+                seen.extend(n for n in pages if n not in seen)
+                parts[-1] = (heading, seen, texts, text)
             else:
-                sections.append(Section(heading, pages, str(p.get("text", ""))))
-        if section is not None:
-            sections = [s for s in sections if s.heading == section]
-        if page is not None:
-            sections = [s for s in sections if page in s.pages]
+                parts.append((heading, pages, [text], text))
+        sections = [Section(h, tuple(pg), "".join(texts)) for h, pg, texts, _ in parts]
         first = hits[0].payload
-        return DocumentView(
-            doc_id, str(first.get("path", "")), str(first.get("title", "")), sections
-        )
+        path, title = str(first.get("path", "")), str(first.get("title", ""))
+        return DocumentView(doc_id, path, title, sections, truncated)

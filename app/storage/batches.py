@@ -51,7 +51,9 @@ def _line(n: int, raw: str, max_chars: int) -> Question:
     if question is None:  # an OpenAI batch line: the last user message of its body
         body = entry.get("body")
         messages = body.get("messages") if isinstance(body, dict) else None
-        users = [m for m in messages or [] if isinstance(m, dict) and m.get("role") == "user"]
+        if not isinstance(messages, list):
+            messages = []
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
         question = users[-1].get("content") if users else None
     if not isinstance(question, str) or not question.strip():
         raise BatchRefused(
@@ -68,7 +70,8 @@ def _line(n: int, raw: str, max_chars: int) -> Question:
 def parse_questions(text: str, max_chars: int) -> list[Question]:
     """The questions of a JSONL file: ``{"custom_id": "q1", "question": "..."}`` per line,
     or OpenAI batch lines. Refuses the whole file, naming the line, if one is wrong."""
-    lines = [(n, raw) for n, raw in enumerate(text.splitlines(), 1) if raw.strip()]
+    # JSONL lines end at \n only: a string may hold U+2028 and other separators
+    lines = [(n, raw.rstrip("\r")) for n, raw in enumerate(text.split("\n"), 1) if raw.strip()]
     if not lines:
         raise BatchRefused("The file holds no questions: one JSON object per line.")
     if len(lines) > MAX_QUESTIONS:
@@ -102,8 +105,24 @@ class BatchStore:
         self._maker = sessionmaker(engine, expire_on_commit=False)
 
     def create(self, user: User, questions: list[Question]) -> str:
+        """A new job, unless the user's questions waiting would pass ``MAX_QUESTIONS``."""
         job_id = f"batch_{uuid.uuid4().hex[:24]}"
         with self._maker() as s:
+            waiting = s.scalar(
+                select(func.count())
+                .select_from(BatchItem)
+                .join(BatchJob, BatchJob.id == BatchItem.batch_id)
+                .where(
+                    BatchJob.user_id == user.id,
+                    BatchJob.status == IN_PROGRESS,
+                    BatchItem.status.in_((PENDING, RUNNING)),
+                )
+            )
+            if (waiting or 0) + len(questions) > MAX_QUESTIONS:
+                raise BatchRefused(
+                    f"You have {waiting} questions waiting in batches; at most {MAX_QUESTIONS} "
+                    "may wait at once. Send this file when they are answered."
+                )
             s.add(
                 BatchJob(
                     id=job_id,

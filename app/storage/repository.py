@@ -21,6 +21,8 @@ from app.storage.models import (
     ApiKey,
     AuditEntry,
     Base,
+    BatchItem,
+    BatchJob,
     Conversation,
     Feedback,
     IngestRun,
@@ -37,6 +39,8 @@ _TABLES: dict[str, type[Base]] = {
     "traces": Trace,
     "audit": AuditEntry,
     "api_keys": ApiKey,
+    "batch_items": BatchItem,
+    "batch_jobs": BatchJob,
 }
 
 
@@ -238,8 +242,8 @@ class Repository:
 
     # -- retention -------------------------------------------------------------------
     def purge_user(self, user_id: str) -> dict[str, int]:
-        """Everything stored about one user: conversations, messages, traces, feedback and
-        audit rows. Returns how many rows of each went."""
+        """Everything stored about one user: conversations, messages, traces, feedback, audit
+        rows, personal keys and batch jobs. Returns how many rows of each went."""
         theirs = select(Trace.trace_id).where(Trace.user_id == user_id)
         return self._delete(
             feedback=(Feedback.user_id == user_id) | Feedback.trace_id.in_(theirs),
@@ -250,11 +254,15 @@ class Repository:
             traces=Trace.user_id == user_id,
             audit=AuditEntry.user_id == user_id,
             api_keys=ApiKey.user_id == user_id,
+            batch_items=BatchItem.batch_id.in_(
+                select(BatchJob.id).where(BatchJob.user_id == user_id)
+            ),
+            batch_jobs=BatchJob.user_id == user_id,
         )
 
     def purge_older_than(self, cutoff: datetime) -> dict[str, int]:
-        """Traces, audit rows and feedback made before ``cutoff``, and conversations not
-        touched since then (with their messages)."""
+        """Traces, audit rows, feedback and batch jobs made before ``cutoff``, and
+        conversations not touched since then (with their messages)."""
         old = select(Trace.trace_id).where(Trace.created_at < cutoff)
         return self._delete(
             feedback=(Feedback.created_at < cutoff) | Feedback.trace_id.in_(old),
@@ -266,6 +274,11 @@ class Repository:
             conversations=Conversation.updated_at < cutoff,
             traces=Trace.created_at < cutoff,
             audit=AuditEntry.created_at < cutoff,
+            # batch jobs made before the cutoff, with their questions and answers
+            batch_items=BatchItem.batch_id.in_(
+                select(BatchJob.id).where(BatchJob.created_at < cutoff)
+            ),
+            batch_jobs=BatchJob.created_at < cutoff,
         )
 
     def _delete(self, **where: ColumnElement[bool]) -> dict[str, int]:

@@ -30,6 +30,7 @@ def test_a_key_is_made_used_listed_and_revoked(small_service: Any) -> None:
         # a key cannot manage keys: a leaked one cannot outlive its revocation
         assert tool.post("/v1/keys", json={"name": "successor"}).status_code == 403
         assert tool.get("/v1/keys").status_code == 403
+        assert tool.delete("/v1/me/data").status_code == 403  # nor erase its owner's trail
         with svc.client("carol") as c:
             assert c.delete(f"/v1/keys/{made.json()['id']}").status_code == 204
             assert c.delete(f"/v1/keys/{made.json()['id']}").status_code == 404

@@ -13,7 +13,7 @@ Each line is ``{"custom_id": "q1", "question": "..."}``, or an OpenAI batch line
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -22,13 +22,14 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CurrentUser, StateDep
 from app.api.errors import COMMON_RESPONSES, ApiError
 from app.storage.batches import JobStatus, parse_questions
+from app.storage.repository import DRAWN_FROM, shown_docs
 
 router = APIRouter(prefix="/v1", tags=["batches"])
 
 
 def _out(job: JobStatus) -> dict[str, Any]:
-    def ts(at: datetime | None) -> int | None:
-        return int(at.timestamp()) if at else None
+    def ts(at: datetime | None) -> int | None:  # SQLite hands back UTC without its zone
+        return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()) if at else None
 
     return {
         "id": job.id,
@@ -70,12 +71,34 @@ async def get_batch(batch_id: str, user: CurrentUser, state: StateDep) -> Any:
     return _out(await _job(state, user.id, batch_id))
 
 
+WITHHELD = (
+    "withheld: this answer drew on a document you may not read now (a group was removed, "
+    "or you are signed in with a key of fewer groups)"
+)
+
+
+def _readable(rows: list[dict[str, Any]], user: Any, state: Any) -> list[dict[str, Any]]:
+    """The rows as this reader may see them today: an answer that drew on a document the
+    reader cannot read now is withheld, as in a stored conversation."""
+    out = []
+    for row in rows:
+        response = row.get("response")
+        if response is not None:
+            if not state.answering.still_readable(shown_docs(response), user):
+                row = {k: v for k, v in row.items() if k != "response"} | {"error": WITHHELD}
+            else:
+                row = row | {"response": {k: v for k, v in response.items() if k != DRAWN_FROM}}
+        out.append(row)
+    return out
+
+
 @router.get("/batches/{batch_id}/output", responses=COMMON_RESPONSES)
 async def batch_output(batch_id: str, user: CurrentUser, state: StateDep) -> Response:
     rows = await run_in_threadpool(state.batches.results, user.id, batch_id)
     if rows is None:
         raise ApiError(404, "not_found", "No such batch.")
-    body = "".join(json.dumps(r) + "\n" for r in rows)
+    shown = await run_in_threadpool(_readable, rows, user, state)
+    body = "".join(json.dumps(r) + "\n" for r in shown)
     return Response(body, media_type="application/jsonl")
 
 

@@ -105,7 +105,10 @@ def delete_conversation(conversation_id: str, user: CurrentUser, state: StateDep
 
 @router.delete("/me/data", response_model=PurgeResponse, responses=COMMON_RESPONSES)
 def delete_my_data(user: CurrentUser, state: StateDep) -> PurgeResponse:
-    """Everything Docent stored about the caller: conversations, traces, feedback, audit."""
+    """Everything Docent stored about the caller: conversations, traces, feedback, audit,
+    keys and batches. Signed in only: a leaked personal key cannot erase its owner's trail."""
+    if user.via_key is not None:
+        raise ApiError(403, "forbidden", "Deleting your data needs you signed in, not a key.")
     return PurgeResponse(deleted=state.answering.purge(user.id))
 
 

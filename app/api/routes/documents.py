@@ -25,6 +25,7 @@ async def document(
     """The sections of a document the caller may read (a citation's ``doc_id``), or one
     ``section`` or ``page`` of it. A document the caller may not read is a 404, exactly like
     one that does not exist."""
+    state.answering.admit(user)  # the per-user rate limit, as for questions
     reader = DocumentReader(state.store.active)
     view = await run_in_threadpool(reader.read, doc_id, user.groups, section=section, page=page)
     if view is None:
@@ -42,4 +43,5 @@ async def document(
             )
             for s in view.sections
         ],
+        truncated=view.truncated,
     )

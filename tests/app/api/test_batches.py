@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -65,6 +66,28 @@ def test_a_file_of_questions_is_answered_as_its_sender(service: Service) -> None
     with service.client("carol") as c:  # someone else's batch is not there for them
         assert c.get(f"/v1/batches/{job['id']}").status_code == 404
         assert c.get(f"/v1/batches/{job['id']}/output").status_code == 404
+
+
+def test_an_answer_is_withheld_from_a_reader_who_may_not_read_its_sources_now(
+    service: Service,
+) -> None:
+    with service.client("carol") as c:  # legal reads the legal department's pages
+        job = c.post(
+            "/v1/batches", content=json.dumps({"custom_id": "l", "question": LEGAL})
+        ).json()
+        assert _wait(c, job["id"])["status"] == "completed"
+        mine = [
+            json.loads(x) for x in c.get(f"/v1/batches/{job['id']}/output").text.split("\n") if x
+        ]
+        cited = mine[0]["response"]["citations"] + mine[0]["response"]["closest_sources"]
+        assert any("/departments/legal/" in x["path"] for x in cited)
+        assert "drawn_from" not in mine[0]["response"]
+        key = c.post("/v1/keys", json={"name": "tool", "groups": ["everyone"]}).json()["key"]
+    with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {key}"}) as tool:
+        seen = [
+            json.loads(x) for x in tool.get(f"/v1/batches/{job['id']}/output").text.split("\n") if x
+        ]
+    assert "response" not in seen[0] and seen[0]["error"].startswith("withheld")
 
 
 def test_a_job_left_running_by_a_stopped_service_is_resumed(

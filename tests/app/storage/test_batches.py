@@ -37,8 +37,12 @@ def test_questions_and_openai_batch_lines_are_read_and_bad_lines_named() -> None
         ("r2", "How long?"),
         ("line-4", "Who?"),
     ]
+    # a string may hold U+2028 (json.dumps(ensure_ascii=False) writes it raw): one line
+    assert parse_questions('{"question": "a\u2028b?"}', 100)[0].question == "a\u2028b?"
     for bad, says in [
         ("", "no questions"),
+        ('{"body": {"messages": 5}}', "line 1: needs"),
+        ('{"body": "text"}', "line 1: needs"),
         ('{"question": "ok"}\nnot json', "line 2: not JSON"),
         ('{"custom_id": "x"}', "line 1: needs"),
         ('{"question": "' + "x" * 101 + '"}', "line 1: the question is 101"),
@@ -66,6 +70,17 @@ def test_a_job_is_answered_in_order_and_closes_after_its_last_question(store: Ba
         {"custom_id": "line-2", "line": 2, "question": "b?", "error": "refused"},
     ]
     assert store.status("carol", job) is None and store.results("carol", job) is None
+
+
+def test_a_user_may_not_queue_more_than_the_cap(store: BatchStore) -> None:
+    from app.storage.batches import MAX_QUESTIONS
+
+    many = "\n".join('{"question": "q?"}' for _ in range(MAX_QUESTIONS - 1))
+    store.create(BOB, parse_questions(many, 100))
+    store.create(BOB, parse_questions('{"question": "one more?"}', 100))  # exactly the cap
+    with pytest.raises(BatchRefused, match="waiting"):
+        store.create(BOB, parse_questions('{"question": "too many?"}', 100))
+    store.create(User("carol", ("everyone",)), parse_questions('{"question": "q?"}', 100))
 
 
 def test_a_stopped_process_leaves_nothing_lost_and_a_cancelled_job_stops(store: BatchStore) -> None:

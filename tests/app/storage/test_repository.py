@@ -122,6 +122,8 @@ def test_purging_a_user_leaves_nothing_of_theirs_and_all_of_the_others(repo: Rep
         "traces": 2,
         "audit": 2,
         "api_keys": 0,
+        "batch_items": 0,
+        "batch_jobs": 0,
     }
     assert set(_counts(repo, "bob").values()) == {0}
     assert _counts(repo, "carol") == {
@@ -144,7 +146,15 @@ def test_the_retention_sweep_deletes_only_what_is_older(repo: Repository) -> Non
     _converse(repo, "bob", "new")
     assert repo.sweep(0) == {}  # 0 days keeps everything
     deleted = repo.sweep(90)
-    assert deleted == {"feedback": 1, "messages": 1, "conversations": 1, "traces": 1, "audit": 1}
+    assert deleted == {
+        "feedback": 1,
+        "messages": 1,
+        "conversations": 1,
+        "traces": 1,
+        "audit": 1,
+        "batch_items": 0,
+        "batch_jobs": 0,
+    }
     assert repo.trace("old") is None and repo.trace("new") is not None
 
 
