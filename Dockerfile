@@ -11,7 +11,8 @@ RUN cp "$(/build/build-llama.sh pip /wheels | tail -1)"/llama_cpp_python-*.whl /
 
 # 2. the service: no compiler; the wheel from stage 1 is installed before the project
 FROM python:3.11-slim
-ARG TORCH_INDEX_URL=""
+# the CPU wheels: from PyPI, torch resolves to a CUDA build on most machines
+ARG TORCH_INDEX_URL="https://download.pytorch.org/whl/cpu"
 ENV PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DOCENT_DATA_DIR=/data
 # llama.cpp's CPU backend links OpenMP's runtime (the compiler stays in stage 1)
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
