@@ -90,6 +90,11 @@ GENERATION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def not_found(what: str) -> dict[int | str, dict[str, Any]]:
+    """COMMON_RESPONSES and a 404 for a route that names one thing of the caller's."""
+    return {**COMMON_RESPONSES, 404: _desc(f"No such {what} (or not yours to see)")}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:

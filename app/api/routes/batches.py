@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, StateDep
-from app.api.errors import COMMON_RESPONSES, ApiError
+from app.api.errors import COMMON_RESPONSES, ApiError, not_found
 from app.storage.batches import JobStatus, parse_questions
 from app.storage.repository import DRAWN_FROM, shown_docs
 
@@ -66,7 +66,7 @@ async def _job(state: Any, user_id: str, batch_id: str) -> JobStatus:
     return job
 
 
-@router.get("/batches/{batch_id}", responses=COMMON_RESPONSES)
+@router.get("/batches/{batch_id}", responses=not_found("batch"))
 async def get_batch(batch_id: str, user: CurrentUser, state: StateDep) -> Any:
     return _out(await _job(state, user.id, batch_id))
 
@@ -92,7 +92,7 @@ def _readable(rows: list[dict[str, Any]], user: Any, state: Any) -> list[dict[st
     return out
 
 
-@router.get("/batches/{batch_id}/output", responses=COMMON_RESPONSES)
+@router.get("/batches/{batch_id}/output", responses=not_found("batch"))
 async def batch_output(batch_id: str, user: CurrentUser, state: StateDep) -> Response:
     rows = await run_in_threadpool(state.batches.results, user.id, batch_id)
     if rows is None:
@@ -102,7 +102,7 @@ async def batch_output(batch_id: str, user: CurrentUser, state: StateDep) -> Res
     return Response(body, media_type="application/jsonl")
 
 
-@router.post("/batches/{batch_id}/cancel", responses=COMMON_RESPONSES)
+@router.post("/batches/{batch_id}/cancel", responses=not_found("batch"))
 async def cancel_batch(batch_id: str, user: CurrentUser, state: StateDep) -> Any:
     await _job(state, user.id, batch_id)
     await run_in_threadpool(state.batches.cancel, user.id, batch_id)

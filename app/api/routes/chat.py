@@ -30,7 +30,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, StateDep
-from app.api.errors import GENERATION_RESPONSES, ApiError, status_for
+from app.api.errors import GENERATION_RESPONSES, ApiError, not_found, status_for
 from app.api.schemas import ChatRequest
 from app.generation.base import GenerationParams
 from app.pipeline.output_safety import sanitize
@@ -234,7 +234,7 @@ async def models(user: CurrentUser) -> Any:
     return {"object": "list", "data": [_model()]}
 
 
-@router.get("/models/{model_id}", responses=GENERATION_RESPONSES)
+@router.get("/models/{model_id}", responses=not_found("model"))
 async def model(model_id: str, user: CurrentUser) -> Any:
     if model_id != MODEL:
         raise ApiError(404, "not_found", f"No model {model_id!r}: Docent serves 'docent'.")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, StateDep
-from app.api.errors import COMMON_RESPONSES, ApiError
+from app.api.errors import ApiError, not_found
 from app.api.schemas import DocumentResponse, SectionOut
 from app.pipeline.documents import DocumentReader
 from app.pipeline.output_safety import sanitize
@@ -14,7 +14,7 @@ from app.pipeline.output_safety import sanitize
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 
-@router.get("/documents/{doc_id}", response_model=DocumentResponse, responses=COMMON_RESPONSES)
+@router.get("/documents/{doc_id}", response_model=DocumentResponse, responses=not_found("document"))
 async def document(
     doc_id: str,
     user: CurrentUser,

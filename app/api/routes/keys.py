@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, StateDep
-from app.api.errors import COMMON_RESPONSES, ApiError
+from app.api.errors import COMMON_RESPONSES, ApiError, not_found
 from app.api.schemas import KeyOut, KeyRequest, KeysResponse, NewKeyResponse
 from app.pipeline.types import User
 from app.storage.keys import KeyInfo
@@ -51,7 +51,7 @@ async def list_keys(user: CurrentUser, state: StateDep) -> KeysResponse:
     return KeysResponse(keys=[_out(k) for k in await run_in_threadpool(state.keys.list, user.id)])
 
 
-@router.delete("/keys/{key_id}", status_code=204, responses=COMMON_RESPONSES)
+@router.delete("/keys/{key_id}", status_code=204, responses=not_found("key"))
 async def revoke_key(key_id: str, user: CurrentUser, state: StateDep) -> Response:
     _signed_in(user)
     if not await run_in_threadpool(state.keys.revoke, user.id, key_id):
