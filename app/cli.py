@@ -42,7 +42,8 @@ def config_cmd(args: tuple[str, ...]) -> None:
     sys.exit(config_main(["config", *args]))
 
 
-def _via_api(path: Path, api: str, key: str, poll_s: float) -> list[dict[str, Any]]:
+def _via_api(path: Path, api: str, key: str, poll_s: float) -> tuple[list[dict[str, Any]], int]:
+    """The output rows, and how many questions the service took from the file."""
     with httpx.Client(
         base_url=api.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=120
     ) as c:
@@ -64,7 +65,8 @@ def _via_api(path: Path, api: str, key: str, poll_s: float) -> list[dict[str, An
         out = c.get(f"/v1/batches/{job['id']}/output")
         if out.status_code != 200:
             fail(_message(out))
-        return [json.loads(line) for line in out.text.splitlines() if line.strip()]
+        rows = [json.loads(line) for line in out.text.splitlines() if line.strip()]
+        return rows, job["request_counts"]["total"]
 
 
 def _message(response: httpx.Response) -> str:
@@ -74,7 +76,8 @@ def _message(response: httpx.Response) -> str:
         return f"{response.status_code}: {response.text[:200]}"
 
 
-def _in_process(path: Path, groups: tuple[str, ...]) -> list[dict[str, Any]]:
+def _in_process(path: Path, groups: tuple[str, ...]) -> tuple[list[dict[str, Any]], int]:
+    """The output rows, and how many questions the file holds."""
     from app.api.answering import result_json
     from app.pipeline.factory import build_pipeline
     from app.pipeline.types import User
@@ -103,7 +106,7 @@ def _in_process(path: Path, groups: tuple[str, ...]) -> list[dict[str, Any]]:
         parts.close()
         catalogue.close()
         store.close()
-    return rows
+    return rows, len(questions)
 
 
 @main.command("batch")
@@ -125,24 +128,21 @@ def batch_cmd(
     if api:
         if not key:
             raise click.UsageError("--api needs --key (or DOCENT_API_KEY)")
-        rows = _via_api(questions, api, key, poll_s)
+        rows, asked = _via_api(questions, api, key, poll_s)
     else:
         if not groups:
             raise click.UsageError("in-process, --groups says whose documents may answer")
-        rows = _in_process(questions, tuple(g.strip() for g in groups.split(",") if g.strip()))
+        rows, asked = _in_process(
+            questions, tuple(g.strip() for g in groups.split(",") if g.strip())
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r) + "\n" for r in rows))
     failed = sum("error" in r for r in rows)
-    asked = _count_questions(questions)
     missing = asked - len(rows)  # a cancelled job leaves questions without a row
     click.echo(
         f"{len(rows) - failed} answered, {failed} failed, {missing} not answered: {out}", err=True
     )
     sys.exit(EXIT_SOME_FAILED if failed or missing else 0)
-
-
-def _count_questions(path: Path) -> int:
-    return sum(1 for line in path.read_text().split("\n") if line.strip())
 
 
 if __name__ == "__main__":

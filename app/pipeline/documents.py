@@ -44,11 +44,6 @@ def continuation(before: str, after: str) -> str:
     return f"\n\n{after}"
 
 
-def joined(before: str, after: str) -> str:
-    """Two consecutive chunks of one section as one text, their overlap kept once."""
-    return before + continuation(before, after)
-
-
 class DocumentReader:
     def __init__(self, index: Callable[[], VectorIndex]) -> None:
         self.index = index

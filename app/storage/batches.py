@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.pipeline.types import User
-from app.storage.models import BatchItem, BatchJob, utcnow
+from app.storage.models import BatchItem, BatchJob, as_utc, utcnow
 from core.errors import DocentError
 
 IN_PROGRESS, COMPLETED, CANCELLED = "in_progress", "completed", "cancelled"
@@ -86,7 +87,7 @@ class JobStatus:
     total: int
     completed: int
     failed: int
-    created_at: datetime
+    created_at: datetime  # with its zone (UTC)
     finished_at: datetime | None
 
 
@@ -147,44 +148,56 @@ class BatchStore:
             s.commit()
         return job_id
 
+    @staticmethod
+    def _owned(s: Session, user_id: str, job_id: str) -> BatchJob | None:
+        job = s.get(BatchJob, job_id)
+        return job if job is not None and job.user_id == user_id else None
+
+    @staticmethod
+    def _statuses(s: Session, jobs: Sequence[BatchJob]) -> list[JobStatus]:
+        """The jobs with their counts, read in one query."""
+        counts: dict[str, dict[str, int]] = {}
+        rows = s.execute(
+            select(BatchItem.batch_id, BatchItem.status, func.count())
+            .where(BatchItem.batch_id.in_([j.id for j in jobs]))
+            .group_by(BatchItem.batch_id, BatchItem.status)
+        ).all()
+        for batch_id, status, n in rows:
+            counts.setdefault(batch_id, {})[status] = n
+        return [
+            JobStatus(
+                j.id,
+                j.status,
+                j.total,
+                counts.get(j.id, {}).get(DONE, 0),
+                counts.get(j.id, {}).get(FAILED, 0),
+                as_utc(j.created_at),
+                as_utc(j.finished_at) if j.finished_at else None,
+            )
+            for j in jobs
+        ]
+
     def status(self, user_id: str, job_id: str) -> JobStatus | None:
         """The job if it is the user's, with its counts."""
         with self._maker() as s:
-            job = s.get(BatchJob, job_id)
-            if job is None or job.user_id != user_id:
-                return None
-            counts = dict(
-                s.execute(
-                    select(BatchItem.status, func.count())
-                    .where(BatchItem.batch_id == job_id)
-                    .group_by(BatchItem.status)
-                ).all()
-            )
-        return JobStatus(
-            job.id,
-            job.status,
-            job.total,
-            counts.get(DONE, 0),
-            counts.get(FAILED, 0),
-            job.created_at,
-            job.finished_at,
-        )
+            job = self._owned(s, user_id, job_id)
+            return self._statuses(s, [job])[0] if job is not None else None
 
     def jobs(self, user_id: str, limit: int = 50) -> list[JobStatus]:
         with self._maker() as s:
-            ids = s.scalars(
-                select(BatchJob.id)
+            jobs = s.scalars(
+                select(BatchJob)
                 .where(BatchJob.user_id == user_id)
                 .order_by(BatchJob.created_at.desc())
                 .limit(limit)
             ).all()
-        return [j for j in (self.status(user_id, i) for i in ids) if j is not None]
+            return self._statuses(s, jobs)
 
     def results(self, user_id: str, job_id: str) -> list[dict[str, Any]] | None:
         """The answered and failed items, in the file's order (None: not the user's job)."""
-        if self.status(user_id, job_id) is None:
-            return None
         with self._maker() as s:
+            if self._owned(s, user_id, job_id) is None:
+                return None
             items = s.scalars(
                 select(BatchItem)
                 .where(BatchItem.batch_id == job_id, BatchItem.status.in_((DONE, FAILED)))
@@ -198,8 +211,8 @@ class BatchStore:
 
     def cancel(self, user_id: str, job_id: str) -> bool:
         with self._maker() as s:
-            job = s.get(BatchJob, job_id)
-            if job is None or job.user_id != user_id or job.status != IN_PROGRESS:
+            job = self._owned(s, user_id, job_id)
+            if job is None or job.status != IN_PROGRESS:
                 return False
             job.status, job.finished_at = CANCELLED, utcnow()
             s.commit()

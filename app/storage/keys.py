@@ -13,13 +13,13 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import sessionmaker
 
 from app.pipeline.types import User
-from app.storage.models import ApiKey, utcnow
+from app.storage.models import ApiKey, as_utc, utcnow
 from core.errors import DocentError
 
 PREFIX = "dpk_"
@@ -50,19 +50,14 @@ class NewKey:
     key: str  # shown once, never stored
 
 
-def _aware(at: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def _info(row: ApiKey) -> KeyInfo:
     return KeyInfo(
         row.id,
         row.name,
         tuple(row.groups or ()),
-        _aware(row.created_at),
-        _aware(row.expires_at),
-        _aware(row.last_used_at) if row.last_used_at else None,
+        as_utc(row.created_at),
+        as_utc(row.expires_at),
+        as_utc(row.last_used_at) if row.last_used_at else None,
     )
 
 
@@ -114,7 +109,7 @@ class KeyStore:
                 .order_by(ApiKey.created_at.desc())
             ).all()
         now = utcnow()
-        return [_info(r) for r in rows if _aware(r.expires_at) > now]
+        return [_info(r) for r in rows if as_utc(r.expires_at) > now]
 
     def revoke(self, user_id: str, key_id: str) -> bool:
         """Revokes one of the user's keys; False if they have no such live key."""
@@ -139,9 +134,9 @@ class KeyStore:
             if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)):
                 return None
             now = utcnow()
-            if row.revoked_at is not None or _aware(row.expires_at) <= now:
+            if row.revoked_at is not None or as_utc(row.expires_at) <= now:
                 return None
-            if row.last_used_at is None or now - _aware(row.last_used_at) > _TOUCH_EVERY:
+            if row.last_used_at is None or now - as_utc(row.last_used_at) > _TOUCH_EVERY:
                 row.last_used_at = now
                 s.commit()
             return User(row.user_id, tuple(row.groups or ()), row.user_name, via_key=row.id)

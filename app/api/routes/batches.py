@@ -13,7 +13,7 @@ Each line is ``{"custom_id": "q1", "question": "..."}``, or an OpenAI batch line
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -28,8 +28,8 @@ router = APIRouter(prefix="/v1", tags=["batches"])
 
 
 def _out(job: JobStatus) -> dict[str, Any]:
-    def ts(at: datetime | None) -> int | None:  # SQLite hands back UTC without its zone
-        return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()) if at else None
+    def ts(at: datetime | None) -> int | None:
+        return int(at.timestamp()) if at else None
 
     return {
         "id": job.id,

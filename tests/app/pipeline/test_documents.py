@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.pipeline.documents import DocumentReader, joined
+from app.pipeline.documents import DocumentReader, continuation
 from indexes.schema import Hit
 
 pytestmark = pytest.mark.unit
@@ -13,19 +13,19 @@ pytestmark = pytest.mark.unit
 def test_the_chunk_overlap_is_kept_once() -> None:
     before = "Leave is accrued every pay period. Unused leave carries over up to 240 hours."
     after = "Unused leave carries over up to 240 hours. Sick leave has no cap."
-    assert joined(before, after) == (
+    assert before + continuation(before, after) == (
         "Leave is accrued every pay period. Unused leave carries over up to 240 hours. "
         "Sick leave has no cap."
     )
 
 
 def test_chunks_without_a_common_run_are_separate_paragraphs() -> None:
-    assert joined("First part ends here.", "Second starts.") == (
+    first = "First part ends here."
+    assert first + continuation(first, "Second starts.") == (
         "First part ends here.\n\nSecond starts."
     )
-    assert (
-        joined("ends with a.", "a. short") == "ends with a.\n\na. short"
-    )  # too short to be overlap
+    short = "ends with a."  # "a." is too short to be overlap
+    assert short + continuation(short, "a. short") == "ends with a.\n\na. short"
 
 
 class _Index:
