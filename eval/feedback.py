@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository
+from core.database import make_engine
 from core.settings import Settings
 
 

@@ -1,35 +1,52 @@
 """The entity catalogue: canonical entities, their aliases and where they are mentioned.
 
-Built at ingest, read by the query service's entity linker. Stored in SQLite beside the
-index so that the embedded and the server backends share one format.
+Built at ingest, read by the query service's entity linker. Stored in a SQL database: by
+default a SQLite file beside the embedded index; with several processes, the PostgreSQL
+database (``DOCENT_CATALOGUE_URL``), so the ingest job and every API replica share it.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.entity_rules import Mention
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    distinct,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.exc import SQLAlchemyError
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS mentions (
-    doc_id TEXT NOT NULL,
-    chunk_index INTEGER NOT NULL,
-    canonical TEXT NOT NULL,
-    label TEXT NOT NULL,
-    alias TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc_id);
-CREATE INDEX IF NOT EXISTS mentions_canonical ON mentions(canonical);
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY,
-    collection TEXT NOT NULL
-);
-"""
+from core.database import make_engine
+from core.entity_rules import Mention
+from indexes.errors import IndexUnavailableError
+
+_META = MetaData()
+_MENTIONS = Table(
+    "catalogue_mentions",
+    _META,
+    Column("doc_id", String, nullable=False, index=True),
+    Column("chunk_index", Integer, nullable=False),
+    Column("canonical", String, nullable=False, index=True),
+    Column("label", String, nullable=False),
+    Column("alias", String, nullable=False),
+)
+_DOCUMENTS = Table(
+    "catalogue_documents",
+    _META,
+    Column("doc_id", String, primary_key=True),
+    Column("collection", String, nullable=False),
+)
 
 
 def collection_of(path: str) -> str:
@@ -49,72 +66,137 @@ class Entity:
 
 
 class EntityCatalogue:
-    """SQLite-backed catalogue; safe to share between threads of one process."""
+    """The catalogue's tables in any SQLAlchemy database: a SQLite file for one machine,
+    the PostgreSQL database for several processes, where the ingest job writes it and every
+    API replica links against the same rows. Safe to share between threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = make_engine(url)
+        try:
+            _META.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise IndexUnavailableError(
+                f"Cannot open the entity catalogue at {self._engine.url!r}: "
+                f"{exc.__class__.__name__}. Check DOCENT_CATALOGUE_URL (unset: a SQLite file "
+                "under DOCENT_DATA_DIR)."
+            ) from exc
+        if self._engine.dialect.name == "sqlite":
+            self._adopt_legacy_tables()
+
+    def _adopt_legacy_tables(self) -> None:
+        """A catalogue file from before the shared tables (``mentions``, ``documents``):
+        its rows move into the new tables once, so an upgrade links as before."""
+        if not {"mentions", "documents"} <= set(inspect(self._engine).get_table_names()):
+            return
+        with self._engine.begin() as conn:
+            if conn.execute(select(func.count()).select_from(_MENTIONS)).scalar_one() == 0:
+                conn.execute(
+                    text(
+                        "INSERT INTO catalogue_mentions (doc_id, chunk_index, canonical, label, "
+                        "alias) SELECT doc_id, chunk_index, canonical, label, alias FROM mentions"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO catalogue_documents (doc_id, collection) "
+                        "SELECT doc_id, collection FROM documents"
+                    )
+                )
+            conn.execute(text("DROP TABLE mentions"))
+            conn.execute(text("DROP TABLE documents"))
+
+    @classmethod
+    def at(cls, path: Path) -> EntityCatalogue:
+        """A catalogue in the SQLite file ``path``."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+        return cls(f"sqlite:///{path.resolve()}")
 
     def replace_document(self, doc_id: str, mentions: Iterable[Mention], path: str) -> None:
-        rows = [(doc_id, m.chunk_index, m.canonical, m.label, m.alias) for m in mentions]
-        with self._lock:
-            self._conn.execute("BEGIN")
-            self._conn.execute("DELETE FROM mentions WHERE doc_id = ?", (doc_id,))
-            self._conn.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?)", rows)
-            self._conn.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?)", (doc_id, collection_of(path))
+        rows = [
+            {
+                "doc_id": doc_id,
+                "chunk_index": m.chunk_index,
+                "canonical": m.canonical,
+                "label": m.label,
+                "alias": m.alias,
+            }
+            for m in mentions
+        ]
+        with self._engine.begin() as conn:
+            conn.execute(delete(_MENTIONS).where(_MENTIONS.c.doc_id == doc_id))
+            if rows:
+                conn.execute(insert(_MENTIONS), rows)
+            conn.execute(delete(_DOCUMENTS).where(_DOCUMENTS.c.doc_id == doc_id))
+            conn.execute(
+                insert(_DOCUMENTS), [{"doc_id": doc_id, "collection": collection_of(path)}]
             )
-            self._conn.execute("COMMIT")
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
-        ids = [(d,) for d in doc_ids]
-        with self._lock:
-            self._conn.execute("BEGIN")
-            self._conn.executemany("DELETE FROM mentions WHERE doc_id = ?", ids)
-            self._conn.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
-            self._conn.execute("COMMIT")
+        ids = list(doc_ids)
+        with self._engine.begin() as conn:
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                part = ids[start : start + 500]
+                conn.execute(delete(_MENTIONS).where(_MENTIONS.c.doc_id.in_(part)))
+                conn.execute(delete(_DOCUMENTS).where(_DOCUMENTS.c.doc_id.in_(part)))
 
     def document_collections(self) -> dict[str, str]:
         """Each filed document's collection."""
-        with self._lock:
-            rows = self._conn.execute("SELECT doc_id, collection FROM documents").fetchall()
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(_DOCUMENTS.c.doc_id, _DOCUMENTS.c.collection)).all()
         return {d: c for d, c in rows}
 
     def entities(self, min_documents: int = 1) -> list[Entity]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT canonical, label, json_group_array(DISTINCT alias), "
-                "COUNT(DISTINCT doc_id), COUNT(DISTINCT doc_id || '#' || chunk_index) "
-                "FROM mentions GROUP BY canonical, label HAVING COUNT(DISTINCT doc_id) >= ? "
-                "ORDER BY COUNT(DISTINCT doc_id) DESC",
-                (min_documents,),
-            ).fetchall()
-        return [
-            Entity(
-                canonical=c, label=lab, aliases=tuple(sorted(json.loads(a))), documents=d, chunks=n
+        m = _MENTIONS.c
+        per_chunk = (
+            select(m.canonical, m.label, m.doc_id, m.chunk_index).distinct().subquery("per_chunk")
+        )
+        counts = (
+            select(
+                per_chunk.c.canonical,
+                per_chunk.c.label,
+                func.count(distinct(per_chunk.c.doc_id)),
+                func.count(),
             )
-            for c, lab, a, d, n in rows
+            .group_by(per_chunk.c.canonical, per_chunk.c.label)
+            .having(func.count(distinct(per_chunk.c.doc_id)) >= min_documents)
+        )
+        aliases = select(m.canonical, m.label, m.alias).distinct()
+        with self._engine.connect() as conn:
+            counted = conn.execute(counts).all()
+            named: dict[tuple[str, str], set[str]] = {}
+            for canonical, label, alias in conn.execute(aliases):
+                named.setdefault((canonical, label), set()).add(alias)
+        found = [
+            Entity(
+                canonical=c,
+                label=lab,
+                aliases=tuple(sorted(named.get((c, lab), ()))),
+                documents=d,
+                chunks=n,
+            )
+            for c, lab, d, n in counted
         ]
+        # most documents first; ties in a fixed order, the same on every replica
+        return sorted(found, key=lambda e: (-e.documents, e.canonical, e.label))
 
     def document_count(self) -> int:
         """Documents with at least one catalogued mention."""
-        with self._lock:
-            row = self._conn.execute("SELECT COUNT(DISTINCT doc_id) FROM mentions").fetchone()
-        return int(row[0])
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count(distinct(_MENTIONS.c.doc_id)))).scalar_one())
 
     def documents_naming_by_collection(self, canonical: str) -> dict[str, tuple[str, ...]]:
         """The documents mentioning ``canonical``, by collection (filed documents only)."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT DISTINCT d.collection, m.doc_id FROM mentions m "
-                "JOIN documents d ON d.doc_id = m.doc_id WHERE m.canonical = ? "
-                "ORDER BY d.collection, m.doc_id",
-                (canonical,),
-            ).fetchall()
+        m, d = _MENTIONS.c, _DOCUMENTS.c
+        query = (
+            select(d.collection, m.doc_id)
+            .distinct()
+            .join_from(_MENTIONS, _DOCUMENTS, d.doc_id == m.doc_id)
+            .where(m.canonical == canonical)
+            .order_by(d.collection, m.doc_id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
         out: dict[str, list[str]] = {}
         for collection, doc_id in rows:
             out.setdefault(collection, []).append(doc_id)
@@ -122,13 +204,14 @@ class EntityCatalogue:
 
     def documents_with_alias(self, canonical: str, alias: str) -> list[str]:
         """Documents where ``alias`` (any case) names ``canonical``: the evidence for a link."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT DISTINCT doc_id FROM mentions WHERE canonical = ? AND lower(alias) = ?",
-                (canonical, alias.lower()),
-            ).fetchall()
-        return [r[0] for r in rows]
+        m = _MENTIONS.c
+        query = (
+            select(m.doc_id)
+            .distinct()
+            .where(m.canonical == canonical, func.lower(m.alias) == alias.lower())
+        )
+        with self._engine.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._engine.dispose()

@@ -11,12 +11,14 @@ def open_store(settings: Settings) -> IndexStore:
     if settings.qdrant_url:
         from qdrant_client import QdrantClient
 
+        from indexes.server import Layout
         from indexes.server_store import ServerStore
 
         client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=30)
-        return ServerStore(client, settings.collection)
+        layout = Layout(settings.qdrant_shards, settings.qdrant_replication)
+        return ServerStore(client, settings.collection, layout)
     return EdgeStore(settings.index_dir, settings.collection)
 
 
 def open_catalogue(settings: Settings) -> EntityCatalogue:
-    return EntityCatalogue(settings.data_dir / "catalogue.sqlite")
+    return EntityCatalogue(settings.catalogue_sqlalchemy_url)

@@ -7,6 +7,7 @@ a real server is used when ``DOCENT_QDRANT_URL`` is set.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -73,13 +74,23 @@ def _client_error(exc: BaseException) -> bool:
     return isinstance(exc, _CLIENT_ERRORS)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How a new collection version spreads over a Qdrant cluster: ``shards`` split its
+    points between nodes, ``replication`` copies of each shard survive a node's loss."""
+
+    shards: int = 1
+    replication: int = 1
+
+
 @vendor_boundary(_client_error, "the Qdrant server")
 class ServerIndex:
     """A collection version ``name`` on a Qdrant server."""
 
-    def __init__(self, client: QdrantClient, name: str) -> None:
+    def __init__(self, client: QdrantClient, name: str, layout: Layout = Layout()) -> None:
         self.client = client
         self.name = name
+        self.layout = layout
         try:
             if not client.collection_exists(name):
                 self._create()
@@ -96,6 +107,10 @@ class ServerIndex:
                 DENSE: models.VectorParams(size=DENSE_DIM, distance=models.Distance.COSINE)
             },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            shard_number=self.layout.shards,
+            replication_factor=self.layout.replication,
+            # a write is acknowledged once a majority of a shard's copies hold it
+            write_consistency_factor=self.layout.replication // 2 + 1,
         )
         for field in KEYWORD_FIELDS:
             self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)

@@ -8,7 +8,7 @@ import uuid
 from qdrant_client import QdrantClient, models
 
 from indexes.protocol import VectorIndex
-from indexes.server import ServerIndex
+from indexes.server import Layout, ServerIndex
 from indexes.store import next_version_name
 
 _TOKEN_POINT = 1
@@ -23,9 +23,12 @@ class ServerStore:
     cache of every API replica on its next question.
     """
 
-    def __init__(self, client: QdrantClient, base: str = "docent") -> None:
+    def __init__(
+        self, client: QdrantClient, base: str = "docent", layout: Layout = Layout()
+    ) -> None:
         self.client = client
         self.base = base
+        self.layout = layout
         self._meta = f"{base}_generation"
 
     def versions(self) -> list[str]:
@@ -69,10 +72,11 @@ class ServerStore:
             index = self.new_version()
             self.switch(index)
             return index
-        return ServerIndex(self.client, name)
+        return ServerIndex(self.client, name, self.layout)
 
     def new_version(self) -> VectorIndex:
-        return ServerIndex(self.client, next_version_name(self.base, self.versions()))
+        name = next_version_name(self.base, self.versions())
+        return ServerIndex(self.client, name, self.layout)
 
     def switch(self, index: VectorIndex) -> None:
         ops: list[models.CreateAliasOperation | models.DeleteAliasOperation] = []

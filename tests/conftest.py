@@ -70,6 +70,39 @@ def extractor():  # type: ignore[no-untyped-def]
     x.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL cluster on 127.0.0.1 for the session (tests/servers.py)."""
+    from tests.servers import postgres_cluster
+
+    configured = os.environ.get("DOCENT_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 for the session."""
+    from tests.servers import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind Docent supports: a SQLite file, then a fresh
+    database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'docent.sqlite'}"
+    from tests.servers import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_server"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     from core.settings import Settings

@@ -35,7 +35,10 @@ class Generation:
 class Generator(Protocol):
     """Produces an answer from chat messages, streaming or not."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The model, as traces and the answer cache's key name it."""
+        ...
 
     def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
         """Yield text deltas; the final delta has ``done=True`` and the token counts."""

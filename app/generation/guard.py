@@ -26,10 +26,13 @@ class GuardedGenerator:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
-        self.name = inner.name
         self.cooldown_s = cooldown_s
         self._clock = clock
         self._down_until = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name  # read each time: a server's model can change under its alias
 
     @property
     def is_open(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,8 @@ import httpx
 from app.generation.base import Delta, Generation, GenerationParams
 from app.pipeline.errors import GenerationRejected, GenerationUnavailable
 from core.text import count_tokens
+
+_SERVED_TTL_S = 60.0
 
 
 def _estimate(messages: list[dict[str, str]]) -> int:
@@ -35,7 +38,8 @@ class OpenAIGenerator:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.retries = retries
-        self.name = f"openai:{model}"
+        self._served: str | None = None  # the model behind the alias, from /v1/models
+        self._served_at = -math.inf
         self.extra_body = dict(extra_body or {})  # server-specific sampling fields
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
@@ -45,11 +49,37 @@ class OpenAIGenerator:
             timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
         )
 
-    def ready(self) -> bool:
+    @property
+    def name(self) -> str:
+        """``openai:<alias>`` plus the model the server runs under it, as its ``/v1/models``
+        reports it (vLLM's ``root``): traces and the answer cache's key name the real
+        model, so a new model behind ``docent-llm`` never serves the old one's answers.
+        Read again at most every ``_SERVED_TTL_S`` and at each readiness probe."""
+        if time.monotonic() - self._served_at > _SERVED_TTL_S:
+            self._read_models()
+        served = self._served
+        return f"openai:{self.model}" + (f"({served})" if served and served != self.model else "")
+
+    def _read_models(self) -> bool:
+        self._served_at = time.monotonic()  # also on failure: no probe storm while it is down
         try:
-            return self._client.get("/v1/models", timeout=2.0).status_code == 200
+            response = self._client.get("/v1/models", timeout=2.0)
         except httpx.HTTPError:
             return False
+        if response.status_code != 200:
+            return False
+        try:
+            cards = response.json().get("data") or []
+        except (ValueError, AttributeError):
+            return True  # it answers; what it lists is not ours to judge here
+        for card in cards:
+            if isinstance(card, dict) and card.get("id") == self.model:
+                root = card.get("root")
+                self._served = str(root) if root else self.model
+        return True
+
+    def ready(self) -> bool:
+        return self._read_models()
 
     def _open(self, body: dict[str, Any]) -> httpx.Response:
         last: Exception | None = None

@@ -112,6 +112,7 @@ def build_pipeline(
         glossary=Glossary.load(settings.glossary_file),
         chunks_with=stats.chunks_with,
         min_tagged_share=retrieval.entity_min_tagged_share,
+        generation=generation,
     )
     rewriter = FollowUpRewriter(
         weight=lambda phrase: sum(stats.idf(t) for t in sparse.terms(phrase)),

@@ -10,6 +10,7 @@ spaCy's English tokenizer.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -32,6 +33,8 @@ _MAX_PATTERNS = 5000
 
 # may a user of these groups read at least one of these documents? (asked of the index)
 Readable = Callable[[Sequence[str], tuple[str, ...]], bool]
+
+log = logging.getLogger(__name__)
 
 
 def _deny(doc_ids: Sequence[str], groups: tuple[str, ...]) -> bool:
@@ -100,10 +103,13 @@ class EntityLinker:
         glossary: Glossary = COMMON,
         chunks_with: Callable[[str], int],
         min_tagged_share: float,
+        generation: Callable[[], str],
     ) -> None:
         """``chunks_with(word)``: how many chunks hold a word, for the noise filter
-        (``common_words``)."""
+        (``common_words``). ``generation()``: the index generation, which every load bumps
+        after it changed the catalogue; the rulers are rebuilt when it moves."""
         self.catalogue = catalogue
+        self.generation = generation
         self.readable = readable
         self.glossary = glossary
         self.model = model
@@ -116,19 +122,49 @@ class EntityLinker:
         self._acronyms: dict[str, list[str]] = {}  # canonical -> its acronym aliases
         self._scopes: set[str] = set()
         self._documents: dict[str, int] = {}  # canonicals mentioned in scope_share of the documents
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # around the spaCy pipeline and the swap of a new one
+        self._build_lock = threading.Lock()  # one build at a time
+        self._built_for: str | None = None  # the generation the rulers were built from
+        self._rebuilding = False
+        self._flag_lock = threading.Lock()
 
     def warm_up(self) -> None:
-        with self._lock:
-            if self._nlp is None:
-                self._build()
+        """Builds the rulers on first use. After a load moved the index generation (in
+        this process or another: an ingest job, another replica), a rebuild starts in the
+        background and questions link with the previous rulers until it is done, so every
+        replica links against the shared catalogue within one build's time."""
+        current = self.generation()
+        if self._nlp is None:
+            with self._build_lock:
+                if self._nlp is None:
+                    self._build(current)
+            return
+        if current == self._built_for or self._rebuilding:
+            return
+        with self._flag_lock:
+            if self._rebuilding:
+                return
+            self._rebuilding = True
+        threading.Thread(
+            target=self._rebuild, args=(current,), daemon=True, name="docent-linker-rebuild"
+        ).start()
+
+    def _rebuild(self, generation: str) -> None:
+        try:
+            with self._build_lock:
+                self._build(generation)
+        except Exception:  # the old rulers keep serving; the next question tries again
+            log.exception("rebuilding the entity rulers failed")
+        finally:
+            with self._flag_lock:
+                self._rebuilding = False
 
     def refresh(self) -> None:
-        """Rebuild the ruler after a load changed the catalogue."""
-        with self._lock:
-            self._build()
+        """Rebuild the rulers now, from the catalogue as it is."""
+        with self._build_lock:
+            self._build(self.generation())
 
-    def _build(self) -> None:
+    def _build(self, generation: str) -> None:
         import spacy
 
         try:
@@ -179,9 +215,12 @@ class EntityLinker:
             for alias in e.aliases
             if alias.lower() in aliases
         }
-        self._nlp, self._aliases, self._acronyms, self._scopes = nlp, aliases, acronyms, scopes
-        self._documents = {e.canonical: e.documents for e in entities}
-        self.noise = noise
+        with self._lock:
+            self._nlp, self._aliases, self._acronyms = nlp, aliases, acronyms
+            self._scopes = scopes
+            self._documents = {e.canonical: e.documents for e in entities}
+            self.noise = noise
+            self._built_for = generation
 
     def acronyms_of(self, canonical: str) -> list[str]:
         return self._acronyms.get(canonical, [])

@@ -15,8 +15,9 @@ import json
 import sys
 
 from app.storage.models import SCHEMA_VERSION
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository
 from app.storage.schema import current_version, upgrade
+from core.database import make_engine
 from core.errors import DocentError
 from core.settings import Settings
 

@@ -1,4 +1,5 @@
-"""SQLAlchemy tables. Bump ``SCHEMA_VERSION`` with a migration in schema.py on any change."""
+"""SQLAlchemy tables. On any change, bump ``SCHEMA_VERSION`` and add the Alembic revision
+that reaches it (app/storage/migrations/versions, ``revision = "NNNN"``)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, create_engine, delete, event, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,17 +42,6 @@ _TABLES: dict[str, type[Base]] = {
     "batch_items": BatchItem,
     "batch_jobs": BatchJob,
 }
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
-    # WAL + NORMAL: a commit no longer waits for fsync; the database stays consistent, and
-    # only the last answers before a power loss (not a process crash) can be lost
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
 
 
 log = logging.getLogger(__name__)
@@ -118,15 +107,6 @@ class WriteBehind:
                 return
         for write in writes:
             self._run([write])
-
-
-def make_engine(url: str) -> Engine:
-    """``hide_parameters``: errors and logs show statements, never the values (questions)."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class Repository:

@@ -3,35 +3,54 @@
     python -m app.storage upgrade    create the tables, or bring them to the current version
     python -m app.storage check      exit 0 when current, 3 when `upgrade` is needed
 
-The version lives in a one-row ``schema_version`` table. ``MIGRATIONS[v]`` holds the SQL that
-takes a database from version v-1 to v; a database made before versioning holds version 1.
-The service upgrades a development database on start; in production
-(``DOCENT_ENVIRONMENT=production``) it refuses to start until `upgrade` has been run.
+Migrations are Alembic revisions in app/storage/migrations/versions, named by the schema
+version they reach (revision ``"0002"`` is version 2). A database from before Alembic keeps
+its version in a one-row ``schema_version`` table (or, older still, has none and is version
+1): `upgrade` adopts it at that revision and goes on from there. The service upgrades a
+development database on start; in production (``DOCENT_ENVIRONMENT=production``) it refuses
+to start until `upgrade` has been run, so one step migrates for every replica.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect, text
+from pathlib import Path
 
-from app.storage.models import SCHEMA_VERSION, Base
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+from app.storage.models import SCHEMA_VERSION
 from core.errors import ConfigError
 
-# version -> statements that reach it from the version before; applied in order, in one
-# transaction per version. Add the next version here together with the model change.
-MIGRATIONS: dict[int, list[str]] = {
-    2: [],  # api_keys, batch_jobs, batch_items: new tables, created whole by create_all
-}
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_LEGACY_TABLE = "schema_version"  # before Alembic
 
-_TABLE = "schema_version"
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_version() -> int:
+    """The version the newest migration reaches."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    return int(head) if head else 0
 
 
 def current_version(engine: Engine) -> int | None:
     """The database's version; None for an empty database."""
     tables = set(inspect(engine).get_table_names())
-    if _TABLE in tables:
-        with engine.connect() as conn:
-            row = conn.execute(text(f"SELECT version FROM {_TABLE}")).first()
-        return int(row[0]) if row else None
+    with engine.connect() as conn:
+        if "alembic_version" in tables:
+            revision = MigrationContext.configure(conn).get_current_revision()
+            return int(revision) if revision else None
+        if _LEGACY_TABLE in tables:
+            row = conn.execute(text(f"SELECT version FROM {_LEGACY_TABLE}")).first()
+            return int(row[0]) if row else None
     return 1 if "traces" in tables else None
 
 
@@ -43,18 +62,14 @@ def upgrade(engine: Engine) -> tuple[int | None, int]:
             f"The database is at schema version {before}, newer than this Docent "
             f"({SCHEMA_VERSION}): upgrade Docent, or point DOCENT_DATABASE_URL elsewhere."
         )
+    adopted = before is not None and "alembic_version" not in inspect(engine).get_table_names()
     with engine.begin() as conn:
-        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {_TABLE} (version INTEGER NOT NULL)"))
-    if before is not None:
-        for version in range(before + 1, SCHEMA_VERSION + 1):
-            with engine.begin() as conn:
-                for statement in MIGRATIONS.get(version, []):
-                    conn.execute(text(statement))
-    # a new database gets every table; an upgraded one, the tables a version added, whole
-    Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text(f"DELETE FROM {_TABLE}"))
-        conn.execute(text(f"INSERT INTO {_TABLE} (version) VALUES (:v)"), {"v": SCHEMA_VERSION})
+        config = _config(conn)
+        if adopted:  # made before Alembic: its tables are those of version `before`
+            command.stamp(config, f"{before:04d}")
+        command.upgrade(config, "head")
+        if adopted:
+            conn.execute(text(f"DROP TABLE IF EXISTS {_LEGACY_TABLE}"))
     return before, SCHEMA_VERSION
 
 

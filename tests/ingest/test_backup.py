@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from app.pipeline.types import AnswerSource, QueryResult
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository
+from core.database import make_engine
 from core.settings import Settings
 from indexes.factory import open_catalogue, open_store
 from ingest.acl import AclResolver

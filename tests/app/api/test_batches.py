@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from app.cli import main as docent
 from app.pipeline.types import User
 from app.storage.batches import BatchStore, parse_questions
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository
+from core.database import make_engine
 from core.settings import Settings
 from tests.service_fixtures import Service
 

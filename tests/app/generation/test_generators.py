@@ -44,7 +44,35 @@ def test_openai_server_non_streaming_and_streaming(llama_server: str) -> None:
     whole = gen.complete(MESSAGES, PARAMS)
     assert whole.text.strip() == result.text.strip()  # temperature 0: same answer both ways
     assert whole.tokens_in > 20 and whole.tokens_out > 0
+    assert gen.name == "openai:smollm2"  # llama.cpp's server lists the alias alone
     gen.close()
+
+
+@pytest.mark.unit
+def test_the_name_carries_the_model_the_server_runs_behind_its_alias() -> None:
+    """vLLM lists ``--served-model-name docent-llm`` with the weights it loaded as ``root``:
+    traces and cache keys must change when the weights do, though the alias does not."""
+    import httpx
+
+    served = {"root": "Qwen/Qwen2.5-7B-Instruct"}
+
+    def models(request: httpx.Request) -> httpx.Response:
+        cards = [{"id": "other", "root": "x"}, {"id": "docent-llm", **served}]
+        return httpx.Response(200, json={"object": "list", "data": cards})
+
+    gen = OpenAIGenerator(
+        "http://vllm:8000",
+        "docent-llm",
+        api_key=None,
+        timeout_s=5,
+        retries=0,
+        transport=httpx.MockTransport(models),
+    )
+    assert gen.name == "openai:docent-llm(Qwen/Qwen2.5-7B-Instruct)"
+    served["root"] = "meta-llama/Llama-3.1-8B-Instruct"  # redeployed under the same alias
+    assert gen.name.endswith("(Qwen/Qwen2.5-7B-Instruct)")  # read again after a while ...
+    assert gen.ready()  # ... or at the next readiness probe
+    assert gen.name == "openai:docent-llm(meta-llama/Llama-3.1-8B-Instruct)"
 
 
 def test_server_down_is_a_clear_error_not_a_hang() -> None:

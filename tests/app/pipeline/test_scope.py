@@ -60,7 +60,7 @@ def _out(check: ScopeCheck, entities: list[LinkedEntity], chunk: RetrievedChunk)
 
 @pytest.fixture
 def catalogue(tmp_path: Path) -> EntityCatalogue:
-    cat = EntityCatalogue(tmp_path / "catalogue.sqlite")
+    cat = EntityCatalogue.at(tmp_path / "catalogue.sqlite")
     # Acme's folder: 4 of 10 documents name Acme; Globex's folder: none of 10
     for i in range(10):
         named = [Mention("Acme Corp", "ORG", "Acme", 0)] if i < 4 else []
@@ -93,7 +93,7 @@ def test_a_document_that_names_the_entity_is_in_scope_wherever_it_is(
 
 
 def test_a_question_naming_two_organisations_reads_both(tmp_path: Path) -> None:
-    cat = EntityCatalogue(tmp_path / "c.sqlite")
+    cat = EntityCatalogue.at(tmp_path / "c.sqlite")
     for i in range(10):
         cat.replace_document(f"a{i}", [Mention("Acme Corp", "ORG", "Acme", 0)], f"acme/{i}.md")
         cat.replace_document(f"g{i}", [Mention("Globex", "ORG", "Globex", 0)], f"globex/{i}.md")
@@ -107,7 +107,7 @@ def test_a_question_naming_two_organisations_reads_both(tmp_path: Path) -> None:
 
 
 def test_an_acronym_written_alone_counts_under_its_own_name(tmp_path: Path) -> None:
-    cat = EntityCatalogue(tmp_path / "c.sqlite")
+    cat = EntityCatalogue.at(tmp_path / "c.sqlite")
     for i in range(10):  # the catalogue files bare "TTS" under "TTS", not the expansion
         cat.replace_document(f"t{i}", [Mention("TTS", "ACRONYM", "TTS", 0)], f"tts/{i}.md")
         cat.replace_document(f"g{i}", [], f"globex/{i}.md")
@@ -154,7 +154,7 @@ def test_a_document_of_a_collection_not_filed_is_never_out_of_scope(
 
 
 def test_one_collection_has_no_scope_to_contradict(tmp_path: Path) -> None:
-    cat = EntityCatalogue(tmp_path / "c.sqlite")
+    cat = EntityCatalogue.at(tmp_path / "c.sqlite")
     cat.replace_document("a", [Mention("Acme Corp", "ORG", "Acme", 0)], "a.md")
     cat.replace_document("b", [], "b.md")
     check = _check(cat, "1")

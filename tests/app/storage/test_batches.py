@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from app.pipeline.types import User
 from app.storage.batches import BatchRefused, BatchStore, parse_questions
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository
+from core.database import make_engine
 
 pytestmark = pytest.mark.integration
 
@@ -17,8 +17,8 @@ BOB = User("bob", ("everyone",), "Bob")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> BatchStore:
-    repo = Repository(make_engine(f"sqlite:///{tmp_path / 'docent.sqlite'}"))
+def store(database_url: str) -> BatchStore:
+    repo = Repository(make_engine(database_url))
     repo.ensure_schema(auto_upgrade=True)
     return BatchStore(repo.engine)
 

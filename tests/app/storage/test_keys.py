@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -11,7 +10,8 @@ from sqlalchemy import update
 from app.pipeline.types import User
 from app.storage.keys import MAX_DAYS, PREFIX, KeyRefused, KeyStore
 from app.storage.models import ApiKey, utcnow
-from app.storage.repository import Repository, make_engine
+from app.storage.repository import Repository
+from core.database import make_engine
 
 pytestmark = pytest.mark.integration
 
@@ -19,8 +19,8 @@ CAROL = User("carol", ("everyone", "legal"), "Carol")
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Repository:
-    r = Repository(make_engine(f"sqlite:///{tmp_path / 'docent.sqlite'}"))
+def repo(database_url: str) -> Repository:
+    r = Repository(make_engine(database_url))
     r.ensure_schema(auto_upgrade=True)
     return r
 

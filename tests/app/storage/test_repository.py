@@ -1,9 +1,8 @@
-"""The repository's write-behind on a real SQLite file."""
+"""The repository on a real SQLite file and a real PostgreSQL database."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -11,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from app.pipeline.types import AnswerSource, QueryResult, RetrievedChunk
 from app.storage.models import AuditEntry, Conversation, Feedback, Message, Trace, utcnow
-from app.storage.repository import Repository, make_engine, shown_docs
+from app.storage.repository import Repository, shown_docs
+from core.database import make_engine
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def repo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    r = Repository(make_engine(f"sqlite:///{tmp_path / 'docent.sqlite'}"))
+def repo(database_url: str):  # type: ignore[no-untyped-def]
+    r = Repository(make_engine(database_url))
     r.ensure_schema(auto_upgrade=True)
     yield r
     r.close()
@@ -48,8 +48,8 @@ def test_a_failing_write_does_not_lose_the_others_of_its_batch(repo: Repository)
     assert titles == ["a", "b"]
 
 
-def test_close_writes_what_is_still_queued(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'docent.sqlite'}"
+def test_close_writes_what_is_still_queued(database_url: str) -> None:
+    url = database_url
     first = Repository(make_engine(url))
     first.ensure_schema(auto_upgrade=True)
     conv_id, _ = first.open_conversation("bob", None, "q")

@@ -1,0 +1,1 @@
+"""One revision per schema version: ``NNNN_<what>.py`` with ``revision = "NNNN"``."""

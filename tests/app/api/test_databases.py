@@ -1,0 +1,83 @@
+"""The API's stored state on each database Docent supports: a real SQLite file and a real
+PostgreSQL server. One walk through everything the API writes and reads back: answers and
+their conversation, feedback, personal keys, a batch, and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.generation.extractive import ExtractiveOnlyGenerator
+from core.settings import Settings
+from tests.app.api.test_batches import _wait
+from tests.app.api.test_degraded import small_corpus_module, small_index  # noqa: F401
+from tests.service_fixtures import Service, start, stop
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def stored_service(
+    small_index: Path,  # noqa: F811
+    tmp_path: Path,
+    embedder: Any,
+    database_url: str,
+) -> Iterator[Service]:
+    import shutil
+
+    data = tmp_path / "var"
+    shutil.copytree(small_index, data)
+    settings = Settings(
+        data_dir=data,
+        users_file=data / "users.yaml",
+        database_url=database_url,
+        rate_limit_per_minute=1000,
+    )
+    svc, running = start(settings, embedder=embedder, generator=ExtractiveOnlyGenerator())
+    yield svc
+    stop(running)
+
+
+def test_what_the_api_stores_it_reads_back(stored_service: Service) -> None:
+    with stored_service.client("bob") as c, stored_service.client("alice") as alice:
+        first = c.post("/v1/ask", json={"question": "What is the TTS handbook for?"})
+        assert first.status_code == 200, first.text
+        answer = first.json()
+        cid = answer["conversation_id"]
+        follow = c.post(
+            "/v1/ask", json={"question": "Who maintains it?", "conversation_id": cid}
+        ).json()
+        assert follow["conversation_id"] == cid
+        detail = c.get(f"/v1/conversations/{cid}").json()
+        assert [m["question"] for m in detail["messages"]] == [
+            "What is the TTS handbook for?",
+            "Who maintains it?",
+        ]
+        assert alice.get(f"/v1/conversations/{cid}").status_code == 404  # bob's alone
+
+        rated = c.post("/v1/feedback", json={"trace_id": answer["trace_id"], "rating": "down"})
+        assert rated.status_code == 200, rated.text
+
+        made = c.post("/v1/keys", json={"name": "script", "expires_in_days": 1})
+        assert made.status_code == 201, made.text
+        key = made.json()
+        with stored_service.client(None) as anonymous:
+            by_key = {"Authorization": f"Bearer {key['key']}"}
+            assert anonymous.get("/v1/me", headers=by_key).json()["id"] == "bob"
+            assert c.delete(f"/v1/keys/{key['id']}").status_code == 204
+            assert anonymous.get("/v1/me", headers=by_key).status_code == 401
+
+        body = '{"custom_id": "a", "question": "What is 18F?"}\n{"question": "What is TTS?"}\n'
+        job = c.post("/v1/batches", content=body).json()
+        done = _wait(c, job["id"])
+        assert done["status"] == "completed" and done["request_counts"]["completed"] == 2
+        lines = [x for x in c.get(f"/v1/batches/{job['id']}/output").text.split("\n") if x]
+        assert len(lines) == 2
+
+        deleted = c.delete("/v1/me/data").json()["deleted"]
+        assert deleted["conversations"] == 1 and deleted["feedback"] == 1
+        assert c.get("/v1/conversations").json()["conversations"] == []
+        assert c.get("/v1/batches").json()["data"] == []
