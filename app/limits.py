@@ -6,6 +6,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 
 from limits import RateLimitItemPerMinute
 from limits.errors import ConfigurationError
@@ -172,7 +173,15 @@ class GenerationGate:
     up to ``wait_s`` for a slot; a question past the queue, or one that waited that long,
     gets 503 with Retry-After."""
 
-    def __init__(self, slots: int, *, max_queued: int, wait_s: float) -> None:
+    def __init__(
+        self,
+        slots: int,
+        *,
+        max_queued: int,
+        wait_s: float,
+        on_refused: Callable[[], object] = lambda: None,
+    ) -> None:
+        self.on_refused = on_refused  # counts each 503 (docent_rejections_total{overloaded})
         self.slots = slots
         self.max_queued = max_queued
         self.wait_s = wait_s
@@ -185,6 +194,7 @@ class GenerationGate:
             return
         with self._lock:
             if self.waiting >= self.max_queued:
+                self.on_refused()
                 raise Overloaded(
                     "All answer slots are busy and the queue is full. Try again in a moment.",
                     retry_after_s=2,
@@ -196,6 +206,7 @@ class GenerationGate:
             with self._lock:
                 self.waiting -= 1
         if not admitted:
+            self.on_refused()
             raise Overloaded(
                 f"No answer slot came free within {self.wait_s:g} s. Try again in a moment.",
                 retry_after_s=max(1, math.ceil(self.wait_s / 4)),

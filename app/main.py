@@ -29,6 +29,7 @@ from app.api.routes import (
     keys,
 )
 from app.auth import Authenticator, OidcAuth, PersonalKeyAuth, UsersFileAuth
+from app.costs import PriceTable
 from app.generation.base import Generator
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
 from app.logging_setup import setup_logging, trace_id_var
@@ -89,13 +90,14 @@ def create_app(
         repo.ensure_schema(auto_upgrade=settings.environment is not Environment.PRODUCTION)
         repo.sweep_every(settings.retention_days)
         components = build_pipeline(settings, store, catalogue, embedder, generator)
+        metrics = Metrics()
         gate = GenerationGate(
             settings.generation.slots,
             max_queued=settings.generation.max_queued,
             wait_s=settings.generation.queue_wait_s,
+            on_refused=metrics.rejections.labels("overloaded").inc,
         )
         components.pipeline.gate = gate
-        metrics = Metrics()
         metrics.generation_waiting.set_function(lambda: gate.waiting)
         answering = AnswerService(
             components.pipeline,
@@ -104,6 +106,7 @@ def create_app(
             RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage),
             settings.generation.timeout_s,
             components.linker.readable,
+            PriceTable(settings.prices),
         )
         key_store = KeyStore(repo.engine)
         batch_store = BatchStore(repo.engine)

@@ -6,6 +6,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from app.pipeline.types import QueryResult
 
+# answer_source -> the outcome label: "quoted" is the model's answer replaced by quotes
+_OUTCOMES = {
+    "generated": "generated",
+    "extractive": "quoted",
+    "abstained": "abstained",
+    "cache": "cache",
+}
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -45,11 +52,49 @@ class Metrics:
         self.rejections = Counter(
             "docent_rejections_total", "Requests refused by limits", ["reason"], registry=r
         )
+        # live quality, per prompt version: the A/B arms and a new template are watched
+        # on the same figures as the eval harness measures offline
+        self.prompt_answers = Counter(
+            "docent_prompt_answers_total",
+            "Answers by prompt version and outcome (generated, quoted, abstained, cache)",
+            ["prompt_version", "outcome"],
+            registry=r,
+        )
+        self.model_sentences = Counter(
+            "docent_model_sentences_total",
+            "Sentences the model wrote, as the citation check split them",
+            ["prompt_version"],
+            registry=r,
+        )
+        self.unsupported_sentences = Counter(
+            "docent_unsupported_sentences_total",
+            "Model sentences no cited source supports",
+            ["prompt_version"],
+            registry=r,
+        )
+        self.feedback = Counter(
+            "docent_feedback_total",
+            "Ratings by prompt version",
+            ["prompt_version", "rating"],
+            registry=r,
+        )
+        self.cost = Counter(
+            "docent_cost_total",
+            "Cost of generation in the price table's currency (DOCENT_PRICES)",
+            ["model"],
+            registry=r,
+        )
         self.generation_waiting = Gauge(
             "docent_generation_waiting", "Questions waiting for a generation slot", registry=r
         )
 
-    def observe(self, result: QueryResult) -> None:
+    def observe(self, result: QueryResult, cost: float = 0.0) -> None:
+        version = result.prompt_version
+        self.prompt_answers.labels(version, _OUTCOMES.get(str(result.answer_source), "other")).inc()
+        self.model_sentences.labels(version).inc(result.model_sentences)
+        self.unsupported_sentences.labels(version).inc(result.model_unsupported)
+        if cost:
+            self.cost.labels(result.generator).inc(cost)
         for stage, ms in result.timings_ms.items():
             self.stage.labels(stage).observe(ms / 1000)
         self.tokens.labels("in").inc(result.tokens_in)

@@ -218,6 +218,13 @@ class GenerationSettings(_Group):
         return 32 if self.kind is GeneratorKind.OPENAI else 1
 
 
+class ModelPrice(_Group):
+    """What a million tokens cost, in whatever currency the table is kept in."""
+
+    input_per_million: float = Field(0.0, ge=0)
+    output_per_million: float = Field(0.0, ge=0)
+
+
 class Settings(BaseSettings):
     """Every knob Docent has: deployment fields at the top, the pipeline's stages in
     groups. Tests build their own instance instead of patching."""
@@ -281,6 +288,12 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
+
+    # the price of a model's tokens, by the model's name as traces record it
+    # (`openai:docent-llm(Qwen/Qwen2.5-7B-Instruct)`, `llama.cpp:smollm2-135m-instruct`):
+    # an exact name, else the longest key the name starts with, else `*`. Unlisted: free.
+    # DOCENT_PRICES='{"openai:docent-llm": {"input_per_million": 0.2, "output_per_million": 0.6}}'
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
     # caching
     answer_cache_size: int = Field(1024, ge=0)

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from app.api.errors import ApiError
+from app.costs import PriceTable
 from app.generation.base import GenerationParams
 from app.limits import RateLimiter
 from app.logging_setup import trace_id_var
@@ -90,8 +91,10 @@ class AnswerService:
         limiter: RateLimiter,
         timeout_s: float,
         readable: Readable,
+        prices: PriceTable,
     ) -> None:
         self.readable = readable
+        self.prices = prices
         self.pipeline = pipeline
         self.repo = repo
         self.metrics = metrics
@@ -204,8 +207,11 @@ class AnswerService:
         self, user: User, conversation_id: str | None, result: QueryResult
     ) -> dict[str, Any]:
         body = result_json(result, conversation_id, self.pipeline.allowed_hosts)
-        self.metrics.observe(result)
-        self.repo.record_answer(user.id, conversation_id, result, body)
+        cost = self.prices.cost(result.generator, result.tokens_in, result.tokens_out)
+        self.metrics.observe(result, cost)
+        self.repo.record_answer(
+            user.id, conversation_id, result, body, groups=user.groups, cost=cost
+        )
         log.info(
             "answered",
             extra={

@@ -294,6 +294,42 @@ class AnswerOut(BaseModel):
     timings_ms: dict[str, float]
 
 
+class QualityFigures(BaseModel):
+    answers: int
+    abstained: int
+    quoted: int
+    cached: int
+    sentences: int
+    unsupported: int
+    dropped: int
+    up: int
+    down: int
+    tokens_in: int
+    tokens_out: int
+    cost: float
+    abstained_share: float | None
+    quoted_share: float | None
+    unsupported_share: float | None
+    dropped_per_answer: float | None
+    up_rate: float | None
+
+
+class QualityDay(QualityFigures):
+    day: str
+    prompt_version: str
+
+
+class UsageOf(QualityFigures):
+    name: str
+
+
+class QualityResponse(BaseModel):
+    days: int
+    by_day: list[QualityDay]
+    by_user: list[UsageOf]
+    by_group: list[UsageOf]
+
+
 class OverviewResponse(BaseModel):
     collection: str
     documents: list[DocumentOut]

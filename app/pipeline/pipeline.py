@@ -310,7 +310,13 @@ class QueryPipeline:
                 source = AnswerSource.EXTRACTIVE
                 text, sentences, cited = extract.text, extract.sentences, extract.cited
             case _:
-                return basis.result(timer, decision, generated=generated, dropped=checked.dropped)
+                return basis.result(
+                    timer,
+                    decision,
+                    generated=generated,
+                    dropped=checked.dropped,
+                    checked=checked.sentences,
+                )
         return basis.result(
             timer,
             decision,
@@ -320,6 +326,7 @@ class QueryPipeline:
             sentences=sentences,
             generated=generated,
             dropped=checked.dropped,
+            checked=checked.sentences,
         )
 
     def _generate(
@@ -370,4 +377,7 @@ class QueryPipeline:
         cached.question = question
         cached.answer_source = AnswerSource.CACHE
         cached.timings_ms = timer.total()
+        # no model ran for this one: nothing to pay for, no sentence newly checked
+        cached.tokens_in = cached.tokens_out = 0
+        cached.model_sentences = cached.model_unsupported = 0
         return cached

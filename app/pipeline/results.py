@@ -83,7 +83,10 @@ class Basis:
         sentences: list[SentenceCheck] | None = None,
         generated: Generated | None = None,
         dropped: int = 0,
+        checked: list[SentenceCheck] | None = None,
     ) -> QueryResult:
+        """``checked``: the model's sentences as the citation check judged them, whatever
+        the answer finally used (the live unsupported-sentence rate counts them all)."""
         abstained = decision.outcome is Outcome.ABSTAIN
         timer.lap("postprocess")
         return QueryResult(
@@ -110,6 +113,8 @@ class Basis:
             answerability=self.answerability,
             degraded=generated.degraded if generated else False,
             reason=decision.reason,
+            model_sentences=len(checked or ()),
+            model_unsupported=sum(not s.supported for s in checked or ()),
         )
 
 

@@ -123,6 +123,8 @@ class QueryResult:
     # the model was down, hung or crashed: the answer is quoted from the sources instead
     degraded: bool = False
     reason: str = ""  # why the answer policy answered, quoted or abstained
+    model_sentences: int = 0  # the sentences the model wrote, as the citation check split them
+    model_unsupported: int = 0  # of those, the ones no cited source supports
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2  # 2: api_keys, batch_jobs, batch_items
+SCHEMA_VERSION = (
+    3  # 2: api_keys, batch_jobs, batch_items; 3: traces.groups, sentences, unsupported, cost
+)
 
 
 def utcnow() -> datetime:
@@ -72,6 +74,12 @@ class Trace(Base):
     tokens_in: Mapped[int] = mapped_column(default=0)
     tokens_out: Mapped[int] = mapped_column(default=0)
     dropped_citations: Mapped[int] = mapped_column(default=0)
+    # the asker's groups when answered (usage per group), the model's sentences and how
+    # many the sources did not support, and the answer's cost from the price table
+    groups: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    sentences: Mapped[int] = mapped_column(default=0, server_default="0")
+    unsupported: Mapped[int] = mapped_column(default=0, server_default="0")
+    cost: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )

@@ -7,7 +7,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from app.storage.models import (
     IngestRun,
     Message,
     Trace,
+    as_utc,
     utcnow,
 )
 from core.pii import redact
@@ -304,8 +305,12 @@ class Repository:
         conversation_id: str | None,
         result: QueryResult,
         result_json: dict[str, Any],
+        *,
+        groups: tuple[str, ...] = (),
+        cost: float = 0.0,
     ) -> None:
-        """Queues the trace, the audit rows of every chunk shown, and the conversation message."""
+        """Queues the trace, the audit rows of every chunk shown, and the conversation
+        message. ``groups``: the asker's, for usage by group; ``cost``: from the price table."""
         cited = {c.doc_id for c in result.citations}
         drawn_from = {c.doc_id for c in result.retrieved}
 
@@ -333,6 +338,10 @@ class Repository:
                     tokens_in=result.tokens_in,
                     tokens_out=result.tokens_out,
                     dropped_citations=result.dropped_citations,
+                    groups=sorted(groups),
+                    sentences=result.model_sentences,
+                    unsupported=result.model_unsupported,
+                    cost=cost,
                 )
             )
             for chunk in result.retrieved:
@@ -375,7 +384,11 @@ class Repository:
             return list(s.scalars(select(AuditEntry).where(AuditEntry.trace_id == trace_id)).all())
 
     # -- feedback --------------------------------------------------------------------
-    def add_feedback(self, user_id: str, trace_id: str, rating: str, comment: str) -> int | None:
+    def add_feedback(
+        self, user_id: str, trace_id: str, rating: str, comment: str
+    ) -> tuple[int, str] | None:
+        """The feedback's id and the rated answer's prompt version; None when the user
+        was given no answer with this trace id."""
         with self._session() as s:
             trace = s.get(Trace, trace_id)
             if trace is None or trace.user_id != user_id:
@@ -389,7 +402,7 @@ class Repository:
                 s.add(fb)
             fb.rating, fb.comment = rating, redact(comment)
             s.commit()
-            return fb.id
+            return fb.id, trace.prompt_version
 
     def feedback_with_traces(self, rating: str | None = None) -> list[tuple[Feedback, Trace]]:
         with self._session() as s:
@@ -406,6 +419,50 @@ class Repository:
                 .group_by(Trace.prompt_version, Feedback.rating)
             ).all()
         return [{"prompt_version": v, "rating": r, "count": n} for v, r, n in rows]
+
+    def quality_rows(self, since: datetime) -> list[QualityRow]:
+        """Per answer since ``since``: what the quality and usage report adds up, with
+        the answer's rating if it has one."""
+        query = (
+            select(
+                Trace.created_at,
+                Trace.prompt_version,
+                Trace.answer_source,
+                Trace.abstained,
+                Trace.sentences,
+                Trace.unsupported,
+                Trace.dropped_citations,
+                Trace.tokens_in,
+                Trace.tokens_out,
+                Trace.cost,
+                Trace.user_id,
+                Trace.groups,
+                Feedback.rating,
+            )
+            .outerjoin(Feedback, Feedback.trace_id == Trace.trace_id)
+            .where(Trace.created_at >= since)
+            .order_by(Trace.created_at)
+        )
+        with self._session() as s:
+            rows = s.execute(query).all()
+        return [
+            QualityRow(
+                at=as_utc(r.created_at),
+                prompt_version=r.prompt_version,
+                answer_source=r.answer_source,
+                abstained=bool(r.abstained),
+                sentences=r.sentences,
+                unsupported=r.unsupported,
+                dropped=r.dropped_citations,
+                tokens_in=r.tokens_in,
+                tokens_out=r.tokens_out,
+                cost=float(r.cost),
+                user_id=r.user_id,
+                groups=tuple(r.groups or ()),
+                rating=r.rating,
+            )
+            for r in rows
+        ]
 
     def recent_traces(self, limit: int = 500) -> list[Trace]:
         with self._session() as s:
@@ -424,6 +481,23 @@ class Repository:
             return list(
                 s.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)).all()
             )
+
+
+@dataclass(frozen=True)
+class QualityRow:
+    at: datetime
+    prompt_version: str
+    answer_source: str
+    abstained: bool
+    sentences: int
+    unsupported: int
+    dropped: int
+    tokens_in: int
+    tokens_out: int
+    cost: float
+    user_id: str
+    groups: tuple[str, ...]
+    rating: str | None
 
 
 DRAWN_FROM = "drawn_from"  # the stored message's list of every document its answer read

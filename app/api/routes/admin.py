@@ -7,14 +7,17 @@ the service holds the embedded index.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminUser, StateDep
 from app.api.errors import COMMON_RESPONSES, ApiError
+from app.api.quality import Tally, build_report
 from app.api.schemas import (
     AdminIngestRequest,
     AnswerOut,
@@ -24,6 +27,9 @@ from app.api.schemas import (
     IngestRunOut,
     OverviewResponse,
     PurgeResponse,
+    QualityDay,
+    QualityResponse,
+    UsageOf,
 )
 from core.errors import DocentError
 from ingest.acl import AclResolver
@@ -149,5 +155,35 @@ def overview(user: AdminUser, state: StateDep) -> OverviewResponse:
                 timings_ms=t.timings_ms,
             )
             for t in traces
+        ],
+    )
+
+
+@router.get("/quality", response_model=QualityResponse, responses=COMMON_RESPONSES)
+def quality(
+    user: AdminUser, state: StateDep, days: Annotated[int, Query(ge=1, le=365)] = 14
+) -> QualityResponse:
+    """Answers, abstentions, quoted fallbacks, unsupported sentences, dropped citations,
+    ratings, tokens and cost over the last ``days``: per day and prompt version, per user
+    and per group (a user in several groups counts in each)."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    report = build_report(state.repo.quality_rows(since))
+
+    def figures(tally: Tally) -> dict[str, Any]:
+        return {**asdict(tally), "cost": round(tally.cost, 6), **tally.shares()}
+
+    return QualityResponse(
+        days=days,
+        by_day=[
+            QualityDay(day=day, prompt_version=version, **figures(t))
+            for (day, version), t in sorted(report.by_day.items())
+        ],
+        by_user=[
+            UsageOf(name=name, **figures(t))
+            for name, t in sorted(report.by_user.items(), key=lambda kv: -kv[1].cost)
+        ],
+        by_group=[
+            UsageOf(name=name, **figures(t))
+            for name, t in sorted(report.by_group.items(), key=lambda kv: -kv[1].cost)
         ],
     )

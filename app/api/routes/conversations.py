@@ -115,7 +115,9 @@ def delete_my_data(user: CurrentUser, state: StateDep) -> PurgeResponse:
 @router.post("/feedback", response_model=FeedbackResponse, responses=NOT_FOUND)
 def feedback(body: FeedbackRequest, user: CurrentUser, state: StateDep) -> FeedbackResponse:
     state.answering.admit(user)  # the per-user rate limit covers feedback too (429)
-    fid = state.repo.add_feedback(user.id, body.trace_id, body.rating, body.comment)
-    if fid is None:
+    added = state.repo.add_feedback(user.id, body.trace_id, body.rating, body.comment)
+    if added is None:
         raise ApiError(404, "not_found", "No answer with this trace id was given to you.")
+    fid, prompt_version = added
+    state.metrics.feedback.labels(prompt_version, body.rating).inc()
     return FeedbackResponse(id=fid)

@@ -61,6 +61,19 @@ def test_what_the_api_stores_it_reads_back(stored_service: Service) -> None:
         rated = c.post("/v1/feedback", json={"trace_id": answer["trace_id"], "rating": "down"})
         assert rated.status_code == 200, rated.text
 
+        # the live quality report and metrics count bob's two answers and his rating
+        report = alice.get("/v1/admin/quality", params={"days": 1}).json()
+        [today] = [d for d in report["by_day"] if d["prompt_version"] == answer["prompt_version"]]
+        assert today["answers"] == 2 and today["down"] == 1 and today["up_rate"] == 0.0
+        assert {u["name"]: u["answers"] for u in report["by_user"]} == {"bob": 2}
+        assert {g["name"] for g in report["by_group"]} == {"everyone"}
+        assert c.get("/v1/admin/quality").status_code == 403  # admins only
+        with stored_service.client(None) as scraper:
+            metrics = scraper.get("/metrics").text
+        version = answer["prompt_version"]
+        assert f'docent_feedback_total{{prompt_version="{version}",rating="down"}} 1.0' in metrics
+        assert "docent_prompt_answers_total" in metrics
+
         made = c.post("/v1/keys", json={"name": "script", "expires_in_days": 1})
         assert made.status_code == 201, made.text
         key = made.json()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
@@ -39,9 +40,16 @@ def test_upgrade_creates_exactly_the_models_schema(engine: Engine) -> None:
     assert differences == []  # the migrations and the models describe the same tables
 
 
+def _made_before_alembic(engine: Engine, version: int) -> None:
+    """The tables an earlier release made, without Alembic's version table."""
+    with engine.begin() as conn:
+        command.upgrade(schema._config(conn), f"{version:04d}")
+        conn.execute(text("DROP TABLE alembic_version"))
+
+
 def test_a_database_from_before_alembic_is_adopted_and_keeps_its_rows(engine: Engine) -> None:
-    version_1 = [t for name, t in Base.metadata.tables.items() if name in VERSION_1]
-    Base.metadata.create_all(engine, tables=version_1)  # what the first release made
+    _made_before_alembic(engine, 1)
+    assert set(inspect(engine).get_table_names()) == VERSION_1
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -53,12 +61,13 @@ def test_a_database_from_before_alembic_is_adopted_and_keeps_its_rows(engine: En
     assert schema.upgrade(engine) == (1, SCHEMA_VERSION)
     tables = set(inspect(engine).get_table_names())
     assert {"api_keys", "batch_jobs", "batch_items", "alembic_version"} <= tables
+    assert "groups" in {c["name"] for c in inspect(engine).get_columns("traces")}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id FROM conversations")).all() == [("c1",)]
 
 
 def test_a_version_table_from_before_alembic_is_read_then_replaced(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    _made_before_alembic(engine, 2)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
         conn.execute(text("INSERT INTO schema_version (version) VALUES (2)"))
