@@ -93,8 +93,7 @@ class Metrics:
         self.prompt_answers.labels(version, _OUTCOMES.get(str(result.answer_source), "other")).inc()
         self.model_sentences.labels(version).inc(result.model_sentences)
         self.unsupported_sentences.labels(version).inc(result.model_unsupported)
-        if cost:
-            self.cost.labels(result.generator).inc(cost)
+        self.cost.labels(result.generator).inc(cost)  # 0 where unpriced: the series exists
         for stage, ms in result.timings_ms.items():
             self.stage.labels(stage).observe(ms / 1000)
         self.tokens.labels("in").inc(result.tokens_in)

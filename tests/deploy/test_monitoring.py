@@ -127,7 +127,7 @@ def metrics_service(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> 
         data_dir=data,
         users_file=data / "users.yaml",
         metrics_token=TOKEN,
-        rate_limit_per_minute=1,  # the second question is refused: a rejection series
+        rate_limit_per_minute=2,  # a question, its rating, then a refusal: a rejection series
     )
     svc, running = start(settings, embedder=embedder, generator=ExtractiveOnlyGenerator())
     try:
@@ -138,11 +138,13 @@ def metrics_service(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> 
 
 @pytest.fixture(scope="module")
 def exported(metrics_service: Service) -> set[str]:
-    """The sample names /metrics prints once a question was answered and one refused."""
+    """The sample names /metrics prints once a question was answered and rated, and one
+    refused."""
     with metrics_service.client("alice") as c:
-        assert (
-            c.post("/v1/ask", json={"question": "How long is parental leave?"}).status_code == 200
-        )
+        asked = c.post("/v1/ask", json={"question": "How long is parental leave?"})
+        assert asked.status_code == 200
+        rating = {"trace_id": asked.json()["trace_id"], "rating": "up"}
+        assert c.post("/v1/feedback", json=rating).status_code == 200
         assert c.post("/v1/ask", json={"question": "And bereavement leave?"}).status_code == 429
     with metrics_service.client(None) as c:
         assert c.get("/metrics").status_code == 401  # loopback is not enough with a token
