@@ -120,6 +120,10 @@ class DocentClient:
         data: dict[str, Any] = self._call("GET", "/v1/admin/overview").json()
         return data
 
+    def admin_quality(self, days: int) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", "/v1/admin/quality", params={"days": days}).json()
+        return data
+
     def ask_stream(self, question: str, conversation_id: str | None) -> Iterator[StreamEvent]:
         body = {"question": question, "conversation_id": conversation_id, "stream": True}
         try:

@@ -317,6 +317,40 @@ def admin() -> None:
         st.bar_chart(fb)
     else:
         st.caption("No feedback yet.")
+    quality_section()
+
+
+def quality_section() -> None:
+    """The live quality signals over time, per prompt version, and usage and cost per user
+    and group (GET /v1/admin/quality)."""
+    st.subheader("Answer quality over time")
+    days = st.select_slider("Days", options=[1, 7, 14, 30, 90], value=14)
+    try:
+        report = client().admin_quality(days)
+    except ApiProblem as exc:
+        st.error(exc.message)
+        return
+    if not report["by_day"]:
+        st.caption("No answers in this window.")
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(report["by_day"])
+    for column, title in (
+        ("unsupported_share", "Share of model sentences unsupported"),
+        ("quoted_share", "Share of answers that fell back to quotes"),
+        ("abstained_share", "Share of answers abstained"),
+        ("dropped_per_answer", "Citations dropped per answer"),
+        ("up_rate", "Feedback up-rate"),
+        ("cost", "Cost"),
+    ):
+        st.caption(title)
+        st.line_chart(frame.pivot_table(index="day", columns="prompt_version", values=column))
+    st.subheader("Usage by user")
+    columns = ["name", "answers", "tokens_in", "tokens_out", "cost", "up", "down"]
+    st.dataframe(pd.DataFrame(report["by_user"])[columns], use_container_width=True)
+    st.subheader("Usage by group")
+    st.dataframe(pd.DataFrame(report["by_group"])[columns], use_container_width=True)
 
 
 def keys_page() -> None:

@@ -125,10 +125,15 @@ def test_abstention_looks_different_and_follow_up_keeps_context(
 def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     bob = signed_in(service, monkeypatch, "bob")
     assert bob.sidebar.radio[0].options == ["Chat", "Keys"]
+    with service.client("bob") as c:  # at least one answer in the quality report
+        assert c.post("/v1/ask", json={"question": "What is 18F?"}).status_code == 200
     alice = signed_in(service, monkeypatch, "alice")
     alice.sidebar.radio[0].set_value("Admin").run()
     assert not alice.exception and alice.title[0].value == "Admin"
     assert int(alice.metric[0].value) > 1000
+    headers = [h.value for h in alice.subheader]
+    assert {"Answer quality over time", "Usage by user", "Usage by group"} <= set(headers)
+    assert any("unsupported" in str(c.value) for c in alice.caption)
 
 
 def test_a_person_makes_a_key_for_a_tool_sees_it_once_and_revokes_it(
