@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
 
 from limits import RateLimitItemPerMinute
-from limits.errors import ConfigurationError
+from limits.errors import ConfigurationError, StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,13 @@ from app.pipeline.errors import Overloaded
 from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+_STORE_TIMEOUT_S = 0.25
+
+
+def _masked(uri: str) -> str:
+    """A storage URI without its password (``redis://:secret@host`` is logged as ``***``)."""
+    return re.sub(r"(://[^/@]*:)[^/@]*@", r"\1***@", uri)
 
 
 class BodySizeLimit:
@@ -134,38 +142,53 @@ class RateLimiter:
     def __init__(self, per_minute: int, storage_uri: str = "memory://") -> None:
         self.per_minute = per_minute
         self._item = RateLimitItemPerMinute(per_minute)
+        options: dict[str, float | str | bool] = {"wrap_exceptions": True}
+        if storage_uri.startswith(("redis://", "rediss://")):
+            # a Redis that hangs must cost a request a fraction of a second, not the replica
+            options.update(socket_timeout=_STORE_TIMEOUT_S, socket_connect_timeout=_STORE_TIMEOUT_S)
         try:
-            self._storage = storage_from_string(storage_uri)
-        except (ConfigurationError, ValueError) as exc:
+            self._storage = storage_from_string(storage_uri, **options)
+        except (ConfigurationError, ValueError, TypeError) as exc:
             raise ConfigError(
-                f"DOCENT_RATE_LIMIT_STORAGE={storage_uri!r} is not a storage the `limits` "
-                f"library knows ({exc}): use memory:// or redis://host:6379/0."
+                f"DOCENT_RATE_LIMIT_STORAGE={_masked(storage_uri)!r} is not a storage the "
+                "`limits` library knows: use memory:// or redis://host:6379/0."
             ) from exc
         self._window = MovingWindowRateLimiter(self._storage)
+        # while the shared store is unreachable, each process limits on its own
+        self._fallback = MovingWindowRateLimiter(storage_from_string("memory://"))
         self._failing_since: float | None = None
+        self.store_up = True
 
     def check(self, user_id: str) -> int | None:
         """None when allowed, else the seconds to wait."""
         try:
             if self._window.hit(self._item, "docent", user_id):
-                self._failing_since = None
+                self._recovered()
                 return None
             reset, _ = self._window.get_window_stats(self._item, "docent", user_id)
-        except Exception as exc:  # the store is down (Redis unreachable): fail open
-            if self._failing_since is None:
-                self._failing_since = time.monotonic()
-                log.error(
-                    "rate-limit store unreachable; requests are not limited until it is back",
-                    extra={"fields": {"error": str(exc)}},
-                )
-            return None
+        except StorageError as exc:  # the shared store is down: limit in this process
+            self._failed(exc)
+            if self._fallback.hit(self._item, "docent", user_id):
+                return None
+            reset, _ = self._fallback.get_window_stats(self._item, "docent", user_id)
+        else:
+            self._recovered()
         return max(1, math.ceil(reset - time.time()))
 
-    def healthy(self) -> bool:
-        try:
-            return bool(self._storage.check())
-        except Exception:
-            return False
+    def _failed(self, exc: Exception) -> None:
+        self.store_up = False
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            log.error(
+                "rate-limit store unreachable; each process limits on its own until it is back",
+                extra={"fields": {"error": str(exc)}},
+            )
+
+    def _recovered(self) -> None:
+        if self._failing_since is not None:
+            log.warning("rate-limit store reachable again")
+        self._failing_since = None
+        self.store_up = True
 
 
 class GenerationGate:

@@ -99,14 +99,18 @@ def create_app(
         )
         components.pipeline.gate = gate
         metrics.generation_waiting.set_function(lambda: gate.waiting)
+        limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
+        metrics.rate_limit_store_up.set_function(lambda: float(limiter.store_up))
         answering = AnswerService(
             components.pipeline,
             repo,
             metrics,
-            RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage),
+            limiter,
             settings.generation.timeout_s,
             components.linker.readable,
             PriceTable(settings.prices),
+            # every slot, every queued question, and room for the answers that need none
+            workers=settings.generation.slots + settings.generation.max_queued + 8,
         )
         key_store = KeyStore(repo.engine)
         batch_store = BatchStore(repo.engine)
@@ -133,6 +137,7 @@ def create_app(
             yield
         finally:
             runner.stop()
+            answering.workers.shutdown(wait=False, cancel_futures=True)
             components.close()  # stops the model process Docent started, if any
             repo.close()  # writes the answers still queued
             catalogue.close()

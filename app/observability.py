@@ -84,6 +84,11 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self.rate_limit_store_up = Gauge(
+            "docent_rate_limit_store_up",
+            "1 while the shared rate-limit store (Redis) answers; 0: each process limits alone",
+            registry=r,
+        )
         self.generation_waiting = Gauge(
             "docent_generation_waiting", "Questions waiting for a generation slot", registry=r
         )

@@ -204,7 +204,8 @@ class GenerationSettings(_Group):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(200, ge=1)
     # answers generating at once in one API process; unset: 1 for the embedded model (one
-    # llama.cpp context), 32 for an OpenAI-compatible server (vLLM batches continuously)
+    # llama.cpp context), 32 for an OpenAI-compatible server (vLLM batches continuously),
+    # 8 for quotes only (no model: the CPU is the bound)
     max_concurrent: int | None = Field(None, ge=1)
     # questions beyond the slots wait this long for one, then get 503 with Retry-After
     queue_wait_s: float = Field(20.0, ge=0)
@@ -215,7 +216,7 @@ class GenerationSettings(_Group):
     def slots(self) -> int:
         if self.max_concurrent is not None:
             return self.max_concurrent
-        return 32 if self.kind is GeneratorKind.OPENAI else 1
+        return {GeneratorKind.OPENAI: 32, GeneratorKind.EXTRACTIVE: 8}.get(self.kind, 1)
 
 
 class ModelPrice(_Group):

@@ -11,6 +11,7 @@
   python -m eval compare /tmp/e/metrics.json /tmp/dense/metrics.json
   python -m eval bench --corpus ../shared/corpus
   python -m eval export-feedback --out eval/datasets/feedback.jsonl
+  python -m eval ab-report --days 30 --baseline answer-v2
   python -m eval answer-types eval/datasets/answer_types_holdout.jsonl
   python -m eval catalogue --index var
 """
@@ -225,6 +226,29 @@ def export_feedback_cmd(out: Path, database_url: str | None) -> None:
 
     count = export(out, database_url)
     click.echo(f"wrote {count} cases to {out}")
+
+
+@main.command("ab-report", help="Prompt versions compared on live answers, with intervals.")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@click.option("--baseline", help="the version the others are tested against (default: configured)")
+@click.option("--database-url", help="default: the configured database")
+@click.option("--out", type=click.Path(path_type=Path), help="also write the report as JSON")
+def ab_report_cmd(
+    days: int, baseline: str | None, database_url: str | None, out: Path | None
+) -> None:
+    from eval.ab import print_report, report
+
+    arms, base = report(days, baseline, database_url)
+    print_report(arms, base)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        from dataclasses import asdict
+
+        out.write_text(
+            json.dumps(
+                {"baseline": base, "days": days, "arms": [asdict(a) for a in arms]}, indent=2
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ database (``DOCENT_CATALOGUE_URL``), so the ingest job and every API replica sha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +26,16 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.expression import Executable
 
 from core.database import make_engine
 from core.entity_rules import Mention
 from indexes.errors import IndexUnavailableError
 
+_CREATE_ATTEMPTS = 4
 _META = MetaData()
 _MENTIONS = Table(
     "catalogue_mentions",
@@ -73,14 +78,21 @@ class EntityCatalogue:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine = make_engine(url)
-        try:
-            _META.create_all(self._engine)
-        except SQLAlchemyError as exc:
-            raise IndexUnavailableError(
-                f"Cannot open the entity catalogue at {self._engine.url!r}: "
-                f"{exc.__class__.__name__}. Check DOCENT_CATALOGUE_URL (unset: a SQLite file "
-                "under DOCENT_DATA_DIR)."
-            ) from exc
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                _META.create_all(self._engine)  # checks first: a no-op once the tables exist
+                break
+            except SQLAlchemyError as exc:
+                # another process creating the same tables at the same moment fails one of
+                # the two ("already exists"): the next look finds them
+                if attempt + 1 < _CREATE_ATTEMPTS:
+                    time.sleep(0.1 * (attempt + 1))
+                    continue
+                raise IndexUnavailableError(
+                    f"Cannot open the entity catalogue at {self._engine.url!r}: "
+                    f"{getattr(exc, 'orig', None) or exc.__class__.__name__}. Check "
+                    "DOCENT_CATALOGUE_URL (unset: a SQLite file under DOCENT_DATA_DIR)."
+                ) from exc
         if self._engine.dialect.name == "sqlite":
             self._adopt_legacy_tables()
 
@@ -127,10 +139,19 @@ class EntityCatalogue:
             conn.execute(delete(_MENTIONS).where(_MENTIONS.c.doc_id == doc_id))
             if rows:
                 conn.execute(insert(_MENTIONS), rows)
-            conn.execute(delete(_DOCUMENTS).where(_DOCUMENTS.c.doc_id == doc_id))
             conn.execute(
-                insert(_DOCUMENTS), [{"doc_id": doc_id, "collection": collection_of(path)}]
+                self._upsert_document({"doc_id": doc_id, "collection": collection_of(path)})
             )
+
+    def _upsert_document(self, row: dict[str, str]) -> Executable:
+        """Insert or replace in one statement: two loads of one document at once (two
+        ingest processes) both succeed, the later one's collection kept."""
+        make = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        statement = make(_DOCUMENTS).values(**row)
+        return statement.on_conflict_do_update(
+            index_elements=[_DOCUMENTS.c.doc_id],
+            set_={"collection": statement.excluded.collection},
+        )
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
         ids = list(doc_ids)

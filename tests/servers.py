@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from core.database import make_engine
 from tests.service_fixtures import free_port
 
 _START_TIMEOUT_S = 30
@@ -58,7 +59,13 @@ def postgres_cluster() -> Iterator[str]:
     log = root / "server.log"
     try:
         subprocess.run(
-            _as_owner([initdb, "-D", str(data), "-A", "trust", "-U", "docent", "--no-sync"]),
+            # UTF-8 whatever LANG the runner has (SQL_ASCII would hand back bytes)
+            _as_owner(
+                [
+                    *(initdb, "-D", str(data), "-A", "trust", "-U", "docent", "--no-sync"),
+                    *("-E", "UTF8", "--locale=C.UTF-8"),
+                ]
+            ),
             check=True,
             capture_output=True,
             timeout=120,
@@ -87,7 +94,7 @@ def postgres_cluster() -> Iterator[str]:
 def fresh_database(server_url: str) -> str:
     """A new, empty database on the server of ``server_url``; its URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
@@ -92,9 +93,14 @@ class AnswerService:
         timeout_s: float,
         readable: Readable,
         prices: PriceTable,
+        workers: int,
     ) -> None:
+        """``workers``: threads that run questions through the pipeline: at least the
+        generation slots plus the queue, so that a question waiting for a slot waits in the
+        gate, where it is counted and bounded, and never unseen in an executor's queue."""
         self.readable = readable
         self.prices = prices
+        self.workers = ThreadPoolExecutor(workers, thread_name_prefix="docent-answer")
         self.pipeline = pipeline
         self.repo = repo
         self.metrics = metrics
@@ -166,7 +172,7 @@ class AnswerService:
                 stream.close()  # stops llama.cpp and frees its slot at once
                 loop.call_soon_threadsafe(queue.put_nowait, _END)
 
-        loop.run_in_executor(None, work)  # its outcome comes through the queue
+        loop.run_in_executor(self.workers, work)  # its outcome comes through the queue
         deadline = time.monotonic() + self.timeout_s
         try:
             while True:

@@ -1,5 +1,7 @@
 """The live quality and usage report (``GET /v1/admin/quality``): per day and prompt version,
-the shares the alert rules watch, and tokens and cost per user and per group."""
+the shares the alert rules watch, and tokens and cost per user and per group; and the A/B
+report (``GET /v1/admin/ab``, ``python -m eval ab-report``): per prompt version, each figure
+with its 95% interval and the up-rate tested against a baseline version."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from app.storage.repository import QualityRow
+from core.stats import Estimate, ProportionTest, mean_interval, two_proportions, wilson
 
 
 @dataclass
@@ -73,3 +76,54 @@ def build_report(rows: Iterable[QualityRow]) -> QualityReport:
         for group in row.groups:
             by_group[group].add(row)
     return QualityReport(dict(by_day), dict(by_user), dict(by_group))
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One prompt version's figures, each with its 95% interval."""
+
+    prompt_version: str
+    answers: int
+    abstained: Estimate
+    quoted: Estimate
+    unsupported: Estimate  # over sentences: those of one answer are not independent
+    up_rate: Estimate
+    latency_ms: Estimate
+    # the up-rate against the baseline arm's: None for the baseline, or without ratings
+    versus_baseline: ProportionTest | None
+
+
+def ab_report(rows: Iterable[QualityRow], baseline: str) -> list[Arm]:
+    """Per prompt version, answers from the cache left out (no model wrote them)."""
+    by_version: dict[str, list[QualityRow]] = defaultdict(list)
+    for row in rows:
+        if row.answer_source != "cache":
+            by_version[row.prompt_version].append(row)
+    tallies = {v: _tally(rs) for v, rs in by_version.items()}
+    base = tallies.get(baseline)
+    arms = []
+    for version, rs in sorted(by_version.items()):
+        t = tallies[version]
+        test = None
+        if base is not None and version != baseline:
+            test = two_proportions(base.up, base.up + base.down, t.up, t.up + t.down)
+        arms.append(
+            Arm(
+                prompt_version=version,
+                answers=t.answers,
+                abstained=wilson(t.abstained, t.answers),
+                quoted=wilson(t.quoted, t.answers),
+                unsupported=wilson(t.unsupported, t.sentences),
+                up_rate=wilson(t.up, t.up + t.down),
+                latency_ms=mean_interval([r.total_ms for r in rs]),
+                versus_baseline=test,
+            )
+        )
+    return arms
+
+
+def _tally(rows: Iterable[QualityRow]) -> Tally:
+    tally = Tally()
+    for row in rows:
+        tally.add(row)
+    return tally

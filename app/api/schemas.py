@@ -330,6 +330,36 @@ class QualityResponse(BaseModel):
     by_group: list[UsageOf]
 
 
+class EstimateOut(BaseModel):
+    value: float | None
+    low: float | None  # the 95% interval
+    high: float | None
+    n: int
+
+
+class ProportionTestOut(BaseModel):
+    difference: float
+    z: float
+    p_value: float
+
+
+class ArmOut(BaseModel):
+    prompt_version: str
+    answers: int
+    abstained: EstimateOut
+    quoted: EstimateOut
+    unsupported: EstimateOut
+    up_rate: EstimateOut
+    latency_ms: EstimateOut
+    versus_baseline: ProportionTestOut | None
+
+
+class AbResponse(BaseModel):
+    days: int
+    baseline: str
+    arms: list[ArmOut]
+
+
 class OverviewResponse(BaseModel):
     collection: str
     documents: list[DocumentOut]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -54,9 +55,11 @@ class OpenAIGenerator:
         """``openai:<alias>`` plus the model the server runs under it, as its ``/v1/models``
         reports it (vLLM's ``root``): traces and the answer cache's key name the real
         model, so a new model behind ``docent-llm`` never serves the old one's answers.
-        Read again at most every ``_SERVED_TTL_S`` and at each readiness probe."""
+        Read at each readiness probe; a value older than ``_SERVED_TTL_S`` is refreshed in
+        the background, so a question never waits on it."""
         if time.monotonic() - self._served_at > _SERVED_TTL_S:
-            self._read_models()
+            self._served_at = time.monotonic()  # one refresh at a time, none while it runs
+            threading.Thread(target=self._read_models, daemon=True).start()
         served = self._served
         return f"openai:{self.model}" + (f"({served})" if served and served != self.model else "")
 
@@ -72,10 +75,9 @@ class OpenAIGenerator:
             cards = response.json().get("data") or []
         except (ValueError, AttributeError):
             return True  # it answers; what it lists is not ours to judge here
-        for card in cards:
-            if isinstance(card, dict) and card.get("id") == self.model:
-                root = card.get("root")
-                self._served = str(root) if root else self.model
+        listed = [c for c in cards if isinstance(c, dict) and c.get("id") == self.model]
+        root = listed[0].get("root") if listed else None
+        self._served = str(root) if root else None  # gone from the list: the alias alone
         return True
 
     def ready(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ _MAX_PATTERNS = 5000
 Readable = Callable[[Sequence[str], tuple[str, ...]], bool]
 
 log = logging.getLogger(__name__)
+_RETRY_S = 30.0  # a failed rebuild (the catalogue's database down) is retried this much later
 
 
 def _deny(doc_ids: Sequence[str], groups: tuple[str, ...]) -> bool:
@@ -127,6 +129,7 @@ class EntityLinker:
         self._built_for: str | None = None  # the generation the rulers were built from
         self._rebuilding = False
         self._flag_lock = threading.Lock()
+        self._retry_at = 0.0  # after a failed rebuild, none before this
 
     def warm_up(self) -> None:
         """Builds the rulers on first use. After a load moved the index generation (in
@@ -139,22 +142,30 @@ class EntityLinker:
                 if self._nlp is None:
                     self._build(current)
             return
-        if current == self._built_for or self._rebuilding:
+        if current == self._built_for or time.monotonic() < self._retry_at:
             return
         with self._flag_lock:
             if self._rebuilding:
                 return
             self._rebuilding = True
-        threading.Thread(
-            target=self._rebuild, args=(current,), daemon=True, name="docent-linker-rebuild"
-        ).start()
+        try:
+            threading.Thread(
+                target=self._rebuild, daemon=True, name="docent-linker-rebuild"
+            ).start()
+        except RuntimeError:  # no thread to be had now: the next question tries again
+            with self._flag_lock:
+                self._rebuilding = False
 
-    def _rebuild(self, generation: str) -> None:
+    def _rebuild(self) -> None:
         try:
             with self._build_lock:
-                self._build(generation)
-        except Exception:  # the old rulers keep serving; the next question tries again
-            log.exception("rebuilding the entity rulers failed")
+                # read here, under the lock: a refresh() meanwhile may have built it already
+                current = self.generation()
+                if current != self._built_for:
+                    self._build(current)
+        except Exception:  # the old rulers keep serving; retried after a pause, not at once
+            self._retry_at = time.monotonic() + _RETRY_S
+            log.exception("rebuilding the entity rulers failed; retrying in %.0f s", _RETRY_S)
         finally:
             with self._flag_lock:
                 self._rebuilding = False

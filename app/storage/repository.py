@@ -423,6 +423,11 @@ class Repository:
     def quality_rows(self, since: datetime) -> list[QualityRow]:
         """Per answer since ``since``: what the quality and usage report adds up, with
         the answer's rating if it has one."""
+        latest = (
+            select(Feedback.trace_id, func.max(Feedback.id).label("id"))
+            .group_by(Feedback.trace_id)
+            .subquery()
+        )
         query = (
             select(
                 Trace.created_at,
@@ -437,9 +442,12 @@ class Repository:
                 Trace.cost,
                 Trace.user_id,
                 Trace.groups,
+                Trace.timings_ms,
                 Feedback.rating,
             )
-            .outerjoin(Feedback, Feedback.trace_id == Trace.trace_id)
+            # one rating per answer (the latest), however many rows a race left
+            .outerjoin(latest, latest.c.trace_id == Trace.trace_id)
+            .outerjoin(Feedback, Feedback.id == latest.c.id)
             .where(Trace.created_at >= since)
             .order_by(Trace.created_at)
         )
@@ -460,6 +468,7 @@ class Repository:
                 user_id=r.user_id,
                 groups=tuple(r.groups or ()),
                 rating=r.rating,
+                total_ms=float((r.timings_ms or {}).get("total", 0.0)),
             )
             for r in rows
         ]
@@ -498,6 +507,7 @@ class QualityRow:
     user_id: str
     groups: tuple[str, ...]
     rating: str | None
+    total_ms: float = 0.0  # the answer's latency as the pipeline timed it
 
 
 DRAWN_FROM = "drawn_from"  # the stored message's list of every document its answer read

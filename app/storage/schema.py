@@ -50,7 +50,8 @@ def current_version(engine: Engine) -> int | None:
             return int(revision) if revision else None
         if _LEGACY_TABLE in tables:
             row = conn.execute(text(f"SELECT version FROM {_LEGACY_TABLE}")).first()
-            return int(row[0]) if row else None
+            if row:
+                return int(row[0])
     return 1 if "traces" in tables else None
 
 

@@ -31,21 +31,48 @@ def test_an_unknown_storage_is_a_configuration_error_that_names_the_setting() ->
 @pytest.mark.integration
 def test_two_replicas_on_one_redis_count_against_one_limit(redis_url: str) -> None:
     first, second = RateLimiter(4, redis_url), RateLimiter(4, redis_url)
-    assert first.healthy() and second.healthy()
     assert first.check("carol") is None and first.check("carol") is None
     assert second.check("carol") is None and second.check("carol") is None
     assert first.check("carol") is not None  # the fifth request, whichever replica gets it
     assert second.check("carol") is not None
     assert second.check("dave") is None
+    assert first.store_up and second.store_up
 
 
 @pytest.mark.integration
-def test_an_unreachable_redis_lets_requests_through() -> None:
+def test_an_unreachable_redis_leaves_each_process_limiting_alone() -> None:
     from tests.service_fixtures import free_port
 
-    limiter = RateLimiter(1, f"redis://127.0.0.1:{free_port()}/0")
-    assert not limiter.healthy()
-    assert [limiter.check("erin") for _ in range(3)] == [None, None, None]
+    limiter = RateLimiter(2, f"redis://127.0.0.1:{free_port()}/0")
+    assert [limiter.check("erin") for _ in range(2)] == [None, None]
+    assert not limiter.store_up
+    assert limiter.check("erin") is not None  # the per-process window still counts
+
+
+@pytest.mark.integration
+def test_a_redis_that_hangs_costs_a_request_a_moment_not_the_replica() -> None:
+    """A server that accepts connections and never answers (a paused Redis)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    try:
+        port = server.getsockname()[1]
+        limiter = RateLimiter(5, f"redis://127.0.0.1:{port}/0")
+        started = time.monotonic()
+        assert limiter.check("frank") is None
+        assert time.monotonic() - started < 3
+        assert not limiter.store_up
+    finally:
+        server.close()
+
+
+@pytest.mark.unit
+def test_a_password_in_a_bad_storage_uri_is_not_echoed() -> None:
+    with pytest.raises(ConfigError) as error:
+        RateLimiter(3, "nosuch://:hunter2@host/0")
+    assert "hunter2" not in error.value.message
 
 
 @pytest.mark.unit

@@ -48,6 +48,24 @@ def test_what_one_process_writes_every_reader_sees(database_url: str) -> None:
     api.close()
 
 
+def test_processes_opening_a_new_catalogue_at_once_all_succeed(database_url: str) -> None:
+    """Replicas and an ingest job starting together on an empty database; then two loads
+    of the same document at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        opened = list(pool.map(lambda _: EntityCatalogue(database_url), range(4)))
+    with ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(
+                lambda c: c.replace_document("d1", [_mention("GSA", "GSA")], "hr/a.md"), opened
+            )
+        )
+    assert opened[0].document_collections() == {"d1": "hr"}
+    for catalogue in opened:
+        catalogue.close()
+
+
 def test_a_catalogue_file_from_before_the_shared_tables_is_adopted(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.sqlite"
     old = sqlite3.connect(path)

@@ -17,10 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminUser, StateDep
 from app.api.errors import COMMON_RESPONSES, ApiError
-from app.api.quality import Tally, build_report
+from app.api.quality import Tally, ab_report, build_report
 from app.api.schemas import (
+    AbResponse,
     AdminIngestRequest,
     AnswerOut,
+    ArmOut,
     DocumentOut,
     FeedbackCount,
     IngestResponse,
@@ -186,4 +188,22 @@ def quality(
             UsageOf(name=name, **figures(t))
             for name, t in sorted(report.by_group.items(), key=lambda kv: -kv[1].cost)
         ],
+    )
+
+
+@router.get("/ab", response_model=AbResponse, responses=COMMON_RESPONSES)
+def ab(
+    user: AdminUser,
+    state: StateDep,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+    baseline: Annotated[str | None, Query(max_length=64)] = None,
+) -> AbResponse:
+    """Per prompt version over the last ``days``: answers, abstention, quoted fallbacks,
+    unsupported sentences, the feedback up-rate and latency, each with a 95% interval, and
+    the up-rate tested against ``baseline`` (the configured prompt version by default)."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    base = baseline or state.settings.answer.prompt_version
+    arms = ab_report(state.repo.quality_rows(since), base)
+    return AbResponse(
+        days=days, baseline=base, arms=[ArmOut.model_validate(asdict(a)) for a in arms]
     )

@@ -68,6 +68,19 @@ def test_what_the_api_stores_it_reads_back(stored_service: Service) -> None:
         assert {u["name"]: u["answers"] for u in report["by_user"]} == {"bob": 2}
         assert {g["name"] for g in report["by_group"]} == {"everyone"}
         assert c.get("/v1/admin/quality").status_code == 403  # admins only
+        ab = alice.get("/v1/admin/ab", params={"baseline": answer["prompt_version"]}).json()
+        [arm] = ab["arms"]
+        assert arm["answers"] == 2 and arm["up_rate"]["value"] == 0.0
+        assert arm["up_rate"]["high"] > 0 and arm["versus_baseline"] is None
+        assert c.get("/v1/admin/ab").status_code == 403
+        from click.testing import CliRunner
+
+        from eval.__main__ import main as eval_cli
+
+        database = stored_service.settings.database_url or ""
+        printed = CliRunner().invoke(eval_cli, ["ab-report", "--database-url", database])
+        assert printed.exit_code == 0, printed.output
+        assert answer["prompt_version"] in printed.output
         with stored_service.client(None) as scraper:
             metrics = scraper.get("/metrics").text
         version = answer["prompt_version"]

@@ -68,6 +68,8 @@ def test_the_name_carries_the_model_the_server_runs_behind_its_alias() -> None:
         retries=0,
         transport=httpx.MockTransport(models),
     )
+    assert gen.name.startswith("openai:docent-llm")  # never waits on the server
+    assert gen.ready()  # the readiness probe reads /v1/models
     assert gen.name == "openai:docent-llm(Qwen/Qwen2.5-7B-Instruct)"
     served["root"] = "meta-llama/Llama-3.1-8B-Instruct"  # redeployed under the same alias
     assert gen.name.endswith("(Qwen/Qwen2.5-7B-Instruct)")  # read again after a while ...

@@ -77,6 +77,15 @@ def test_a_version_table_from_before_alembic_is_read_then_replaced(engine: Engin
     assert schema.current_version(engine) == SCHEMA_VERSION
 
 
+def test_an_empty_version_table_from_before_alembic_counts_as_version_1(engine: Engine) -> None:
+    """The old code's window between creating the table and writing its row."""
+    _made_before_alembic(engine, 1)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
+    assert schema.current_version(engine) == 1
+    assert schema.upgrade(engine) == (1, SCHEMA_VERSION)
+
+
 def test_production_refuses_to_start_on_an_unmigrated_database(engine: Engine) -> None:
     with pytest.raises(ConfigError, match=r"python -m app\.storage upgrade"):
         schema.ensure(engine, auto_upgrade=False)
