@@ -20,6 +20,7 @@ from app.pipeline.output_safety import sanitize
 from app.pipeline.policy import AnswerPolicy, Outcome
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
+from app.pipeline.reasoning import ReasoningFilter
 from app.pipeline.request_scope import one_request
 from app.pipeline.results import Basis, Generated, Grounded, Timer, citation_of
 from app.pipeline.retrieve import Retriever
@@ -284,7 +285,9 @@ class QueryPipeline:
 
         prompt = self.prompts.run(standalone, chunks, basis.prompt_version)
         timer.lap("prompt")
-        generated = yield from self._generate(prompt.messages, chunks, standalone, params)
+        generated = yield from self._generate(
+            prompt.messages, chunks, standalone, params, reasoning=prompt.reasoning
+        )
         timer.lap("generate")
 
         # the quotes and the claims the check must embed go to the model in one batch
@@ -335,10 +338,14 @@ class QueryPipeline:
         chunks: list[RetrievedChunk],
         standalone: str,
         params: GenerationParams,
+        *,
+        reasoning: bool,
     ) -> cabc.Generator[TokenEvent, None, Generated]:
         """Streams the model's answer a sentence at a time, after the leak guard; a model
-        that fails gives an empty, degraded generation (the answer is then quoted)."""
+        that fails gives an empty, degraded generation (the answer is then quoted). With
+        ``reasoning``, only what follows the model's "Answer:" is the answer."""
         guard = PromptLeakGuard(messages[0]["content"], [c.text for c in chunks], standalone)
+        thinking = ReasoningFilter() if reasoning else None
         parts: list[str] = []
         pending = ""
         streamed: list[str] = []  # the words of the sentences let through so far
@@ -346,9 +353,10 @@ class QueryPipeline:
         self.gate.acquire()  # raises Overloaded when every generation slot is busy
         try:
             for delta in self.generator.stream(messages, params):
-                if delta.text:
-                    parts.append(delta.text)
-                    finished, pending = finished_part(pending + delta.text)
+                text = thinking.feed(delta.text) if thinking and delta.text else delta.text
+                if text:
+                    parts.append(text)
+                    finished, pending = finished_part(pending + text)
                     if shown := allowed(finished, guard, streamed):
                         yield TokenEvent(shown + " ")
                 if delta.done:

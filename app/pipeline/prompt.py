@@ -25,6 +25,7 @@ PROMPT_DIR = Path(__file__).resolve().parent.parent / "prompts"
 class Prompt:
     version: str
     messages: list[dict[str, str]]
+    reasoning: bool = False  # the model reasons before "Answer:" (app/pipeline/reasoning.py)
 
 
 def _fence(text: str) -> str:
@@ -54,6 +55,7 @@ class PromptBuilder:
             undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
         )
         self._templates: dict[str, tuple[Any, Any]] = {}
+        self._reasoning: set[str] = set()
         for name, spec in manifest.items():
             try:
                 system = env.from_string((directory / spec["system"]).read_text())
@@ -61,6 +63,8 @@ class PromptBuilder:
             except (OSError, KeyError, TemplateError) as exc:
                 raise ConfigError(f"prompt {name!r} in {directory} is broken: {exc}") from exc
             self._templates[name] = (system, user)
+            if spec.get("reasoning"):
+                self._reasoning.add(name)
         for name in filter(None, (active, ab_version)):
             if name not in self._templates:
                 raise ConfigError(
@@ -95,6 +99,7 @@ class PromptBuilder:
             for i, s in enumerate(sources, start=1)
         ]
         return Prompt(
+            reasoning=version in self._reasoning,
             version=version,
             messages=[
                 {"role": "system", "content": system.render().strip()},

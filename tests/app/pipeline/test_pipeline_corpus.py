@@ -267,3 +267,34 @@ def test_answer_cache_hits_for_the_same_question_and_groups(extractive: Pipeline
     assert again.answer_source is AnswerSource.CACHE and again.answer == first.answer
     other = extractive.pipeline.run(q, EVERYONE)
     assert other.answer_source is not AnswerSource.CACHE
+
+
+def test_chain_of_thought_reasoning_is_never_streamed_shown_or_checked(
+    corpus_parts: dict,  # type: ignore[type-arg]
+    embedder: object,
+) -> None:
+    from app.pipeline.types import ResultEvent, TokenEvent
+
+    settings = corpus_parts["settings"]
+    cot = settings.model_copy(
+        update={"answer": settings.answer.model_copy(update={"prompt_version": "answer-cot"})}
+    )
+    c = build_pipeline(
+        cot,
+        corpus_parts["store"],
+        corpus_parts["catalogue"],
+        embedder,  # type: ignore[arg-type]
+        ScriptedGenerator(
+            "Source 1 is the badge page. PRIVATE-REASONING it names the day.\n"
+            "Answer: GSA processes new badges on Wednesdays [1]."
+        ),
+    )
+    events = list(c.pipeline.stream("On which weekday does GSA process new badges?", EVERYONE))
+    streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    [result] = [e.result for e in events if isinstance(e, ResultEvent)]
+    assert result.prompt_version == "answer-cot"
+    assert "PRIVATE-REASONING" not in streamed + result.answer
+    assert "wednesday" in result.answer.lower()
+    assert result.model_sentences == 1  # the answer's sentence, not the reasoning's
+    prompt = c.pipeline.prompts.run("q", result.retrieved, "answer-cot")
+    assert prompt.reasoning and prompt.messages[1]["content"].endswith("Reasoning:\n")
