@@ -30,6 +30,7 @@ from app.api.routes import (
 )
 from app.auth import Authenticator, OidcAuth, PersonalKeyAuth, UsersFileAuth
 from app.costs import PriceTable
+from app.drift import QuestionDrift
 from app.generation.base import Generator
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
 from app.logging_setup import setup_logging, trace_id_var
@@ -100,6 +101,13 @@ def create_app(
         components.pipeline.gate = gate
         metrics.generation_waiting.set_function(lambda: gate.waiting)
         limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
+        drift = QuestionDrift.from_settings(
+            window=settings.drift_window,
+            floor=settings.answer.min_retrieval_score,
+            reference_file=settings.drift_reference_file,
+        )
+        metrics.question_drift.set_function(lambda: drift.distance)
+        metrics.uncovered_questions.set_function(lambda: drift.uncovered_share)
         metrics.rate_limit_store_up.set_function(lambda: float(limiter.store_up))
         answering = AnswerService(
             components.pipeline,
@@ -111,6 +119,7 @@ def create_app(
             PriceTable(settings.prices),
             # every slot, every queued question, and room for the answers that need none
             workers=settings.generation.slots + settings.generation.max_queued + 8,
+            drift=drift,
         )
         key_store = KeyStore(repo.engine)
         batch_store = BatchStore(repo.engine)

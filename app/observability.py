@@ -84,6 +84,16 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self.question_drift = Gauge(
+            "docent_question_drift",
+            "1 - cosine of the reference and current question centroids (app/drift.py)",
+            registry=r,
+        )
+        self.uncovered_questions = Gauge(
+            "docent_uncovered_question_share",
+            "Share of recent questions whose best chunk is under the similarity floor",
+            registry=r,
+        )
         self.rate_limit_store_up = Gauge(
             "docent_rate_limit_store_up",
             "1 while the shared rate-limit store (Redis) answers; 0: each process limits alone",

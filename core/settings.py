@@ -290,6 +290,11 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
+    # question drift (app/drift.py): the window of questions each figure is taken over, and
+    # a saved reference centroid (.npy) that survives restarts; unset: the first window
+    drift_window: int = Field(200, ge=10)
+    drift_reference_file: Path | None = None
+
     # the price of a model's tokens, by the model's name as traces record it
     # (`openai:docent-llm(Qwen/Qwen2.5-7B-Instruct)`, `llama.cpp:smollm2-135m-instruct`):
     # an exact name, else the longest key the name starts with, else `*`. Unlisted: free.

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.api.errors import ApiError
 from app.costs import PriceTable
+from app.drift import QuestionDrift
 from app.generation.base import GenerationParams
 from app.limits import RateLimiter
 from app.logging_setup import trace_id_var
@@ -94,12 +95,14 @@ class AnswerService:
         readable: Readable,
         prices: PriceTable,
         workers: int,
+        drift: QuestionDrift,
     ) -> None:
         """``workers``: threads that run questions through the pipeline: at least the
         generation slots plus the queue, so that a question waiting for a slot waits in the
         gate, where it is counted and bounded, and never unseen in an executor's queue."""
         self.readable = readable
         self.prices = prices
+        self.drift = drift
         self.workers = ThreadPoolExecutor(workers, thread_name_prefix="docent-answer")
         self.pipeline = pipeline
         self.repo = repo
@@ -215,6 +218,7 @@ class AnswerService:
         body = result_json(result, conversation_id, self.pipeline.allowed_hosts)
         cost = self.prices.cost(result.generator, result.tokens_in, result.tokens_out)
         self.metrics.observe(result, cost)
+        self.drift.observe(result.question_vector, result.top_similarity)
         self.repo.record_answer(
             user.id, conversation_id, result, body, groups=user.groups, cost=cost
         )

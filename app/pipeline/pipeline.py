@@ -270,6 +270,8 @@ class QueryPipeline:
             chunks=chunks,
             trace_id=trace_id,
             answerability=round(coverage.together, 3),
+            question_vector=retrieval.query_vector,
+            top_similarity=retrieval.top_similarity,
         )
         decision = self.policy.before_generation(
             has_sources=bool(chunks),

@@ -71,6 +71,8 @@ class Basis:
     chunks: list[RetrievedChunk]
     trace_id: str
     answerability: float
+    question_vector: tuple[float, ...] = ()
+    top_similarity: float = 0.0
 
     def result(
         self,
@@ -113,6 +115,8 @@ class Basis:
             answerability=self.answerability,
             degraded=generated.degraded if generated else False,
             reason=decision.reason,
+            question_vector=self.question_vector,
+            top_similarity=self.top_similarity,
             model_sentences=len(checked or ()),
             model_unsupported=sum(not s.supported for s in checked or ()),
         )

@@ -64,6 +64,7 @@ class Retrieval:
     chunks: list[RetrievedChunk]  # packed for the prompt, best first
     candidates: int  # how many the index returned
     top_similarity: float  # cosine of the best candidate: the abstention signal
+    query_vector: tuple[float, ...] = ()  # the question's dense vector (drift monitoring)
 
 
 # a chunk whose word set overlaps a kept one's this much (Jaccard) adds nothing to the prompt
@@ -193,7 +194,9 @@ class Retriever:
     ) -> Retrieval:
         ranked = self.ranked(query, groups, boost, dense_text=dense_text)
         top = max((c.score for c in ranked), default=0.0)
-        return Retrieval(self._pack(ranked), len(ranked), top)
+        # the vector ranked() used, from the query-embedding cache: no second embedding
+        vector = self.embedder.embed([dense_text if boost and dense_text else query])[0]
+        return Retrieval(self._pack(ranked), len(ranked), top, tuple(vector))
 
     def _pack(self, ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
         kept: list[RetrievedChunk] = []

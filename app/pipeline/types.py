@@ -125,6 +125,10 @@ class QueryResult:
     reason: str = ""  # why the answer policy answered, quoted or abstained
     model_sentences: int = 0  # the sentences the model wrote, as the citation check split them
     model_unsupported: int = 0  # of those, the ones no cited source supports
+    # for drift monitoring (app/drift.py): the question's dense vector and its best chunk's
+    # similarity; empty and 0 when no retrieval ran (a refused question)
+    question_vector: tuple[float, ...] = ()
+    top_similarity: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+"""Question drift: are people asking about what they asked about before, and does the corpus
+still cover it?
+
+Two figures over a sliding window of the last ``window`` questions a process answered:
+
+- **centroid distance**: ``1 - cos(mean of the reference window's question vectors, mean of
+  the current window's)``. The question vectors are the retriever's normalised MiniLM
+  embeddings, so the mean is the window's topic centroid; 0 is the same mix of topics, and
+  the figure grows as the mix moves. The reference is the first full window after the
+  process starts, or a centroid saved with ``save_reference`` (``DOCENT_DRIFT__REFERENCE_FILE``)
+  so that a restart does not reset it.
+- **uncovered share**: the share of the window's questions whose best chunk scored under
+  the answer policy's similarity floor ("the corpus doesn't cover what people now ask").
+
+Both are exported as gauges (``docent_question_drift``, ``docent_uncovered_question_share``)
+and alerted on in deploy/prometheus/alerts.yml. Per process: with several replicas,
+Prometheus sees each one's window.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+class QuestionDrift:
+    def __init__(self, *, window: int, floor: float, reference: np.ndarray | None = None) -> None:
+        self.window = window
+        self.floor = floor
+        self._reference = reference
+        self._vectors: deque[np.ndarray] = deque(maxlen=window)
+        self._uncovered: deque[bool] = deque(maxlen=window)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, *, window: int, floor: float, reference_file: Path | None
+    ) -> QuestionDrift:
+        reference = None
+        if reference_file is not None and reference_file.exists():
+            reference = np.load(reference_file)
+        return cls(window=window, floor=floor, reference=reference)
+
+    def observe(self, vector: Sequence[float], top_similarity: float) -> None:
+        """One answered question (a refused one, with no vector, is not counted)."""
+        if not vector:
+            return
+        with self._lock:
+            self._vectors.append(np.asarray(vector, dtype=np.float32))
+            self._uncovered.append(top_similarity < self.floor)
+            if self._reference is None and len(self._vectors) == self.window:
+                self._reference = self._centroid()
+
+    def _centroid(self) -> np.ndarray:
+        return np.mean(np.stack(list(self._vectors)), axis=0)
+
+    @property
+    def distance(self) -> float:
+        """The centroid distance; 0 until there is a reference and a full window."""
+        with self._lock:
+            if self._reference is None or len(self._vectors) < self.window:
+                return 0.0
+            current = self._centroid()
+            reference = self._reference
+        cosine = float(
+            np.dot(reference, current) / (np.linalg.norm(reference) * np.linalg.norm(current))
+        )
+        return max(0.0, 1.0 - cosine)
+
+    @property
+    def uncovered_share(self) -> float:
+        with self._lock:
+            return sum(self._uncovered) / len(self._uncovered) if self._uncovered else 0.0
+
+    def save_reference(self, path: Path) -> None:
+        """Keeps the current window's centroid as the reference (after a deliberate change:
+        a new corpus, a new audience), for this process and the next ones."""
+        with self._lock:
+            if not self._vectors:
+                raise ValueError("no questions seen yet: nothing to keep as the reference")
+            self._reference = self._centroid()
+            reference = self._reference
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, reference)
