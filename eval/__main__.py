@@ -12,6 +12,7 @@
   python -m eval bench --corpus ../shared/corpus
   python -m eval export-feedback --out eval/datasets/feedback.jsonl
   python -m eval ab-report --days 30 --baseline answer-v2
+  python -m eval export-finetune --out /tmp/ft --group everyone
   python -m eval answer-types eval/datasets/answer_types_holdout.jsonl
   python -m eval catalogue --index var
 """
@@ -226,6 +227,21 @@ def export_feedback_cmd(out: Path, database_url: str | None) -> None:
 
     count = export(out, database_url)
     click.echo(f"wrote {count} cases to {out}")
+
+
+@main.command("export-finetune", help="Fine-tuning data from verified and corrected answers.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="a folder")
+@click.option("--group", required=True, help="keep answers whose every source it may read")
+@click.option("--val-share", type=click.FloatRange(0, 0.5), default=0.1, show_default=True)
+@click.option("--database-url", help="default: the configured database")
+def export_finetune_cmd(out: Path, group: str, val_share: float, database_url: str | None) -> None:
+    from eval.finetune import export
+
+    card = export(out, group=group, val_share=val_share, database_url=database_url)
+    click.echo(
+        f"wrote {card.train} training and {card.val} validation examples to {out} "
+        f"({card.origins}); skipped {card.skipped or 'none'}"
+    )
 
 
 @main.command("ab-report", help="Prompt versions compared on live answers, with intervals.")

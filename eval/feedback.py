@@ -1,5 +1,6 @@
-"""Turn thumbs-down answers into eval cases (to be completed by a person: the expected
-answer and its facts are left for them to fill in)."""
+"""Turn thumbs-down answers into eval cases. Where an editor wrote the right answer (the
+admin page, ``POST /v1/admin/corrections``), it is the case's expected answer; otherwise the
+expected answer and its facts are left for a person to fill in."""
 
 from __future__ import annotations
 
@@ -13,17 +14,18 @@ from core.settings import Settings
 
 def export(out: Path, database_url: str | None = None) -> int:
     repo = Repository(make_engine(database_url or Settings().sqlalchemy_url))
-    rows = repo.feedback_with_traces(rating="down")
+    rows = repo.down_voted(limit=100_000)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
-        for fb, trace in rows:
+        for fb, trace, correction in rows:
             cited = [c["path"] for c in trace.citations]
             f.write(
                 json.dumps(
                     {
                         "id": f"fb-{trace.trace_id[:12]}",
                         "question": trace.standalone or trace.question,
-                        "answer": "",
+                        "answer": correction.answer if correction else "",
+                        "corrected": correction is not None,
                         "must_include": [],
                         "sources": cited,
                         "answerable": not trace.abstained,

@@ -120,6 +120,14 @@ class DocentClient:
         data: dict[str, Any] = self._call("GET", "/v1/admin/overview").json()
         return data
 
+    def down_voted(self) -> list[dict[str, Any]]:
+        data: dict[str, Any] = self._call("GET", "/v1/admin/feedback").json()
+        answers: list[dict[str, Any]] = data["answers"]
+        return answers
+
+    def correct(self, trace_id: str, answer: str) -> None:
+        self._call("POST", "/v1/admin/corrections", json={"trace_id": trace_id, "answer": answer})
+
     def admin_quality(self, days: int) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/v1/admin/quality", params={"days": days}).json()
         return data

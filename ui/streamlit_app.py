@@ -318,6 +318,39 @@ def admin() -> None:
     else:
         st.caption("No feedback yet.")
     quality_section()
+    corrections_section()
+
+
+def corrections_section() -> None:
+    """Down-voted answers with what the user said, what was retrieved and the prompt
+    version; an editor writes the right answer, which joins the eval set and the
+    fine-tuning export."""
+    st.subheader("Down-voted answers")
+    try:
+        answers = client().down_voted()
+    except ApiProblem as exc:
+        st.error(exc.message)
+        return
+    if not answers:
+        st.caption("No down-voted answers.")
+        return
+    for item in answers[:50]:
+        with st.expander(f"{item['question'][:90]} ({item['prompt_version']})"):
+            st.markdown(f"**Answer given:** {item['answer']}")
+            if item["comment"]:
+                st.markdown(f"**The user said:** {item['comment']}")
+            st.caption("Retrieved: " + ", ".join(r["path"] for r in item["retrieved"]))
+            text = st.text_area(
+                "The right answer (with [n] citations)",
+                value=item["correction"] or "",
+                key=f"fix-{item['trace_id']}",
+            )
+            if st.button("Save the correction", key=f"save-{item['trace_id']}") and text.strip():
+                try:
+                    client().correct(item["trace_id"], text.strip())
+                    st.success("Saved: it joins the eval set and the fine-tuning data.")
+                except ApiProblem as exc:
+                    st.error(exc.message)
 
 
 def quality_section() -> None:

@@ -360,6 +360,32 @@ class AbResponse(BaseModel):
     arms: list[ArmOut]
 
 
+class DownVotedOut(BaseModel):
+    trace_id: str
+    at: str
+    user: str
+    question: str  # as stored in the trace: PII redacted
+    answer: str
+    comment: str
+    prompt_version: str
+    generator: str
+    retrieved: list[dict[str, Any]]  # chunk id, document, path, score
+    correction: str | None  # the latest editor's answer, if any
+
+
+class DownVotedResponse(BaseModel):
+    answers: list[DownVotedOut]
+
+
+class CorrectionRequest(BaseModel):
+    trace_id: str = Field(min_length=1, max_length=64)
+    answer: str = Field(min_length=1, max_length=4000)
+
+
+class CorrectionResponse(BaseModel):
+    id: int
+
+
 class OverviewResponse(BaseModel):
     collection: str
     documents: list[DocumentOut]

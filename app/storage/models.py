@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = (
-    3  # 2: api_keys, batch_jobs, batch_items; 3: traces.groups, sentences, unsupported, cost
-)
+# 2: api_keys, batch_jobs, batch_items; 3: traces.groups, sentences, unsupported, cost;
+# 4: corrections
+SCHEMA_VERSION = 4
 
 
 def utcnow() -> datetime:
@@ -106,6 +106,18 @@ class Feedback(Base):
     user_id: Mapped[str] = mapped_column(String(200))
     rating: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Correction(Base):
+    """The right answer to a down-voted one, written by an editor: it goes to the eval set
+    and to the fine-tuning export."""
+
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trace_id: Mapped[str] = mapped_column(ForeignKey("traces.trace_id"), index=True)
+    editor_id: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -24,6 +24,7 @@ from app.storage.models import (
     BatchItem,
     BatchJob,
     Conversation,
+    Correction,
     Feedback,
     IngestRun,
     Message,
@@ -34,6 +35,7 @@ from app.storage.models import (
 from core.pii import redact
 
 _TABLES: dict[str, type[Base]] = {
+    "corrections": Correction,
     "feedback": Feedback,
     "messages": Message,
     "conversations": Conversation,
@@ -215,6 +217,7 @@ class Repository:
                 return False
             traces = select(Trace.trace_id).where(Trace.conversation_id == conversation_id)
             s.execute(delete(Feedback).where(Feedback.trace_id.in_(traces)))
+            s.execute(delete(Correction).where(Correction.trace_id.in_(traces)))
             s.execute(delete(Trace).where(Trace.conversation_id == conversation_id))
             s.execute(delete(Message).where(Message.conversation_id == conversation_id))
             s.delete(conv)
@@ -227,6 +230,7 @@ class Repository:
         rows, personal keys and batch jobs. Returns how many rows of each went."""
         theirs = select(Trace.trace_id).where(Trace.user_id == user_id)
         return self._delete(
+            corrections=Correction.trace_id.in_(theirs),
             feedback=(Feedback.user_id == user_id) | Feedback.trace_id.in_(theirs),
             messages=Message.conversation_id.in_(
                 select(Conversation.id).where(Conversation.user_id == user_id)
@@ -246,6 +250,7 @@ class Repository:
         conversations not touched since then (with their messages)."""
         old = select(Trace.trace_id).where(Trace.created_at < cutoff)
         return self._delete(
+            corrections=Correction.trace_id.in_(old),
             feedback=(Feedback.created_at < cutoff) | Feedback.trace_id.in_(old),
             # old messages go even from a conversation still in use
             messages=(Message.created_at < cutoff)
@@ -472,6 +477,66 @@ class Repository:
             )
             for r in rows
         ]
+
+    # -- editors' corrections -------------------------------------------------------
+    def down_voted(self, limit: int = 200) -> list[tuple[Feedback, Trace, Correction | None]]:
+        """The latest down-voted answers, newest first, each with its latest correction."""
+        latest = (
+            select(Correction.trace_id, func.max(Correction.id).label("id"))
+            .group_by(Correction.trace_id)
+            .subquery()
+        )
+        query = (
+            select(Feedback, Trace, Correction)
+            .join(Trace, Feedback.trace_id == Trace.trace_id)
+            .outerjoin(latest, latest.c.trace_id == Trace.trace_id)
+            .outerjoin(Correction, Correction.id == latest.c.id)
+            .where(Feedback.rating == "down")
+            .order_by(Feedback.id.desc())
+            .limit(limit)
+        )
+        with self._session() as s:
+            return [(f, t, c) for f, t, c in s.execute(query).all()]
+
+    def add_correction(self, trace_id: str, editor_id: str, answer: str) -> int | None:
+        """An editor's answer to a question Docent answered (PII redacted); None when no
+        such answer exists."""
+        with self._session() as s:
+            if s.get(Trace, trace_id) is None:
+                return None
+            row = Correction(trace_id=trace_id, editor_id=editor_id, answer=redact(answer))
+            s.add(row)
+            s.commit()
+            return row.id
+
+    def corrected(self) -> list[tuple[Trace, Correction]]:
+        """Every corrected answer with its latest correction."""
+        latest = (
+            select(func.max(Correction.id).label("id")).group_by(Correction.trace_id).subquery()
+        )
+        query = (
+            select(Trace, Correction)
+            .join(Correction, Correction.trace_id == Trace.trace_id)
+            .where(Correction.id.in_(select(latest.c.id)))
+            .order_by(Correction.id)
+        )
+        with self._session() as s:
+            return [(t, c) for t, c in s.execute(query).all()]
+
+    def finetune_candidates(self) -> list[Trace]:
+        """Answers the model wrote that passed the citation check and nobody down-voted."""
+        down = select(Feedback.trace_id).where(Feedback.rating == "down")
+        query = (
+            select(Trace)
+            .where(
+                Trace.answer_source == "generated",
+                Trace.abstained.is_(False),
+                Trace.trace_id.not_in(down),
+            )
+            .order_by(Trace.created_at)
+        )
+        with self._session() as s:
+            return list(s.scalars(query).all())
 
     def recent_traces(self, limit: int = 500) -> list[Trace]:
         with self._session() as s:

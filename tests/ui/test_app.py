@@ -125,8 +125,12 @@ def test_abstention_looks_different_and_follow_up_keeps_context(
 def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     bob = signed_in(service, monkeypatch, "bob")
     assert bob.sidebar.radio[0].options == ["Chat", "Keys"]
-    with service.client("bob") as c:  # at least one answer in the quality report
-        assert c.post("/v1/ask", json={"question": "What is 18F?"}).status_code == 200
+    with service.client("bob") as c:  # an answer in the quality report, and a down-vote
+        asked = c.post("/v1/ask", json={"question": "What is 18F?"})
+        assert asked.status_code == 200
+        trace_id = asked.json()["trace_id"]
+        rating = {"trace_id": trace_id, "rating": "down", "comment": "too vague"}
+        assert c.post("/v1/feedback", json=rating).status_code == 200
     alice = signed_in(service, monkeypatch, "alice")
     alice.sidebar.radio[0].set_value("Admin").run()
     assert not alice.exception and alice.title[0].value == "Admin"
@@ -134,6 +138,13 @@ def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.Monkey
     headers = [h.value for h in alice.subheader]
     assert {"Answer quality over time", "Usage by user", "Usage by group"} <= set(headers)
     assert any("unsupported" in str(c.value) for c in alice.caption)
+    # the editor's worklist: the down-voted answer, corrected from the page
+    assert "Down-voted answers" in headers
+    alice.text_area(key=f"fix-{trace_id}").input("18F is a digital services agency [1].")
+    alice.button(key=f"save-{trace_id}").click().run()
+    assert not alice.exception and alice.success
+    corrected = {t.trace_id: c.answer for t, c in service.state.repo.corrected()}
+    assert corrected[trace_id] == "18F is a digital services agency [1]."
 
 
 def test_a_person_makes_a_key_for_a_tool_sees_it_once_and_revokes_it(

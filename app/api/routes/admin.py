@@ -16,14 +16,18 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminUser, StateDep
-from app.api.errors import COMMON_RESPONSES, ApiError
+from app.api.errors import COMMON_RESPONSES, ApiError, not_found
 from app.api.quality import Tally, ab_report, build_report
 from app.api.schemas import (
     AbResponse,
     AdminIngestRequest,
     AnswerOut,
     ArmOut,
+    CorrectionRequest,
+    CorrectionResponse,
     DocumentOut,
+    DownVotedOut,
+    DownVotedResponse,
     FeedbackCount,
     IngestResponse,
     IngestRunOut,
@@ -33,6 +37,7 @@ from app.api.schemas import (
     QualityResponse,
     UsageOf,
 )
+from app.storage.models import as_utc
 from core.errors import DocentError
 from ingest.acl import AclResolver
 from ingest.service import IngestService
@@ -207,3 +212,43 @@ def ab(
     return AbResponse(
         days=days, baseline=base, arms=[ArmOut.model_validate(asdict(a)) for a in arms]
     )
+
+
+@router.get("/feedback", response_model=DownVotedResponse, responses=COMMON_RESPONSES)
+def down_voted(
+    user: AdminUser, state: StateDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> DownVotedResponse:
+    """Down-voted answers, newest first, with the comment, what was retrieved, the prompt
+    version and any correction: the editor's worklist."""
+    return DownVotedResponse(
+        answers=[
+            DownVotedOut(
+                trace_id=t.trace_id,
+                at=as_utc(f.created_at).isoformat(),
+                user=t.user_id,
+                question=t.standalone or t.question,
+                answer=t.answer,
+                comment=f.comment,
+                prompt_version=t.prompt_version,
+                generator=t.generator,
+                retrieved=t.retrieved,
+                correction=c.answer if c else None,
+            )
+            for f, t, c in state.repo.down_voted(limit)
+        ]
+    )
+
+
+@router.post(
+    "/corrections",
+    status_code=201,
+    response_model=CorrectionResponse,
+    responses=not_found("answer"),
+)
+def correct(body: CorrectionRequest, user: AdminUser, state: StateDep) -> CorrectionResponse:
+    """An editor's right answer to a given one: it joins the eval set (``python -m eval
+    export-feedback``) and the fine-tuning data (``python -m eval export-finetune``)."""
+    made = state.repo.add_correction(body.trace_id, user.id, body.answer)
+    if made is None:
+        raise ApiError(404, "not_found", "No answer has this trace id.")
+    return CorrectionResponse(id=made)

@@ -61,6 +61,19 @@ def test_what_the_api_stores_it_reads_back(stored_service: Service) -> None:
         rated = c.post("/v1/feedback", json={"trace_id": answer["trace_id"], "rating": "down"})
         assert rated.status_code == 200, rated.text
 
+        # the editor's worklist, and a correction (which bob's erasure removes below)
+        worklist = alice.get("/v1/admin/feedback").json()["answers"]
+        [item] = [w for w in worklist if w["trace_id"] == answer["trace_id"]]
+        assert item["prompt_version"] == answer["prompt_version"] and item["retrieved"]
+        assert item["correction"] is None
+        fix = {"trace_id": answer["trace_id"], "answer": "It is the TTS handbook [1]."}
+        assert alice.post("/v1/admin/corrections", json=fix).status_code == 201
+        worklist = alice.get("/v1/admin/feedback").json()["answers"]
+        assert worklist[0]["correction"] == "It is the TTS handbook [1]."
+        missing = {"trace_id": "nope", "answer": "x"}
+        assert alice.post("/v1/admin/corrections", json=missing).status_code == 404
+        assert c.get("/v1/admin/feedback").status_code == 403
+
         # the live quality report and metrics count bob's two answers and his rating
         report = alice.get("/v1/admin/quality", params={"days": 1}).json()
         [today] = [d for d in report["by_day"] if d["prompt_version"] == answer["prompt_version"]]
@@ -105,5 +118,6 @@ def test_what_the_api_stores_it_reads_back(stored_service: Service) -> None:
 
         deleted = c.delete("/v1/me/data").json()["deleted"]
         assert deleted["conversations"] == 1 and deleted["feedback"] == 1
+        assert deleted["corrections"] == 1
         assert c.get("/v1/conversations").json()["conversations"] == []
         assert c.get("/v1/batches").json()["data"] == []

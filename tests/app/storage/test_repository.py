@@ -114,8 +114,10 @@ def test_purging_a_user_leaves_nothing_of_theirs_and_all_of_the_others(repo: Rep
     _converse(repo, "bob", "t1")
     _converse(repo, "bob", "t2")
     _converse(repo, "carol", "t3")
+    assert repo.add_correction("t1", "alice", "The right answer [1].") is not None
     deleted = repo.purge_user("bob")
     assert deleted == {
+        "corrections": 1,
         "feedback": 2,
         "messages": 2,
         "conversations": 2,
@@ -147,6 +149,7 @@ def test_the_retention_sweep_deletes_only_what_is_older(repo: Repository) -> Non
     assert repo.sweep(0) == {}  # 0 days keeps everything
     deleted = repo.sweep(90)
     assert deleted == {
+        "corrections": 0,
         "feedback": 1,
         "messages": 1,
         "conversations": 1,
