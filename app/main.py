@@ -34,7 +34,7 @@ from app.drift import QuestionDrift
 from app.generation.base import Generator
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
 from app.logging_setup import setup_logging, trace_id_var
-from app.observability import Metrics
+from app.observability import CorpusChanges, Metrics
 from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.factory import build_pipeline
 from app.state import AppState
@@ -107,6 +107,7 @@ def create_app(
             reference_file=settings.drift_reference_file,
         )
         metrics.question_drift.set_function(lambda: drift.distance)
+        metrics.registry.register(CorpusChanges(catalogue.loads))
         metrics.uncovered_questions.set_function(lambda: drift.uncovered_share)
         metrics.rate_limit_store_up.set_function(lambda: float(limiter.store_up))
         answering = AnswerService(

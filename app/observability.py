@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from app.pipeline.types import QueryResult
 
@@ -14,6 +19,35 @@ _OUTCOMES = {
     "cache": "cache",
 }
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class CorpusChanges(Collector):
+    """Corpus drift, read from the shared catalogue at each scrape: what the last load
+    added, updated, deleted, re-permissioned and failed, and when it ran."""
+
+    def __init__(self, loads: Callable[[int], list[dict[str, Any]]]) -> None:
+        self.loads = loads
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            last = self.loads(1)
+        except Exception:  # the catalogue's database is down: no figures, not a failed scrape
+            return
+        if not last:
+            return
+        documents = GaugeMetricFamily(
+            "docent_corpus_last_load_documents",
+            "Documents the last load changed, by change",
+            labels=["change"],
+        )
+        for change in ("added", "updated", "deleted", "acl_updated", "unchanged", "failed"):
+            documents.add_metric([change], float(last[0][change]))
+        yield documents
+        yield GaugeMetricFamily(
+            "docent_corpus_last_load_timestamp_seconds",
+            "When the last load finished (Unix time)",
+            value=last[0]["at"].timestamp(),
+        )
 
 
 class Metrics:

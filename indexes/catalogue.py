@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
     Column,
+    DateTime,
     Integer,
     MetaData,
     String,
@@ -52,6 +54,21 @@ _DOCUMENTS = Table(
     Column("doc_id", String, primary_key=True),
     Column("collection", String, nullable=False),
 )
+# corpus drift: what each load changed, written by whichever process loaded (the ingest job,
+# an API replica), read by every API replica for its gauges
+_LOADS = Table(
+    "catalogue_loads",
+    _META,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("deleted", Integer, nullable=False),
+    Column("acl_updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+)
+LOAD_COUNTS = ("added", "updated", "deleted", "acl_updated", "unchanged", "failed")
 
 
 def collection_of(path: str) -> str:
@@ -152,6 +169,22 @@ class EntityCatalogue:
             index_elements=[_DOCUMENTS.c.doc_id],
             set_={"collection": statement.excluded.collection},
         )
+
+    def record_load(self, counts: dict[str, int]) -> None:
+        """What one load changed (``LOAD_COUNTS``), for corpus drift."""
+        row = {k: int(counts.get(k, 0)) for k in LOAD_COUNTS}
+        with self._engine.begin() as conn:
+            conn.execute(insert(_LOADS).values(at=datetime.now(UTC), **row))
+
+    def loads(self, limit: int = 20) -> list[dict[str, object]]:
+        """The latest loads, newest first."""
+        query = select(_LOADS).order_by(_LOADS.c.id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        for row in rows:  # SQLite hands back the UTC it was given without its zone
+            if row["at"].tzinfo is None:
+                row["at"] = row["at"].replace(tzinfo=UTC)
+        return rows
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
         ids = list(doc_ids)

@@ -109,6 +109,10 @@ class IngestService:
             # no cached answer outlives a partial change
             if report is None or report.changed:
                 self.store.bump_generation()
+        counts = {k: getattr(report, k) for k in ("added", "updated", "deleted", "unchanged")}
+        self.catalogue.record_load(
+            {**counts, "acl_updated": report.acl_updated, "failed": len(report.failed)}
+        )
         return report
 
     def delete(self, doc_ids: Sequence[str]) -> int:

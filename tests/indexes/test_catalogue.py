@@ -48,6 +48,23 @@ def test_what_one_process_writes_every_reader_sees(database_url: str) -> None:
     api.close()
 
 
+def test_each_load_is_recorded_for_corpus_drift(database_url: str) -> None:
+    from app.observability import CorpusChanges
+
+    catalogue = EntityCatalogue(database_url)
+    assert list(CorpusChanges(catalogue.loads).collect()) == []  # no load yet: no figures
+    catalogue.record_load({"added": 5, "failed": 1})
+    catalogue.record_load({"updated": 2, "deleted": 1, "unchanged": 4})
+    [last, first] = catalogue.loads()
+    assert (last["updated"], last["deleted"], last["added"]) == (2, 1, 0)
+    assert first["added"] == 5 and first["failed"] == 1
+    documents, when = CorpusChanges(catalogue.loads).collect()
+    values = {s.labels["change"]: s.value for s in documents.samples}
+    assert values["deleted"] == 1.0 and values["added"] == 0.0
+    assert when.samples[0].value == pytest.approx(last["at"].timestamp())
+    catalogue.close()
+
+
 def test_processes_opening_a_new_catalogue_at_once_all_succeed(database_url: str) -> None:
     """Replicas and an ingest job starting together on an empty database; then two loads
     of the same document at once."""
