@@ -34,7 +34,7 @@ from app.drift import QuestionDrift
 from app.generation.base import Generator
 from app.limits import BodySizeLimit, GenerationGate, RateLimiter
 from app.logging_setup import setup_logging, trace_id_var
-from app.observability import CorpusChanges, Metrics
+from app.observability import CorpusChanges, LastEvalRun, Metrics
 from app.pipeline.errors import GenerationUnavailable
 from app.pipeline.factory import build_pipeline
 from app.state import AppState
@@ -108,6 +108,8 @@ def create_app(
         )
         metrics.question_drift.set_function(lambda: drift.distance)
         metrics.registry.register(CorpusChanges(catalogue.loads))
+        if settings.eval_results_dir is not None:
+            metrics.registry.register(LastEvalRun(settings.eval_results_dir))
         metrics.uncovered_questions.set_function(lambda: drift.uncovered_share)
         metrics.rate_limit_store_up.set_function(lambda: float(limiter.store_up))
         answering = AnswerService(

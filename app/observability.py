@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -47,6 +49,43 @@ class CorpusChanges(Collector):
             "docent_corpus_last_load_timestamp_seconds",
             "When the last load finished (Unix time)",
             value=last[0]["at"].timestamp(),
+        )
+
+
+# what the golden-set run's metrics.json holds, as docent_eval_metric{metric="group.name"}
+_EVAL_GROUPS = ("retrieval", "answer", "citations", "abstention", "rewrite")
+
+
+class LastEvalRun(Collector):
+    """Quality drift: the newest scheduled golden-set run under ``folder`` (one folder per
+    run, each with the ``metrics.json`` of ``python -m eval run``), read at each scrape."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def collect(self) -> Iterator[Metric]:
+        runs = sorted(self.folder.glob("*/metrics.json"), key=lambda p: p.stat().st_mtime)
+        if not runs:
+            return
+        try:
+            data = json.loads(runs[-1].read_text())
+        except (OSError, ValueError):  # a run still being written: the next scrape reads it
+            return
+        family = GaugeMetricFamily(
+            "docent_eval_metric", "The newest golden-set run's figures", labels=["metric"]
+        )
+        for group in _EVAL_GROUPS:
+            for name, value in (data.get(group) or {}).items():
+                if isinstance(value, int | float):
+                    family.add_metric([f"{group}.{name}"], float(value))
+        for name in ("p50", "p95"):
+            if isinstance((data.get("latency_ms") or {}).get(name), int | float):
+                family.add_metric([f"latency_ms.{name}"], float(data["latency_ms"][name]))
+        yield family
+        yield GaugeMetricFamily(
+            "docent_eval_last_run_timestamp_seconds",
+            "When the newest golden-set run finished (Unix time)",
+            value=runs[-1].stat().st_mtime,
         )
 
 

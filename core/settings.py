@@ -295,6 +295,10 @@ class Settings(BaseSettings):
     drift_window: int = Field(200, ge=10)
     drift_reference_file: Path | None = None
 
+    # the folder the scheduled golden-set eval writes its runs into (one folder per run, each
+    # with the metrics.json of `python -m eval run`); /metrics exports the newest run
+    eval_results_dir: Path | None = None
+
     # the price of a model's tokens, by the model's name as traces record it
     # (`openai:docent-llm(Qwen/Qwen2.5-7B-Instruct)`, `llama.cpp:smollm2-135m-instruct`):
     # an exact name, else the longest key the name starts with, else `*`. Unlisted: free.

@@ -22,7 +22,7 @@ COMPOSE_FILE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
 CADDYFILE = ROOT / "deploy" / "caddy" / "Caddyfile"
 # services that run to completion: no health check, never restarted
-ONE_OFF = {"migrate", "ingest"}
+ONE_OFF = {"migrate", "ingest", "eval"}
 
 
 def services() -> dict[str, Any]:

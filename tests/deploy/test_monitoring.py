@@ -123,7 +123,14 @@ def test_the_dashboard_reads_the_provisioned_datasource() -> None:
 def metrics_service(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Service]:
     """A real service on 127.0.0.1 with a scrape token, on an empty index."""
     data = tmp_path_factory.mktemp("metrics") / "var"
+    # a scheduled golden-set run's output, as `python -m eval run` wrote it on 2026-12-01
+    run = data.parent / "eval-runs" / "2026-12-01T0300"
+    run.mkdir(parents=True)
+    shutil.copy(
+        ROOT / "eval/results/2026-12-01/issue18/after/docent-x.metrics.json", run / "metrics.json"
+    )
     settings = Settings(
+        eval_results_dir=data.parent / "eval-runs",
         data_dir=data,
         users_file=data / "users.yaml",
         metrics_token=TOKEN,
