@@ -128,6 +128,10 @@ class DocentClient:
     def correct(self, trace_id: str, answer: str) -> None:
         self._call("POST", "/v1/admin/corrections", json={"trace_id": trace_id, "answer": answer})
 
+    def admin_ab(self, days: int) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", "/v1/admin/ab", params={"days": days}).json()
+        return data
+
     def admin_quality(self, days: int) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/v1/admin/quality", params={"days": days}).json()
         return data

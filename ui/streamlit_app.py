@@ -321,6 +321,45 @@ def admin() -> None:
     corrections_section()
 
 
+def _interval(estimate: dict[str, Any], percent: bool = True) -> str:
+    if estimate["value"] is None:
+        return "-"
+    if estimate["low"] is None:
+        return f"{estimate['value']:.0f}"
+    if percent:
+        return f"{estimate['value']:.0%} ({estimate['low']:.0%}-{estimate['high']:.0%})"
+    return f"{estimate['value']:.0f} ({estimate['low']:.0f}-{estimate['high']:.0f})"
+
+
+def ab_section(days: int) -> None:
+    """Prompt versions side by side, each figure with its 95% interval, and the up-rate
+    tested against the configured version (GET /v1/admin/ab)."""
+    try:
+        report = client().admin_ab(days)
+    except ApiProblem as exc:
+        st.error(exc.message)
+        return
+    st.subheader(f"Prompt versions (against {report['baseline']}; 95% intervals)")
+    rows = []
+    for arm in report["arms"]:
+        test = arm["versus_baseline"]
+        rows.append(
+            {
+                "version": arm["prompt_version"],
+                "answers": arm["answers"],
+                "abstained": _interval(arm["abstained"]),
+                "quoted": _interval(arm["quoted"]),
+                "unsupported sentences": _interval(arm["unsupported"]),
+                "up-rate": _interval(arm["up_rate"]),
+                "up-rate vs baseline": "-"
+                if test is None
+                else f"{test['difference']:+.0%}, p={test['p_value']:.3f}",
+                "latency ms": _interval(arm["latency_ms"], percent=False),
+            }
+        )
+    st.dataframe(rows, use_container_width=True)
+
+
 def corrections_section() -> None:
     """Down-voted answers with what the user said, what was retrieved and the prompt
     version; an editor writes the right answer, which joins the eval set and the
@@ -379,6 +418,7 @@ def quality_section() -> None:
     ):
         st.caption(title)
         st.line_chart(frame.pivot_table(index="day", columns="prompt_version", values=column))
+    ab_section(days)
     st.subheader("Usage by user")
     columns = ["name", "answers", "tokens_in", "tokens_out", "cost", "up", "down"]
     st.dataframe(pd.DataFrame(report["by_user"])[columns], use_container_width=True)

@@ -137,6 +137,7 @@ def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.Monkey
     assert int(alice.metric[0].value) > 1000
     headers = [h.value for h in alice.subheader]
     assert {"Answer quality over time", "Usage by user", "Usage by group"} <= set(headers)
+    assert any(h.startswith("Prompt versions (against answer-v2") for h in headers)
     assert any("unsupported" in str(c.value) for c in alice.caption)
     # the editor's worklist: the down-voted answer, corrected from the page
     assert "Down-voted answers" in headers
