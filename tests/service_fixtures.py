@@ -121,7 +121,9 @@ def service(
         full_index,
         tmp_path_factory.mktemp("api"),
         embedder,
-        generation={"max_concurrent": 1},
+        # one slot and no queue: a second generation is refused at once (the queue's
+        # waiting is tested on the gate, tests/app/test_limits.py)
+        generation={"max_concurrent": 1, "max_queued": 0},
         rate_limit_per_minute=1000,
         max_body_bytes=16_384,
         ingest={"roots": [tmp_path_factory.getbasetemp()]},

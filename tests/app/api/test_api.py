@@ -202,7 +202,8 @@ def test_streaming_events_tokens_then_citations_then_result(service: Service) ->
 
 
 def test_disconnect_cancels_generation_and_the_cap_gives_503_not_a_hang(service: Service) -> None:
-    """The cap is 1 in this service: a second generation is refused while the first runs."""
+    """The cap is 1 and the queue 0 in this service: a second generation is refused at once
+    while the first runs."""
     holder = service.client("alice")
     stream = holder.stream(
         "POST",
