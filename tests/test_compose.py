@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from core.settings import Settings
+from tests.settings_check import assert_read_as_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "compose.yaml"
@@ -162,18 +162,7 @@ def test_every_docent_variable_is_one_that_is_read(
         read = set(re.findall(r"environ\.get\(\s*\"(DOCENT_[A-Z0-9_]+)\"", source))
         assert set(names) <= read, "the UI does not read these"
         return
-    for name in [n for n in os.environ if n.startswith("DOCENT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("DOCENT_CONFIG_FILE", str(ROOT / "no-such-docent.yaml"))
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    settings = Settings()
-    for name in names:
-        node: Any = settings
-        for part in name.removeprefix("DOCENT_").lower().split("__"):
-            assert part in type(node).model_fields, f"{service}: {name} is not a setting"
-            node = getattr(node, part)
-        assert str(node) == env[name], f"{service}: {name} reads as {node!r}"
+    assert_read_as_settings(env, names, service, monkeypatch)
 
 
 @pytest.mark.unit

@@ -5,7 +5,6 @@ without it."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -13,21 +12,11 @@ from typing import Any
 import pytest
 
 from app.drift import QuestionDrift
+from eval.bench_drift import questions
 
 pytestmark = pytest.mark.integration
 
-DATASETS = Path(__file__).resolve().parents[2] / "eval" / "datasets"
 WINDOW = 20
-
-
-def _questions(handbook: str) -> list[str]:
-    out = []
-    for name in ("docent.jsonl", "fresh.jsonl", "holdout.jsonl"):
-        for line in (DATASETS / name).read_text().splitlines():
-            case = json.loads(line)
-            if any(handbook in s for s in case.get("sources") or []):
-                out.append(case["question"])
-    return out
 
 
 def _distance(embedder: Any, reference: list[str], current: list[str]) -> float:
@@ -40,7 +29,7 @@ def _distance(embedder: Any, reference: list[str], current: list[str]) -> float:
 def test_the_centroid_distance_moves_on_a_shifted_stream_and_not_without(
     embedder: Any, tmp_path: Path
 ) -> None:
-    tts, sourcegraph = _questions("18f-handbook"), _questions("sourcegraph-handbook")
+    tts, sourcegraph = questions("18f-handbook"), questions("sourcegraph-handbook")
     assert len(tts) >= 2 * WINDOW and len(sourcegraph) >= WINDOW
     # the sets are written topic by topic: a fixed shuffle, so that the reference and the
     # unshifted window are two samples of one stream (over 200 shuffles, eval.bench_drift:

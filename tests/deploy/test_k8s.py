@@ -6,7 +6,6 @@ DOCENT_* names that the settings or the UI really read)."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from core.settings import Settings
+from tests.settings_check import assert_read_as_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -326,15 +325,4 @@ def test_every_docent_variable_is_one_that_is_read(monkeypatch: pytest.MonkeyPat
         if container["name"] == "ui":
             assert set(names) <= ui_variables(), f"{where}: the UI does not read these"
             continue
-        for name in [n for n in os.environ if n.startswith("DOCENT_")]:
-            monkeypatch.delenv(name)
-        monkeypatch.setenv("DOCENT_CONFIG_FILE", str(K8S / "no-such-file.yaml"))
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        settings = Settings()
-        for name in names:
-            node: Any = settings
-            for part in name.removeprefix("DOCENT_").lower().split("__"):
-                assert part in type(node).model_fields, f"{where}: {name} is not a setting"
-                node = getattr(node, part)
-            assert str(node) == env[name], f"{where}: {name} reads as {node!r}"
+        assert_read_as_settings(env, names, where, monkeypatch)

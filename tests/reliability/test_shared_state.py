@@ -25,7 +25,7 @@ import pytest
 from app.process import wait_until_up
 from app.users import write_demo_users
 from indexes.catalogue import EntityCatalogue
-from tests.servers import fresh_database
+from tests.servers import fresh_database, stop_process
 from tests.service_fixtures import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -63,12 +63,7 @@ def _api(env: dict[str, str], log: Path) -> Iterator[str]:
             raise RuntimeError(f"the API did not start: {log.read_text()[-3000:]}")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=30)
 
 
 def _environment(tmp: Path, name: str, shared: dict[str, str]) -> dict[str, str]:
