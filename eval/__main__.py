@@ -181,6 +181,19 @@ def answer_types_cmd(labelled: Path) -> None:
     click.echo(json.dumps(score(labelled), indent=2))
 
 
+@main.command("pii", help="Precision and recall of the PII detectors on labelled snippets.")
+@click.argument(
+    "labelled",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("eval/datasets/pii.jsonl"),
+)
+def pii_cmd(labelled: Path) -> None:
+    from core.settings import Settings
+    from eval.pii import compare
+
+    click.echo(json.dumps(compare(labelled, Settings().spacy_model), indent=2))
+
+
 @main.command("catalogue", help="What the entity catalogue's noise filter keeps and drops.")
 @click.option(
     "--index",

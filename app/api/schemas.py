@@ -386,6 +386,15 @@ class CorrectionResponse(BaseModel):
     id: int
 
 
+class DriftResponse(BaseModel):
+    window: int
+    seen: int  # questions in the current window
+    has_reference: bool
+    distance: float  # 1 - cos(reference centroid, current centroid); 0 until both exist
+    uncovered_share: float
+    reference_file: str | None  # where a saved reference is kept across restarts
+
+
 class OverviewResponse(BaseModel):
     collection: str
     documents: list[DocumentOut]

@@ -11,6 +11,7 @@ from app.generation.guard import GuardedGenerator
 from app.generation.llama_cpp import LlamaCppGenerator
 from app.generation.model_process import ModelProcess
 from app.generation.openai_compat import OpenAIGenerator
+from app.generation.transformers_gen import TransformersGenerator
 from app.pipeline.answer_type import AnswerTyper
 from app.pipeline.answerability import AnswerabilityCheck, TermScorer, TermStats
 from app.pipeline.cache import AnswerCache
@@ -43,6 +44,13 @@ def build_generator(settings: Settings) -> Generator:
         return ExtractiveOnlyGenerator()
     if config.kind is GeneratorKind.INPROCESS:
         return LlamaCppGenerator(config.model_path, n_ctx=config.context, n_threads=config.threads)
+    if config.kind is GeneratorKind.TRANSFORMERS:
+        return TransformersGenerator(
+            config.model_path,
+            adapter_path=config.adapter_path,
+            device=config.device,
+            dtype=config.dtype,
+        )
     inner: Generator
     if config.kind is GeneratorKind.OPENAI:
         if not config.base_url:

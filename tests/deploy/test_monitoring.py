@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.generation.extractive import ExtractiveOnlyGenerator
 from core.settings import Settings
+from indexes.factory import open_catalogue
 from tests.service_fixtures import Service, free_port, start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,6 +137,11 @@ def metrics_service(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> 
         metrics_token=TOKEN,
         rate_limit_per_minute=2,  # a question, its rating, then a refusal: a rejection series
     )
+    # a load's counts in the shared catalogue, as `ingest load` records them (corpus drift)
+    data.mkdir(parents=True)
+    catalogue = open_catalogue(settings)
+    catalogue.record_load({"added": 1128, "failed": 11})
+    catalogue.close()
     svc, running = start(settings, embedder=embedder, generator=ExtractiveOnlyGenerator())
     try:
         yield svc

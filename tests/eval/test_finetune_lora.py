@@ -50,3 +50,16 @@ def test_a_few_steps_lower_the_loss_and_save_an_adapter(tmp_path: Path) -> None:
     assert losses[-1] < losses[0]  # one example, repeated: it is learned
     assert 0 < report["trainable_parameters"] < 0.01 * 134_515_008
     assert report["val_loss_before"] is not None and report["val_loss_after"] is not None
+
+    # the adapter generates through the transformers backend, as `eval run --config
+    # generation.kind=transformers --config generation.adapter_path=DIR` uses it
+    from app.generation.base import GenerationParams, collect
+    from app.generation.transformers_gen import TransformersGenerator
+
+    adapted = TransformersGenerator(MODEL, adapter_path=tmp_path / "adapter")
+    assert adapted.name == "transformers:smollm2-135m-instruct+adapter" and adapted.ready()
+    messages = badge["messages"][:-1]  # type: ignore[index]
+    out = collect(adapted, messages, GenerationParams(max_tokens=24))
+    print("adapted:", out.text)
+    assert out.text.strip() and 0 < out.tokens_out <= 24 and out.tokens_in > 20
+    assert "Wednesday" in out.text  # the one example it was trained on, learned

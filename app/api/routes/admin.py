@@ -28,6 +28,7 @@ from app.api.schemas import (
     DocumentOut,
     DownVotedOut,
     DownVotedResponse,
+    DriftResponse,
     FeedbackCount,
     IngestResponse,
     IngestRunOut,
@@ -252,3 +253,39 @@ def correct(body: CorrectionRequest, user: AdminUser, state: StateDep) -> Correc
     if made is None:
         raise ApiError(404, "not_found", "No answer has this trace id.")
     return CorrectionResponse(id=made)
+
+
+def _drift(state: Any) -> DriftResponse:
+    drift, path = state.answering.drift, state.settings.drift_reference_file
+    return DriftResponse(
+        window=drift.window,
+        seen=drift.seen,
+        has_reference=drift.has_reference,
+        distance=round(drift.distance, 4),
+        uncovered_share=round(drift.uncovered_share, 4),
+        reference_file=str(path) if path else None,
+    )
+
+
+@router.get("/drift", response_model=DriftResponse, responses=COMMON_RESPONSES)
+def drift(user: AdminUser, state: StateDep) -> DriftResponse:
+    """This process's question drift: the window, the reference, the centroid distance and
+    the share of questions the corpus does not cover (the gauges, with their context)."""
+    return _drift(state)
+
+
+@router.post(
+    "/drift/reference",
+    response_model=DriftResponse,
+    responses={**COMMON_RESPONSES, 409: {"description": "No question seen yet"}},
+)
+def keep_drift_reference(user: AdminUser, state: StateDep) -> DriftResponse:
+    """Keep the current window as the reference, after a deliberate change (a new corpus, a
+    new audience). It is written to ``DOCENT_DRIFT_REFERENCE_FILE`` when that is set, so a
+    restart keeps it; otherwise it lasts as long as this process. Each replica keeps its own
+    window: call it on each, or set the file and restart them."""
+    try:
+        state.answering.drift.save_reference(state.settings.drift_reference_file)
+    except ValueError as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
+    return _drift(state)

@@ -86,3 +86,16 @@ def test_server_down_is_a_clear_error_not_a_hang() -> None:
         collect(gen, MESSAGES, PARAMS)
     assert time.monotonic() - started < 10
     assert not gen.ready()
+
+
+@pytest.mark.unit
+def test_transformers_output_stops_where_a_stop_sequence_starts() -> None:
+    from app.generation.transformers_gen import _stop_at, model_location
+
+    assert _stop_at("Badges are made [1].\nQuestion: next", ("\nQuestion:", "</source>")) == 20
+    assert _stop_at("no stop here", ("\nQuestion:",)) is None
+    assert model_location(Path("/m/smol.gguf")) == {
+        "pretrained_model_name_or_path": "/m",
+        "gguf_file": "smol.gguf",
+    }
+    assert model_location(Path("/m/qwen")) == {"pretrained_model_name_or_path": "/m/qwen"}

@@ -1,0 +1,63 @@
+"""The admin drift routes: this process's window and reference, and keeping the current
+window as the reference across a restart."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.generation.extractive import ExtractiveOnlyGenerator
+from core.settings import Settings
+from tests.app.api.test_degraded import small_corpus_module, small_index  # noqa: F401
+from tests.service_fixtures import Service, start, stop
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def drift_service(small_index: Path, tmp_path: Path, embedder: Any) -> Iterator[Service]:  # noqa: F811
+    data = tmp_path / "var"
+    shutil.copytree(small_index, data)
+    settings = Settings(
+        data_dir=data,
+        users_file=data / "users.yaml",
+        rate_limit_per_minute=1000,
+        drift_window=10,
+        drift_reference_file=tmp_path / "drift" / "reference.npy",
+    )
+    svc, running = start(settings, embedder=embedder, generator=ExtractiveOnlyGenerator())
+    yield svc
+    stop(running)
+
+
+def test_the_drift_reference_is_kept_on_request_and_admins_alone_see_it(
+    drift_service: Service,
+) -> None:
+    reference = drift_service.settings.drift_reference_file
+    assert reference is not None
+    with drift_service.client("bob") as bob, drift_service.client("alice") as alice:
+        empty = alice.get("/v1/admin/drift").json()
+        assert empty["seen"] == 0 and not empty["has_reference"] and empty["window"] == 10
+        # nothing to keep yet: a clear 409, and no file
+        refused = alice.post("/v1/admin/drift/reference")
+        assert refused.status_code == 409 and "No questions" in refused.json()["error"]["message"]
+        assert not reference.exists()
+
+        for question in ("What is the TTS handbook for?", "How do I get a PIV card?"):
+            assert bob.post("/v1/ask", json={"question": question}).status_code == 200
+        seen = alice.get("/v1/admin/drift").json()
+        assert seen["seen"] == 2 and not seen["has_reference"] and seen["distance"] == 0.0
+
+        kept = alice.post("/v1/admin/drift/reference")
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["has_reference"] and kept.json()["reference_file"] == str(reference)
+        centroid = np.load(reference)
+        assert centroid.shape == (384,) and float(np.linalg.norm(centroid)) > 0.5
+
+        assert bob.get("/v1/admin/drift").status_code == 403
+        assert bob.post("/v1/admin/drift/reference").status_code == 403
