@@ -132,6 +132,14 @@ class DocentClient:
         data: dict[str, Any] = self._call("GET", "/v1/admin/ab", params={"days": days}).json()
         return data
 
+    def drift(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", "/v1/admin/drift").json()
+        return data
+
+    def keep_drift_reference(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("POST", "/v1/admin/drift/reference").json()
+        return data
+
     def admin_quality(self, days: int) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/v1/admin/quality", params={"days": days}).json()
         return data

@@ -318,6 +318,7 @@ def admin() -> None:
     else:
         st.caption("No feedback yet.")
     quality_section()
+    drift_section()
     corrections_section()
 
 
@@ -424,6 +425,29 @@ def quality_section() -> None:
     st.dataframe(pd.DataFrame(report["by_user"])[columns], use_container_width=True)
     st.subheader("Usage by group")
     st.dataframe(pd.DataFrame(report["by_group"])[columns], use_container_width=True)
+
+
+def drift_section() -> None:
+    """Question drift in the process that serves this page (GET /v1/admin/drift), and a
+    button that keeps the current window as the reference after a deliberate change."""
+    st.subheader("Question drift")
+    try:
+        drift = client().drift()
+    except ApiProblem as exc:
+        st.error(exc.message)
+        return
+    left, middle, right = st.columns(3)
+    left.metric("Centroid distance", f"{drift['distance']:.3f}")
+    middle.metric("Questions the corpus does not cover", f"{drift['uncovered_share']:.0%}")
+    right.metric("Window", f"{drift['seen']} of {drift['window']}")
+    if not drift["has_reference"]:
+        st.caption("No reference yet: the first full window becomes it.")
+    if st.button("Keep the current window as the reference"):
+        try:
+            client().keep_drift_reference()
+            st.success("Kept: the distance is measured from this window now.")
+        except ApiProblem as exc:
+            st.error(exc.message)
 
 
 def keys_page() -> None:

@@ -146,6 +146,12 @@ def test_admin_page_for_admins_only(service: Service, monkeypatch: pytest.Monkey
     assert not alice.exception and alice.success
     corrected = {t.trace_id: c.answer for t, c in service.state.repo.corrected()}
     assert corrected[trace_id] == "18F is a digital services agency [1]."
+    # question drift, and keeping the current window as its reference
+    assert "Question drift" in headers
+    keep = next(b for b in alice.button if b.label == "Keep the current window as the reference")
+    keep.click().run()
+    assert not alice.exception and not alice.error, [e.value for e in alice.error]
+    assert service.state.answering.drift.has_reference
 
 
 def test_a_person_makes_a_key_for_a_tool_sees_it_once_and_revokes_it(
