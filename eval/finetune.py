@@ -1,9 +1,11 @@
 """``python -m eval export-finetune``: fine-tuning data from what users accepted and editors
 corrected.
 
-An example is a stored answer that either passed the citation check as the model wrote it
-and was not down-voted, or that an editor corrected (the editor's answer is the
-completion). Its prompt is rebuilt as the model saw it: the prompt version's template with
+An example is a stored answer that was citation-verified and not down-voted, or that an
+editor corrected (the editor's answer is the completion). Verified answers are the model's
+that passed the citation check ("verified") and the quotes Docent gave where the model's
+answer failed it or no model ran ("quoted": each sentence is the cited source's own, which
+teaches the model to state what the sources say, where it failed before). Its prompt is rebuilt as the model saw it: the prompt version's template with
 the chunks the answer was given, read from the index. Only answers whose every chunk a
 chosen group may read are kept (the group filter runs inside the index query), so a data
 set made for one audience never carries another's documents. PII is scrubbed from the
@@ -45,7 +47,7 @@ class DataCard:
     val_share: float
     train: int = 0
     val: int = 0
-    origins: dict[str, int] = field(default_factory=dict)  # verified / corrected
+    origins: dict[str, int] = field(default_factory=dict)  # verified / quoted / corrected
     prompt_versions: dict[str, int] = field(default_factory=dict)
     generators: dict[str, int] = field(default_factory=dict)
     sources: dict[str, int] = field(default_factory=dict)  # document path -> examples
@@ -93,7 +95,7 @@ def export(
         prompts = PromptBuilder(settings.answer.prompt_version, ab_version=None, ab_share=0.0)
         corrected = {t.trace_id: (t, c.answer) for t, c in repo.corrected()}
         examples: list[tuple[Trace, str, str]] = [
-            (t, t.answer, "verified")
+            (t, t.answer, "verified" if t.answer_source == "generated" else "quoted")
             for t in repo.finetune_candidates()
             if t.trace_id not in corrected
         ]

@@ -524,12 +524,13 @@ class Repository:
             return [(t, c) for t, c in s.execute(query).all()]
 
     def finetune_candidates(self) -> list[Trace]:
-        """Answers the model wrote that passed the citation check and nobody down-voted."""
+        """Citation-verified answers nobody down-voted: the model's that passed the check,
+        and the quotes given where the model's failed it (or no model ran)."""
         down = select(Feedback.trace_id).where(Feedback.rating == "down")
         query = (
             select(Trace)
             .where(
-                Trace.answer_source == "generated",
+                Trace.answer_source.in_(["generated", "extractive"]),
                 Trace.abstained.is_(False),
                 Trace.trace_id.not_in(down),
             )

@@ -21,7 +21,12 @@ from tests.app.api.test_degraded import small_corpus_module, small_index  # noqa
 pytestmark = pytest.mark.integration
 
 
-def _result(trace_id: str, question: str, chunks: list[RetrievedChunk]) -> QueryResult:
+def _result(
+    trace_id: str,
+    question: str,
+    chunks: list[RetrievedChunk],
+    source: AnswerSource = AnswerSource.GENERATED,
+) -> QueryResult:
     return QueryResult(
         answer="Badges are picked up at the GSA office [1]. Mail bob.smith@example.com.",
         citations=[],
@@ -31,7 +36,7 @@ def _result(trace_id: str, question: str, chunks: list[RetrievedChunk]) -> Query
         entities=[],
         prompt_version="answer-v2",
         generator="openai:docent-llm",
-        answer_source=AnswerSource.GENERATED,
+        answer_source=source,
         retrieved=chunks,
         trace_id=trace_id,
     )
@@ -53,6 +58,13 @@ def test_verified_and_corrected_answers_become_examples(
     question = "Where do I get my badge? I am jane.doe@example.com"
     for trace_id in ("kept", "downvoted", "fixed"):
         repo.record_answer("bob", None, _result(trace_id, question, chunks[:2]), {})
+    # a quoted fallback is verified too; an abstention has nothing to learn from
+    repo.record_answer(
+        "bob", None, _result("quote", question, chunks[:2], AnswerSource.EXTRACTIVE), {}
+    )
+    repo.record_answer(
+        "bob", None, _result("none", question, chunks[:2], AnswerSource.ABSTAINED), {}
+    )
     repo.close()  # the write-behind lands
     repo = Repository(make_engine(settings.sqlalchemy_url))
     assert repo.add_feedback("bob", "downvoted", "down", "wrong office") is not None
@@ -61,8 +73,8 @@ def test_verified_and_corrected_answers_become_examples(
     repo.close()
 
     card = export(tmp_path / "ft", group="everyone", val_share=0.0, settings=settings)
-    assert card.train == 2 and card.val == 0
-    assert card.origins == {"verified": 1, "corrected": 1}
+    assert card.train == 3 and card.val == 0
+    assert card.origins == {"verified": 1, "quoted": 1, "corrected": 1}
     rows = [json.loads(x) for x in (tmp_path / "ft" / "train.jsonl").read_text().splitlines()]
     answers = [r["messages"][-1]["content"] for r in rows]
     assert any("PIV office" in a for a in answers)  # the editor's answer, not the model's
@@ -73,12 +85,12 @@ def test_verified_and_corrected_answers_become_examples(
         and "<source" in rows[0]["messages"][1]["content"]
     )
     plain = (tmp_path / "ft" / "train.completion.jsonl").read_text().splitlines()
-    assert len(plain) == 2 and json.loads(plain[0])["completion"].startswith(" ")
+    assert len(plain) == 3 and json.loads(plain[0])["completion"].startswith(" ")
     assert set(card.sources) == {c.path for c in chunks[:2]}
 
     # a group that may read none of those documents gets none of those answers
     other = export(tmp_path / "legal", group="legal", val_share=0.0, settings=settings)
-    assert other.train == 0 and other.skipped == {"a source legal may not read": 2}
+    assert other.train == 0 and other.skipped == {"a source legal may not read": 3}
 
 
 def test_the_split_is_stable() -> None:
