@@ -7,8 +7,9 @@ Two figures over a sliding window of the last ``window`` questions a process ans
   the current window's)``. The question vectors are the retriever's normalised MiniLM
   embeddings, so the mean is the window's topic centroid; 0 is the same mix of topics, and
   the figure grows as the mix moves. The reference is the first full window after the
-  process starts, or a centroid saved with ``save_reference`` (``DOCENT_DRIFT_REFERENCE_FILE``)
-  so that a restart does not reset it.
+  process starts, or the window an admin kept (``POST /v1/admin/drift/reference``, the
+  admin page's button), written to ``DOCENT_DRIFT_REFERENCE_FILE`` so that a restart does
+  not reset it.
 - **uncovered share**: the share of the window's questions whose best chunk scored under
   the answer policy's similarity floor ("the corpus doesn't cover what people now ask").
 
