@@ -5,11 +5,13 @@ An example is a stored answer that was citation-verified and not down-voted, or 
 editor corrected (the editor's answer is the completion). Verified answers are the model's
 that passed the citation check ("verified") and the quotes Docent gave where the model's
 answer failed it or no model ran ("quoted": each sentence is the cited source's own, which
-teaches the model to state what the sources say, where it failed before). Its prompt is rebuilt as the model saw it: the prompt version's template with
-the chunks the answer was given, read from the index. Only answers whose every chunk a
-chosen group may read are kept (the group filter runs inside the index query), so a data
-set made for one audience never carries another's documents. PII is scrubbed from the
-question, the sources and the answer.
+teaches the model to state what the sources say, where it failed before).
+
+An example's prompt is rebuilt as the model saw it: the prompt version's template with the
+chunks the answer was given, read from the index. Only answers whose every chunk a chosen
+group may read are kept (the group filter runs inside the index query), so a data set made
+for one audience never carries another's documents. PII is scrubbed from the question,
+the sources and the answer.
 
 Writes, in OUT:
     train.jsonl, val.jsonl                           chat form: {"messages": [...]}
