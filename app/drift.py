@@ -20,12 +20,16 @@ Prometheus sees each one's window.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger("docent.drift")
 
 
 class QuestionDrift:
@@ -41,9 +45,18 @@ class QuestionDrift:
     def from_settings(
         cls, *, window: int, floor: float, reference_file: Path | None
     ) -> QuestionDrift:
+        """A saved reference that cannot be read, or that has another shape than a question
+        vector (the embedding model changed), is ignored with a warning: the first full
+        window becomes the reference again, and the service starts either way."""
         reference = None
         if reference_file is not None and reference_file.exists():
-            reference = np.load(reference_file)
+            try:
+                loaded = np.load(reference_file, allow_pickle=False)
+                if loaded.ndim != 1 or not np.all(np.isfinite(loaded)):
+                    raise ValueError(f"shape {loaded.shape}")
+                reference = loaded.astype(np.float32)
+            except (OSError, ValueError) as exc:
+                log.warning("ignoring the drift reference %s: %s", reference_file, exc)
         return cls(window=window, floor=floor, reference=reference)
 
     def observe(self, vector: Sequence[float], top_similarity: float) -> None:
@@ -67,6 +80,8 @@ class QuestionDrift:
                 return 0.0
             current = self._centroid()
             reference = self._reference
+        if reference.shape != current.shape:  # a reference from another embedding model
+            return 0.0
         cosine = float(
             np.dot(reference, current) / (np.linalg.norm(reference) * np.linalg.norm(current))
         )
@@ -93,12 +108,18 @@ class QuestionDrift:
         a new corpus, a new audience), for this process and, written to ``path``, for the
         next ones. Returns how many questions the reference is made of."""
         with self._lock:
-            if not self._vectors:
-                raise ValueError("No questions seen yet: nothing to keep as the reference.")
+            if len(self._vectors) < self.window:
+                raise ValueError(
+                    f"{len(self._vectors)} of {self.window} questions seen since the start: "
+                    "a reference needs a full window. Try again later."
+                )
             self._reference = self._centroid()
             reference, count = self._reference, len(self._vectors)
         if path is not None:
+            # written beside and renamed: a crash or a second replica never leaves a torn file
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as fh:  # np.save on a name would append ".npy"
+            partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+            with partial.open("wb") as fh:  # np.save on a name would append ".npy"
                 np.save(fh, reference)
+            os.replace(partial, path)
         return count

@@ -234,12 +234,21 @@ def catalogue_cmd(index: Path, config: tuple[str, ...]) -> None:
 
 @main.command("export-feedback", help="Turn thumbs-down answers into eval cases.")
 @click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--group", required=True, help="keep answers whose every source it may read")
 @click.option("--database-url")
-def export_feedback_cmd(out: Path, database_url: str | None) -> None:
+def export_feedback_cmd(out: Path, group: str, database_url: str | None) -> None:
+    from core.settings import Settings
     from eval.feedback import export
+    from indexes.access import readable_documents
+    from indexes.factory import open_store
 
-    count = export(out, database_url)
-    click.echo(f"wrote {count} cases to {out}")
+    store = open_store(Settings())
+    try:
+        readable = readable_documents(store.active(), (group,))
+    finally:
+        store.close()
+    count, withheld = export(out, readable, database_url)
+    click.echo(f"wrote {count} cases to {out}; withheld {withheld} ({group} may not read them)")
 
 
 @main.command("export-finetune", help="Fine-tuning data from verified and corrected answers.")

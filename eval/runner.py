@@ -102,7 +102,10 @@ class ApiAsker:
             resp = self.client.request(method, path, **kw)
             if resp.status_code != 429:
                 return resp
-            wait = float(resp.headers.get("Retry-After", "1"))
+            try:  # seconds, as Docent sends it; an HTTP date or nonsense waits 1 s
+                wait = max(1.0, float(resp.headers.get("Retry-After", "1")))
+            except ValueError:
+                wait = 1.0
             if self.waited_s + wait > self.max_wait_s:
                 raise RuntimeError(f"{path}: still rate-limited after {self.waited_s:.0f} s")
             time.sleep(wait)

@@ -120,10 +120,11 @@ class DocentClient:
         data: dict[str, Any] = self._call("GET", "/v1/admin/overview").json()
         return data
 
-    def down_voted(self) -> list[dict[str, Any]]:
+    def down_voted(self) -> tuple[list[dict[str, Any]], int]:
+        """The editor's worklist, and how many were withheld (documents they may not read)."""
         data: dict[str, Any] = self._call("GET", "/v1/admin/feedback").json()
         answers: list[dict[str, Any]] = data["answers"]
-        return answers
+        return answers, int(data.get("withheld", 0))
 
     def correct(self, trace_id: str, answer: str) -> None:
         self._call("POST", "/v1/admin/corrections", json={"trace_id": trace_id, "answer": answer})

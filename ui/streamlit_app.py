@@ -367,19 +367,23 @@ def corrections_section() -> None:
     fine-tuning export."""
     st.subheader("Down-voted answers")
     try:
-        answers = client().down_voted()
+        answers, withheld = client().down_voted()
     except ApiProblem as exc:
         st.error(exc.message)
         return
+    if withheld:
+        st.caption(f"{withheld} more drew on documents you may not read, and are not shown.")
     if not answers:
-        st.caption("No down-voted answers.")
+        st.caption("No down-voted answers you may read.")
         return
+    # what users typed (question, comment) renders as text, never as markdown: a comment
+    # could otherwise plant an image or a link on the admin's page
     for item in answers[:50]:
-        with st.expander(f"{item['question'][:90]} ({item['prompt_version']})"):
-            st.markdown(f"**Answer given:** {item['answer']}")
+        with st.expander(plain(f"{item['question'][:90]} ({item['prompt_version']})")):
+            st.markdown(f"**Answer given:** {safe_markdown(item['answer'])}")
             if item["comment"]:
-                st.markdown(f"**The user said:** {item['comment']}")
-            st.caption("Retrieved: " + ", ".join(r["path"] for r in item["retrieved"]))
+                st.markdown(f"**The user said:** {plain(item['comment'])}")
+            st.caption(plain("Retrieved: " + ", ".join(r["path"] for r in item["retrieved"])))
             text = st.text_area(
                 "The right answer (with [n] citations)",
                 value=item["correction"] or "",

@@ -375,6 +375,7 @@ class DownVotedOut(BaseModel):
 
 class DownVotedResponse(BaseModel):
     answers: list[DownVotedOut]
+    withheld: int = 0  # down-voted answers that drew on documents the editor may not read
 
 
 class CorrectionRequest(BaseModel):

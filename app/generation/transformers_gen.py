@@ -36,8 +36,10 @@ class TransformersGenerator:
         adapter_path: Path | None = None,
         device: str = "cpu",
         dtype: str = "float32",
+        idle_timeout_s: float = 30.0,
     ) -> None:
         self.model_path = model_path
+        self.idle_timeout_s = idle_timeout_s
         self.adapter_path = adapter_path
         self.device = device
         self.dtype = dtype
@@ -78,8 +80,12 @@ class TransformersGenerator:
         return self._model is not None or self.model_path.exists()
 
     def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
+        """Tokens as ``generate`` writes them, from a worker thread. The worker stops at a
+        stop string, at ``max_tokens``, or as soon as this stream is closed (the client
+        went away); no token for ``idle_timeout_s`` is a hang, raised to the caller (the
+        guard answers with quotes), and so is the worker's own failure."""
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         self.warm_up()
         with self._lock:
@@ -87,8 +93,17 @@ class TransformersGenerator:
                 messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
             ).to(self.device)
             streamer = TextIteratorStreamer(
-                self._tokenizer, skip_prompt=True, skip_special_tokens=True
+                self._tokenizer,
+                skip_prompt=True,
+                skip_special_tokens=True,
+                timeout=self.idle_timeout_s,
             )
+            cancelled = threading.Event()
+
+            class _Cancelled(StoppingCriteria):
+                def __call__(self, input_ids: Any, scores: Any, **kw: Any) -> bool:
+                    return cancelled.is_set()
+
             sampling = (
                 {"do_sample": True, "temperature": params.temperature}
                 if params.temperature > 0
@@ -97,16 +112,21 @@ class TransformersGenerator:
             out: dict[str, Any] = {}
 
             def run() -> None:
-                with torch.no_grad():
-                    out["ids"] = self._model.generate(
-                        **encoded,
-                        max_new_tokens=params.max_tokens,
-                        streamer=streamer,
-                        pad_token_id=self._tokenizer.eos_token_id,
-                        stop_strings=[s for s in params.stop if s] or None,
-                        tokenizer=self._tokenizer,  # stop_strings needs it
-                        **sampling,
-                    )
+                try:
+                    with torch.no_grad():
+                        out["ids"] = self._model.generate(
+                            **encoded,
+                            max_new_tokens=params.max_tokens,
+                            streamer=streamer,
+                            pad_token_id=self._tokenizer.eos_token_id,
+                            stop_strings=[s for s in params.stop if s] or None,
+                            tokenizer=self._tokenizer,  # stop_strings needs it
+                            stopping_criteria=StoppingCriteriaList([_Cancelled()]),
+                            **sampling,
+                        )
+                except Exception as exc:  # raised to the caller after the stream ends
+                    out["error"] = exc
+                    streamer.end()  # the reader would otherwise wait for tokens forever
 
             worker = threading.Thread(target=run, name="transformers-generate", daemon=True)
             worker.start()
@@ -123,7 +143,10 @@ class TransformersGenerator:
                     text += piece
                     yield Delta(text=piece)
             finally:
+                cancelled.set()
                 worker.join()
+            if "error" in out:
+                raise out["error"]
             prompt_len = int(encoded["input_ids"].shape[-1])
             produced = int(out["ids"].shape[-1]) - prompt_len if "ids" in out else 0
         yield Delta(tokens_in=prompt_len, tokens_out=produced, done=True)

@@ -44,15 +44,16 @@ def build_generator(settings: Settings) -> Generator:
         return ExtractiveOnlyGenerator()
     if config.kind is GeneratorKind.INPROCESS:
         return LlamaCppGenerator(config.model_path, n_ctx=config.context, n_threads=config.threads)
+    inner: Generator
     if config.kind is GeneratorKind.TRANSFORMERS:
-        return TransformersGenerator(
+        inner = TransformersGenerator(
             config.model_path,
             adapter_path=config.adapter_path,
             device=config.device,
             dtype=config.dtype,
+            idle_timeout_s=config.idle_timeout_s,
         )
-    inner: Generator
-    if config.kind is GeneratorKind.OPENAI:
+    elif config.kind is GeneratorKind.OPENAI:
         if not config.base_url:
             raise ConfigError("DOCENT_GENERATION__KIND=openai needs DOCENT_GENERATION__BASE_URL")
         inner = OpenAIGenerator(

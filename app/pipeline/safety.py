@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 
 from app.pipeline.errors import InjectionRefused
 from app.pipeline.types import RetrievedChunk
+from core import pii
 from core.injection import injection_markers, quarantine
-from core.pii import find_pii, redact
 from core.settings import InjectionPolicy
 
 
@@ -36,14 +36,17 @@ class SafetyChecker:
         self.policy = policy
 
     def run(self, question: str) -> SafetyReport:
-        pii = tuple(sorted({kind for kind, _ in find_pii(question)}))
+        spans = pii.current().find(question)  # one pass of the detector (NER is not free)
+        kinds = tuple(sorted({s.kind for s in spans}))
         markers = tuple(injection_markers(question))
         if markers and self.policy is InjectionPolicy.REFUSE:
             raise InjectionRefused(
                 "The question contains instructions aimed at the assistant "
                 f"({markers[0]!r}). Ask about the documents instead."
             )
-        return SafetyReport(pii_kinds=pii, injection=markers, redacted_question=redact(question))
+        return SafetyReport(
+            pii_kinds=kinds, injection=markers, redacted_question=pii.redacted(question, spans)
+        )
 
 
 def quarantine_sources(chunks: list[RetrievedChunk]) -> tuple[list[RetrievedChunk], int]:

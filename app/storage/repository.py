@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -112,6 +112,11 @@ class WriteBehind:
             self._run([write])
 
 
+def drew_only_on(trace: Trace, readable: Collection[str]) -> bool:
+    """Whether every chunk the answer was given comes from a document in ``readable``."""
+    return {str(r.get("doc_id", "")) for r in trace.retrieved} <= set(readable)
+
+
 class Repository:
     """Conversations, traces, audit, feedback and ingest runs."""
 
@@ -157,7 +162,7 @@ class Repository:
             if conv is not None:
                 return conv.id, False
         new_id = conversation_id or uuid.uuid4().hex
-        title = redact(first_question)[:80]
+        title = redact(first_question[:200])[:80]  # the title shows 80 characters
         self._writes.submit(lambda s: s.add(Conversation(id=new_id, user_id=user_id, title=title)))
         return new_id, True
 
@@ -498,11 +503,15 @@ class Repository:
         with self._session() as s:
             return [(f, t, c) for f, t, c in s.execute(query).all()]
 
-    def add_correction(self, trace_id: str, editor_id: str, answer: str) -> int | None:
+    def add_correction(
+        self, trace_id: str, editor_id: str, answer: str, readable: Collection[str]
+    ) -> int | None:
         """An editor's answer to a question Docent answered (PII redacted); None when no
-        such answer exists."""
+        such answer exists, or when it drew on a document outside ``readable`` (the
+        editor's): an editor corrects only what they may read."""
         with self._session() as s:
-            if s.get(Trace, trace_id) is None:
+            trace = s.get(Trace, trace_id)
+            if trace is None or not drew_only_on(trace, readable):
                 return None
             row = Correction(trace_id=trace_id, editor_id=editor_id, answer=redact(answer))
             s.add(row)

@@ -64,3 +64,26 @@ def test_presidio_beats_the_patterns_on_the_labelled_set(presidio: PresidioPii) 
     assert after["spans"]["precision"] >= 0.9
     assert after["recall_per_kind"]["person"] >= 0.7
     assert all(after["recall_per_kind"][k] == 1.0 for k in ("card", "email", "iban", "ssn"))
+
+
+@pytest.mark.unit
+def test_overlapping_spans_are_redacted_whole_and_long_runs_stay_fast() -> None:
+    import time
+
+    from core.pii import PiiSpan, _merged, redacted
+
+    text = "Ana Lopez-Smith.ana@example.org wrote"
+    person, email = PiiSpan("person", 0, 15, text[0:15]), PiiSpan("email", 10, 31, text[10:31])
+    [joined] = _merged([person, email], text)
+    assert (joined.start, joined.end, joined.kind) == (0, 31, "email")
+    assert redacted(text, [joined]) == "[EMAIL] wrote"  # nothing of the name left in clear
+    # a question of 20,000 characters built to make a naive e-mail pattern backtrack
+    started = time.perf_counter()
+    RegexPii().find("a." * 10_000 + "@")
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.integration
+def test_cards_presidio_misses_are_caught_by_the_luhn_pattern(presidio: PresidioPii) -> None:
+    # a 2-series Mastercard number (Luhn-valid), outside Presidio's own card pattern
+    assert [s.kind for s in presidio.find("my card 2223 0031 2200 3222 was charged")] == ["card"]

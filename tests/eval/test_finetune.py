@@ -69,7 +69,8 @@ def test_verified_and_corrected_answers_become_examples(
     repo = Repository(make_engine(settings.sqlalchemy_url))
     assert repo.add_feedback("bob", "downvoted", "down", "wrong office") is not None
     assert repo.add_feedback("bob", "fixed", "down", "") is not None
-    assert repo.add_correction("fixed", "alice", "Badges come from the PIV office [1].")
+    readable = {c.doc_id for c in chunks[:2]}
+    assert repo.add_correction("fixed", "alice", "Badges come from the PIV office [1].", readable)
     repo.close()
 
     card = export(tmp_path / "ft", group="everyone", val_share=0.0, settings=settings)

@@ -39,7 +39,9 @@ from app.api.schemas import (
     UsageOf,
 )
 from app.storage.models import as_utc
+from app.storage.repository import drew_only_on
 from core.errors import DocentError
+from indexes.access import readable_documents
 from ingest.acl import AclResolver
 from ingest.service import IngestService
 
@@ -220,9 +222,16 @@ def down_voted(
     user: AdminUser, state: StateDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> DownVotedResponse:
     """Down-voted answers, newest first, with the comment, what was retrieved, the prompt
-    version and any correction: the editor's worklist."""
-    return DownVotedResponse(
-        answers=[
+    version and any correction: the editor's worklist. An answer that drew on a document
+    the editor may not read is withheld (counted, not shown): being an admin does not widen
+    what one reads."""
+    readable = readable_documents(state.store.active(), user.groups)
+    shown, withheld = [], 0
+    for f, t, c in state.repo.down_voted(limit):
+        if not drew_only_on(t, readable):
+            withheld += 1
+            continue
+        shown.append(
             DownVotedOut(
                 trace_id=t.trace_id,
                 at=as_utc(f.created_at).isoformat(),
@@ -235,9 +244,8 @@ def down_voted(
                 retrieved=t.retrieved,
                 correction=c.answer if c else None,
             )
-            for f, t, c in state.repo.down_voted(limit)
-        ]
-    )
+        )
+    return DownVotedResponse(answers=shown, withheld=withheld)
 
 
 @router.post(
@@ -248,8 +256,10 @@ def down_voted(
 )
 def correct(body: CorrectionRequest, user: AdminUser, state: StateDep) -> CorrectionResponse:
     """An editor's right answer to a given one: it joins the eval set (``python -m eval
-    export-feedback``) and the fine-tuning data (``python -m eval export-finetune``)."""
-    made = state.repo.add_correction(body.trace_id, user.id, body.answer)
+    export-feedback``) and the fine-tuning data (``python -m eval export-finetune``). An
+    answer that drew on a document the editor may not read is a 404, as a missing one."""
+    readable = readable_documents(state.store.active(), user.groups)
+    made = state.repo.add_correction(body.trace_id, user.id, body.answer, readable)
     if made is None:
         raise ApiError(404, "not_found", "No answer has this trace id.")
     return CorrectionResponse(id=made)

@@ -43,16 +43,29 @@ def test_the_drift_reference_is_kept_on_request_and_admins_alone_see_it(
     with drift_service.client("bob") as bob, drift_service.client("alice") as alice:
         empty = alice.get("/v1/admin/drift").json()
         assert empty["seen"] == 0 and not empty["has_reference"] and empty["window"] == 10
-        # nothing to keep yet: a clear 409, and no file
-        refused = alice.post("/v1/admin/drift/reference")
-        assert refused.status_code == 409 and "No questions" in refused.json()["error"]["message"]
-        assert not reference.exists()
-
-        for question in ("What is the TTS handbook for?", "How do I get a PIV card?"):
+        questions = [
+            "What is the TTS handbook for?",
+            "How do I get a PIV card?",
+            "How long is parental leave?",
+            "Who approves travel?",
+            "How do I request leave?",
+            "What is 18F?",
+            "Where are badges picked up?",
+            "How do I file an expense?",
+            "What is the Slack etiquette?",
+            "How do I join a working group?",
+        ]
+        for question in questions[:2]:
             assert bob.post("/v1/ask", json={"question": question}).status_code == 200
         seen = alice.get("/v1/admin/drift").json()
         assert seen["seen"] == 2 and not seen["has_reference"] and seen["distance"] == 0.0
+        # a reference of two questions would be noise: a clear 409 until the window is full
+        refused = alice.post("/v1/admin/drift/reference")
+        assert refused.status_code == 409 and "2 of 10" in refused.json()["error"]["message"]
+        assert not reference.exists()
 
+        for question in questions[2:]:
+            assert bob.post("/v1/ask", json={"question": question}).status_code == 200
         kept = alice.post("/v1/admin/drift/reference")
         assert kept.status_code == 200, kept.text
         assert kept.json()["has_reference"] and kept.json()["reference_file"] == str(reference)
@@ -61,3 +74,22 @@ def test_the_drift_reference_is_kept_on_request_and_admins_alone_see_it(
 
         assert bob.get("/v1/admin/drift").status_code == 403
         assert bob.post("/v1/admin/drift/reference").status_code == 403
+
+
+@pytest.mark.unit
+def test_a_torn_or_foreign_reference_file_is_ignored_not_fatal(tmp_path: Path) -> None:
+    from app.drift import QuestionDrift
+
+    torn = tmp_path / "torn.npy"
+    torn.write_bytes(b"\x93NUMPY garbage")
+    foreign = tmp_path / "foreign.npy"
+    np.save(foreign, np.ones((2, 3)))  # not one question vector
+    for path in (torn, foreign):
+        drift = QuestionDrift.from_settings(window=10, floor=0.3, reference_file=path)
+        assert not drift.has_reference
+    other_model = tmp_path / "other.npy"
+    np.save(other_model, np.ones(768, dtype=np.float32))
+    drift = QuestionDrift.from_settings(window=10, floor=0.3, reference_file=other_model)
+    for _ in range(10):
+        drift.observe([0.1] * 384, 0.9)
+    assert drift.distance == 0.0  # another model's centroid is not compared

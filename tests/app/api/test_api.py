@@ -170,9 +170,14 @@ def test_feedback_is_stored_and_exported_as_an_eval_case(service: Service, tmp_p
             == 404
         )
     from eval.feedback import export
+    from indexes.access import readable_documents
 
     out = tmp_path / "fb.jsonl"
-    assert export(out, service.settings.sqlalchemy_url) >= 1
+    readable = readable_documents(service.state.store.active(), ("everyone",))
+    written, _ = export(out, readable, service.settings.sqlalchemy_url)
+    assert written >= 1
+    # a group that may read nothing gets nothing: the file leaves the service
+    assert export(tmp_path / "none.jsonl", frozenset(), service.settings.sqlalchemy_url)[0] == 0
     cases = [json.loads(line) for line in out.read_text().splitlines()]
     case = next(x for x in cases if x["trace_id"] == answer["trace_id"])
     assert case["question"] == "How long is parental bereavement leave?"

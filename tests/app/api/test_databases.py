@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from app.generation.extractive import ExtractiveOnlyGenerator
+from app.pipeline.types import AnswerSource, QueryResult, RetrievedChunk
 from core.settings import Settings
 from tests.app.api.test_batches import _wait
 from tests.app.api.test_degraded import small_corpus_module, small_index  # noqa: F401
@@ -99,6 +100,30 @@ def test_what_the_api_stores_it_reads_back(stored_service: Service) -> None:
         version = answer["prompt_version"]
         assert f'docent_feedback_total{{prompt_version="{version}",rating="down"}} 1.0' in metrics
         assert "docent_prompt_answers_total" in metrics
+
+        # an answer that drew on a document the editor may not read (none may read this
+        # one) is withheld from the worklist, and correcting it is a 404 as for a missing one
+        repo = stored_service.state.repo
+        hidden = QueryResult(
+            answer="The secret figure is 42 [1].",
+            citations=[],
+            abstained=False,
+            question="What is the secret figure?",
+            standalone_question="What is the secret figure?",
+            entities=[],
+            prompt_version="answer-v2",
+            generator="extractive",
+            answer_source=AnswerSource.EXTRACTIVE,
+            retrieved=[RetrievedChunk("h1", "hidden-doc", "hr/secret.md", "S", "", "42", 0.9)],
+            trace_id="hidden-trace",
+        )
+        repo.record_answer("carol", None, hidden, {})
+        assert repo.add_feedback("carol", "hidden-trace", "down", "") is not None
+        listed = alice.get("/v1/admin/feedback").json()
+        assert listed["withheld"] == 1
+        assert "hidden-trace" not in {w["trace_id"] for w in listed["answers"]}
+        fix_hidden = {"trace_id": "hidden-trace", "answer": "It is 41 [1]."}
+        assert alice.post("/v1/admin/corrections", json=fix_hidden).status_code == 404
 
         made = c.post("/v1/keys", json={"name": "script", "expires_in_days": 1})
         assert made.status_code == 201, made.text

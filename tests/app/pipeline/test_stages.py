@@ -13,13 +13,14 @@ from app.pipeline.extractive import ExtractiveAnswerer, quotable_units
 from app.pipeline.output_safety import sanitize
 from app.pipeline.preprocess import Preprocessor
 from app.pipeline.prompt import PromptBuilder
-from app.pipeline.safety import SafetyChecker, redact
+from app.pipeline.safety import SafetyChecker
 from app.pipeline.types import (
     AnswerSource,
     QueryResult,
     RetrievedChunk,
     Turn,
 )
+from core.pii import redact
 from core.settings import InjectionPolicy, QuoteScoring
 from core.text import split_sentences
 

@@ -114,7 +114,9 @@ def test_purging_a_user_leaves_nothing_of_theirs_and_all_of_the_others(repo: Rep
     _converse(repo, "bob", "t1")
     _converse(repo, "bob", "t2")
     _converse(repo, "carol", "t3")
-    assert repo.add_correction("t1", "alice", "The right answer [1].") is not None
+    # an editor who may not read the answer's document d1 cannot correct it
+    assert repo.add_correction("t1", "alice", "The right answer [1].", {"d2"}) is None
+    assert repo.add_correction("t1", "alice", "The right answer [1].", {"d1"}) is not None
     deleted = repo.purge_user("bob")
     assert deleted == {
         "corrections": 1,
