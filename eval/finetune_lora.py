@@ -118,7 +118,7 @@ def train(
         loss.backward()
         optimiser.step()
         optimiser.zero_grad()
-        losses.append(round(float(loss), 4))
+        losses.append(round(float(loss.detach()), 4))
     val_after = _loss(model, val)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))

@@ -70,7 +70,8 @@ def test_the_drift_reference_is_kept_on_request_and_admins_alone_see_it(
         assert kept.status_code == 200, kept.text
         assert kept.json()["has_reference"] and kept.json()["reference_file"] == str(reference)
         centroid = np.load(reference)
-        assert centroid.shape == (384,) and float(np.linalg.norm(centroid)) > 0.5
+        # the mean of ten unit vectors on different topics: shorter than one, not zero
+        assert centroid.shape == (384,) and 0.1 < float(np.linalg.norm(centroid)) < 1.0
 
         assert bob.get("/v1/admin/drift").status_code == 403
         assert bob.post("/v1/admin/drift/reference").status_code == 403
