@@ -233,11 +233,6 @@ def current() -> PiiDetector:
     return _detector
 
 
-def find_pii(text: str) -> list[tuple[str, str]]:
-    """(kind, matched text) for every PII span, with the process's detector."""
-    return [(s.kind, s.text) for s in current().find(text)]
-
-
 def redact(text: str, detector: PiiDetector | None = None) -> str:
     """``text`` with each PII span replaced by ``[KIND]``, so logs and traces never hold it."""
     return redacted(text, (detector or current()).find(text))

@@ -287,7 +287,7 @@ def drift(user: AdminUser, state: StateDep) -> DriftResponse:
 @router.post(
     "/drift/reference",
     response_model=DriftResponse,
-    responses={**COMMON_RESPONSES, 409: {"description": "No question seen yet"}},
+    responses={**COMMON_RESPONSES, 409: {"description": "Fewer questions than a window so far"}},
 )
 def keep_drift_reference(user: AdminUser, state: StateDep) -> DriftResponse:
     """Keep the current window as the reference, after a deliberate change (a new corpus, a
