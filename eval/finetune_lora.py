@@ -29,6 +29,8 @@ from typing import Any
 
 import click
 
+from app.generation.transformers_gen import model_location
+
 _TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 
 
@@ -87,11 +89,7 @@ def train(
     if not train_set:
         raise click.UsageError(f"{data / 'train.jsonl'} holds no examples: run export-finetune")
     started = time.perf_counter()
-    where: dict[str, Any] = (
-        {"pretrained_model_name_or_path": str(model_path.parent), "gguf_file": model_path.name}
-        if model_path.suffix == ".gguf"
-        else {"pretrained_model_name_or_path": str(model_path)}
-    )
+    where = model_location(model_path)
     tokenizer = AutoTokenizer.from_pretrained(**where)
     base = AutoModelForCausalLM.from_pretrained(**where, dtype=getattr(torch, dtype))
     model = get_peft_model(
