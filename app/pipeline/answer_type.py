@@ -102,9 +102,10 @@ _ASKS: list[tuple[AnswerType, re.Pattern[str]]] = [
         AnswerType.MONEY,
         re.compile(
             r"\bhow much (?:money|does|do|is|are|will|can|would|should|of (?:a|an|the|my) "
-            r"(?:stipend|budget|allowance|reimbursement))\b|\b(?:stipend|allowance|budget|"
-            r"cost|price|fee|salary|per diem|reimburse(?:ment|d)?|amount|spending limit|"
-            r"commission|bonus|wage|\$)\b|\b(?:monthly|annual|yearly) (?:\w+ )?benefit\b",
+            r"(?:stipend|budget|allowance|reimbursement))\b|\b(?:stipends?|allowances?|budgets?|"
+            r"costs?|prices?|fees?|salary|salaries|per diem|reimburse(?:ments?|d)?|amount|"
+            r"spending limit|commissions?|bonus(?:es)?|wages?|\$)\b|"
+            r"\b(?:monthly|annual|yearly) (?:\w+ )?benefit\b",
             re.I,
         ),
     ),
@@ -145,6 +146,26 @@ _ASKS: list[tuple[AnswerType, re.Pattern[str]]] = [
         ),
     ),
 ]
+
+
+# the words that say what kind of answer is wanted ("how many", "stand for", "in advance")
+# and light verbs ("get", "take"): the answer-type step checks the first, and neither is
+# a topic the sources must repeat ("How much leave do I get?" is answered by "You earn 4
+# hours of leave per pay period")
+_ASK_WORDS = re.compile(
+    r"\bhow (?:much|many|long|far|soon|quickly|early|often|frequently|big|large|old)\b|"
+    r"\b(?:far )?in advance\b|\bstands? for\b|\bmean(?:s|ing)?(?: of)?\b|"
+    r"\bwhat (?:percentage|percent|share|fraction) of\b|"
+    r"\b(?:get|gets|getting|give|gives|given|giving|take|takes|taken|make|makes|become|"
+    r"becomes|tell|told)\b",
+    re.I,
+)
+
+
+def topic_words(question: str) -> str:
+    """``question`` without its answer-type wording and light verbs: what the sources must
+    be about to answer it."""
+    return _ASK_WORDS.sub(" ", question)
 
 
 def classify(question: str) -> AnswerType:
@@ -243,6 +264,99 @@ def states_unit(sentence: str, unit: str) -> bool:
             sentence,
             re.I,
         )
+    )
+
+
+# "What is the Wi-Fi password at HQ?" asks about a password; "What hotel star rating may
+# I book?" about a rating. The focus is the head of the noun phrase after "what"/"which":
+# the words up to a preposition, a verb or the end, the last of them.
+_FOCUS = re.compile(
+    r"^\s*(?:and\s+)?(?:what|which)\s+(?!(?:do|does|did|can|could|should|must|will|would|"
+    r"may|might|has|have|had|happens?|happened|counts?|qualifies)\b)(?:(?:is|are|was|were)\s+)?(?:(?:the|a|an|my|our|your)\s+)?"
+    r"(?:[\w-]+'s?\s+)?((?:[\w-]+\s+){0,4}?[\w-]+)(?=\s+(?:at|for|of|on|in|to|with|from|about|"
+    r"during|after|before|per|by|do|does|did|is|are|was|were|may|can|could|should|must|will|"
+    r"would|has|have|that|which|when|if)\b|\s*[?.!]?\s*$)",
+    re.I,
+)
+# heads that name the kind of answer (checked by the answer type) or are generic ("policy"):
+# not a focus a sentence must state
+_GENERIC_HEADS = frozenset(
+    """
+    amount amounts number numbers percentage percent share fraction ratio total maximum
+    minimum max min limit limits cost costs price prices fee fees rate rates stipend stipends
+    allowance allowances budget budgets salary salaries reimbursement reimbursements bonus
+    bonuses wage wages commission commissions tool tools app
+    apps software product products platform platforms system systems service services
+    address addresses email emails url link links website websites form forms name names
+    date dates day days time times deadline kind kinds type types way ways step steps
+    process procedure procedures policy policies rule rules guideline guidelines
+    requirement requirements thing things option options difference differences
+    team teams person people group groups department departments role roles office offices
+    brand brands model models make makes sort sorts version versions code codes
+    it this that they he she you i we
+    """.split()
+)
+
+
+_DETERMINERS = frozenset({"the", "a", "an", "my", "our", "your", "their", "its", "this", "that"})
+
+
+def question_focus(question: str) -> str:
+    """The thing a what/which question asks about ("password", "rating"), or "" when there
+    is none to check (another kind of question, or a generic head such as "amount")."""
+    m = _FOCUS.search(question)
+    if not m:
+        return ""
+    words = m.group(1).lower().split()
+    # a determiner inside means the phrase ran over a verb ("team owns the handbook"): the
+    # focus is the word before it
+    inner = [i for i, w in enumerate(words) if w in _DETERMINERS and i > 0]
+    head = words[0] if inner else words[-1]
+    if head in _GENERIC_HEADS or head in STOPWORDS or not head.isalpha():
+        return ""
+    return head
+
+
+_DEFINE = re.compile(r"\b(?:stand for|stands for|mean|means|short for|abbreviation)\b", re.I)
+# the abbreviation asked about: "What does EAP stand for", "what does the wg- prefix mean"
+_ASKED_ABBREVIATION = re.compile(
+    r"\b(?i:what (?:does|do|is|are) (?:the |an? )?)[\"'`]?([A-Z][A-Za-z&]*[A-Z]|[a-z]{1,5}-)"
+    r"(?=[\"'`]?[\s?])"
+)
+_FILLER = frozenset({"of", "and", "the", "for", "to", "a", "an", "in", "on", "at", "&"})
+
+
+def asked_abbreviation(question: str) -> str:
+    """The abbreviation a "what does X stand for / mean" question asks to spell out
+    ("EAP", "wg"), or ""."""
+    if not _DEFINE.search(question):
+        return ""
+    m = _ASKED_ABBREVIATION.search(question)
+    return m.group(1).rstrip("-") if m else ""
+
+
+def spells_out(sentence: str, abbreviation: str) -> bool:
+    """Whether ``sentence`` gives ``abbreviation``'s long form: "Employee Assistance Program
+    (EAP)", "LWOP (leave without pay)", "EAP: Employee…", or the abbreviation beside words
+    whose initials spell it ("Working groups … have a wg- prefix")."""
+    a = re.escape(abbreviation)
+    flags = 0 if abbreviation.isupper() else re.I
+    if re.search(
+        rf"\(\s*{a}s?\s*\)|\b{a}s?\s*\(\s*[A-Za-z]|\b{a}s?\s*(?::|–|—|=|\s-\s|stands? for|"
+        rf"means|is short for)\s*[A-Za-z]",
+        sentence,
+        flags,
+    ):
+        return True
+    if not re.search(rf"(?<![\w-]){a}(?![\w])", sentence, flags):
+        return False
+    words = [w for w in re.findall(r"[A-Za-z]+", sentence) if w.lower() not in _FILLER]
+    letters = abbreviation.lower()
+    initials = "".join(w[0].lower() for w in words)
+    start = initials.find(letters)
+    # the long form: as many words as letters, not the abbreviation itself
+    return start >= 0 and all(
+        len(w) > 2 and w.lower() != letters for w in words[start : start + len(letters)]
     )
 
 

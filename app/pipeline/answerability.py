@@ -3,18 +3,27 @@
 IDF-weighted term coverage: the share of the question's BM25 terms, weighted by how rare
 they are in the index, that appear in the top chunks. A question hinging on a term that
 no retrieved chunk contains ("solar panels") scores low even when the rest matches.
+
+The terms are the question's topic: its answer-type wording ("how many", "stand for") and
+light verbs are left out (app/pipeline/answer_type.py ``topic_words``). A term the chunks
+say in other words ("bought" where they say "purchased") counts as covered when the
+embedding model puts the two words close (``SynonymMatcher``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from app.pipeline.answer_type import topic_words
 from app.pipeline.request_scope import PerGeneration
 from app.pipeline.types import RetrievedChunk
-from core.encoders import SparseEncoder
+from core.encoders import Embedder, SparseEncoder
 from indexes.protocol import VectorIndex
 from indexes.schema import PointFilter
 
@@ -63,7 +72,8 @@ class TermScorer:
         self.sparse = sparse
 
     def weights(self, question: str) -> dict[int, float]:
-        return {t: self.stats.idf(t) for t in self.sparse.terms(question)}
+        """The question's topic terms, each weighted by its IDF."""
+        return {t: self.stats.idf(t) for t in self.sparse.terms(topic_words(question))}
 
     def coverage(self, weights: dict[int, float], text: str) -> float:
         return self.share(weights, self.sparse.terms(text))
@@ -81,6 +91,65 @@ class TermScorer:
         return bool(self.sparse.terms(text) - self.sparse.terms(question))
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+
+
+class SynonymMatcher:
+    """Which of a question's terms a text says in other words: "bought" is covered by a
+    text saying "purchased", "staff" by one saying "employees".
+
+    Words are compared one to one by the sentence-embedding model, each question word
+    missing from the text against the text's distinct words. ``min_similarity`` is high
+    enough that related-but-different words ("instrument" and "piano", "cafeteria" and
+    "lunch") stay apart.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        *,
+        min_similarity: float,
+        max_words: int = 600,
+    ) -> None:
+        self.embedder = embedder
+        self.sparse = sparse
+        self.min_similarity = min_similarity
+        self.max_words = max_words
+
+    def _words(self, text: str) -> dict[str, set[int]]:
+        """The distinct words of ``text`` with their BM25 terms (stop words have none)."""
+        out: dict[str, set[int]] = {}
+        for word in _WORD.findall(text):
+            lower = word.lower()
+            if lower not in out and len(out) < self.max_words:
+                out[lower] = self.sparse.terms(lower)
+        return {w: t for w, t in out.items() if t}
+
+    def matched(self, question: str, missing: set[int], texts: list[str]) -> list[set[int]]:
+        """For each text, the ``missing`` terms of ``question`` it has a close word for."""
+        asked = {w: t & missing for w, t in self._words(question).items() if t & missing}
+        if not asked or self.min_similarity > 1.0:
+            return [set() for _ in texts]
+        vocabularies = [list(self._words(text)) for text in texts]
+        every = sorted({w for v in vocabularies for w in v} - set(asked))
+        if not every:
+            return [set() for _ in texts]
+        vectors = np.asarray(self.embedder.embed([*asked, *every]), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+        close = (vectors[: len(asked)] @ vectors[len(asked) :].T) >= self.min_similarity
+        position = {w: i for i, w in enumerate(every)}
+        out: list[set[int]] = []
+        for vocabulary in vocabularies:
+            columns = [position[w] for w in vocabulary if w in position]
+            found: set[int] = set()
+            for row, terms in enumerate(asked.values()):
+                if columns and close[row, columns].any():
+                    found |= terms
+            out.append(found)
+        return out
+
+
 @dataclass(frozen=True)
 class Answerability:
     together: float  # coverage by the top chunks taken together
@@ -95,17 +164,28 @@ class AnswerabilityCheck:
     another) but no chunk about all of them.
     """
 
-    def __init__(self, scorer: TermScorer, *, top: int) -> None:
+    def __init__(
+        self, scorer: TermScorer, *, top: int, synonyms: SynonymMatcher | None = None
+    ) -> None:
         self.scorer = scorer
         self.top = top
+        self.synonyms = synonyms
 
     def score(self, question: str, chunks: list[RetrievedChunk]) -> Answerability:
         weights = self.scorer.weights(question)
-        terms = [
-            self.scorer.sparse.terms(f"{c.title} {c.section} {c.text}") for c in chunks[: self.top]
-        ]
+        texts = [f"{c.title} {c.section} {c.text}" for c in chunks[: self.top]]
+        terms = [self.scorer.sparse.terms(text) for text in texts]
         if not terms:
             return Answerability(0.0, 0.0)
+        missing = set(weights) - terms[0].intersection(*terms[1:])  # absent from some chunk
+        if self.synonyms and missing:
+            topic = topic_words(question)
+            terms = [
+                have | found
+                for have, found in zip(
+                    terms, self.synonyms.matched(topic, missing, texts), strict=True
+                )
+            ]
         return Answerability(
             together=self.scorer.share(weights, set().union(*terms)),
             best=max(self.scorer.share(weights, t) for t in terms),

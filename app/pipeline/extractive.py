@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from app.pipeline.answer_type import (
     AnswerType,
     AnswerTyper,
+    asked_abbreviation,
     asked_unit,
     is_navigational,
+    question_focus,
+    spells_out,
     states_unit,
 )
-from app.pipeline.answerability import TermScorer
+from app.pipeline.answerability import SynonymMatcher, TermScorer
 from app.pipeline.citations import CITATION
 from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
@@ -122,7 +125,10 @@ class ExtractiveAnswerer:
 
     A sentence that only points elsewhere is never quoted, and when the question asks for a
     kind of thing (a number, a duration, a tool), only sentences holding one are: if no
-    sentence of the top chunks does, there is no quote and the policy abstains.
+    sentence of the top chunks does, there is no quote and the policy abstains. Nor is a
+    sentence quoted that shares no word of the question's topic, or that does not state
+    what a what/which question asks about (its focus: "the Wi-Fi *password*"), in its own
+    words, its heading's, or (``synonyms``) others close to them.
     """
 
     def __init__(
@@ -132,11 +138,24 @@ class ExtractiveAnswerer:
         typer: AnswerTyper,
         *,
         weights: QuoteScoring,
+        synonyms: SynonymMatcher | None = None,
     ) -> None:
         self.embedder = embedder
         self.scorer = scorer
         self.typer = typer
         self.w = weights
+        self.synonyms = synonyms
+
+    def _stating(self, focus: str, texts: list[str]) -> list[bool]:
+        """Which texts state a question's focus: in its words, or (when none does) in
+        words the embedding model puts close to them."""
+        need = self.scorer.sparse.terms(focus)
+        if not need:
+            return [True] * len(texts)
+        lexical = [need <= self.scorer.sparse.terms(text) for text in texts]
+        if any(lexical) or self.synonyms is None:
+            return lexical
+        return [need <= found for found in self.synonyms.matched(focus, need, texts)]
 
     def _score(
         self,
@@ -157,6 +176,9 @@ class ExtractiveAnswerer:
         and is not only pointers elsewhere."""
         sentences = [s for s in split_sentences(CITATION.sub("", text)) if s.strip()]
         if not sentences or all(is_navigational(s) for s in sentences):
+            return False
+        focus = question_focus(question)
+        if focus and not self._stating(focus, [text])[0]:
             return False
         return self.typer.holds(self.typer.classify(question), text)
 
@@ -209,9 +231,29 @@ class ExtractiveAnswerer:
         if unit and any(c[4] and states_unit(c[2], unit) for c in candidates):
             candidates = [(*c[:4], c[4] and states_unit(c[2], unit)) for c in candidates]
         constrained = kind not in _FREE
+        # "what does EAP stand for": a sentence spelling it out answers (when one does)
+        abbreviation = asked_abbreviation(question)
+        if abbreviation and any(spells_out(c[2], abbreviation) for c in candidates):
+            candidates = [(*c[:4], spells_out(c[2], abbreviation)) for c in candidates]
+            constrained = True
+        # the best quote must share a word of the question's topic: a sentence that shares
+        # none answers something else ("8 year appointment" for a leave-request question)
+        topical = {
+            c[2] for c in candidates if not weights or self.scorer.coverage(weights, c[2]) > 0
+        }
+        # ... and state what the question asks about ("password", not the network's name)
+        if focus := question_focus(question):
+            headed = [
+                f"{sources[c[0] - 1].title} {sources[c[0] - 1].section} {c[2]}" for c in candidates
+            ]
+            topical &= {
+                c[2]
+                for c, states in zip(candidates, self._stating(focus, headed), strict=True)
+                if states
+            }
         dense_text = dense_text or question
         # the best quote must hold the asked-for kind of thing (a second one need not)
-        if not candidates or (constrained and not any(c[4] for c in candidates)):
+        if not any((c[4] or not constrained) and c[2] in topical for c in candidates):
             if prefetch:
                 self.embedder.embed([dense_text, *prefetch])
             return QuoteSelection("", [], [], 0.0)
@@ -242,7 +284,9 @@ class ExtractiveAnswerer:
             )
             scored.append((score, n, order, sentence, typed or not constrained))
         scored.sort(key=lambda t: -t[0])
-        best = next(c for c in scored if c[4])
+        best = next((c for c in scored if c[4] and c[3] in topical), None)
+        if best is None:  # the lexically best were not topical, nor the asked-for kind
+            return QuoteSelection("", [], [], 0.0)
         chosen = [best]
         for cand in scored:
             if len(chosen) >= w.max_sentences:

@@ -13,7 +13,12 @@ from app.generation.model_process import ModelProcess
 from app.generation.openai_compat import OpenAIGenerator
 from app.generation.transformers_gen import TransformersGenerator
 from app.pipeline.answer_type import AnswerTyper
-from app.pipeline.answerability import AnswerabilityCheck, TermScorer, TermStats
+from app.pipeline.answerability import (
+    AnswerabilityCheck,
+    SynonymMatcher,
+    TermScorer,
+    TermStats,
+)
 from app.pipeline.cache import AnswerCache
 from app.pipeline.citations import CitationChecker, SupportThresholds
 from app.pipeline.extractive import ExtractiveAnswerer
@@ -113,6 +118,7 @@ def build_pipeline(
     generation = once_per_request(store.generation)  # two HTTP calls with a Qdrant server
     stats = TermStats(store.active, generation, sparse)
     scorer = TermScorer(stats, sparse)
+    synonyms = SynonymMatcher(query_embedder, sparse, min_similarity=answer.synonym_similarity)
     linker = EntityLinker(
         catalogue,
         model=settings.spacy_model,
@@ -161,9 +167,15 @@ def build_pipeline(
             ),
         ),
         extractive=ExtractiveAnswerer(
-            query_embedder, scorer, AnswerTyper(linker.labels), weights=answer.quotes
+            query_embedder,
+            scorer,
+            AnswerTyper(linker.labels),
+            weights=answer.quotes,
+            synonyms=synonyms,
         ),
-        answerability=AnswerabilityCheck(scorer, top=answer.answerability_chunks),
+        answerability=AnswerabilityCheck(
+            scorer, top=answer.answerability_chunks, synonyms=synonyms
+        ),
         scope=ScopeCheck(
             catalogue,
             generation,

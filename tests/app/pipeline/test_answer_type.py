@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from app.pipeline.answer_type import AnswerType, AnswerTyper, classify, is_navigational
+from app.pipeline.answer_type import (
+    AnswerType,
+    AnswerTyper,
+    asked_abbreviation,
+    classify,
+    is_navigational,
+    question_focus,
+    spells_out,
+)
 from app.pipeline.extractive import clean_quote
 from eval.answer_types import score
 
@@ -100,3 +108,55 @@ def test_the_classifier_holds_on_questions_labelled_by_someone_else() -> None:
     # labelled by a helper who never saw the rules; measured 0.8875 when first run
     result = score(DATASETS / "answer_types_holdout.jsonl")
     assert result["n"] >= 80 and result["accuracy"] >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("question", "abbreviation"),
+    [
+        ("What does EAP stand for at the company?", "EAP"),
+        ("What does LWOP mean?", "LWOP"),
+        ("what does the wg- prefix on a Slack channel stand for?", "wg"),
+        ("What does the company offer for EAP?", ""),  # not a definition question
+        ("What does it mean to be on call?", ""),  # nothing abbreviated
+    ],
+)
+def test_the_abbreviation_a_question_asks_to_spell_out(question: str, abbreviation: str) -> None:
+    assert asked_abbreviation(question) == abbreviation
+
+
+@pytest.mark.parametrize(
+    ("sentence", "abbreviation", "expected"),
+    [
+        ("Get to know the free Employee Assistance Program (EAP).", "EAP", True),
+        ("LWOP (leave without pay) needs approval.", "LWOP", True),
+        ("EAP: Employee Assistance Program.", "EAP", True),
+        ("Working groups create channels, and the channels have a wg- prefix.", "wg", True),
+        ("Call the EAP any time of day.", "EAP", False),  # named, not spelled out
+        ("Employees may ask for assistance.", "EAP", False),  # initials alone, no EAP
+        ("We go to the wg- channels.", "wg", False),  # "we go" is not wg's long form
+    ],
+)
+def test_a_sentence_spells_out_an_abbreviation(
+    sentence: str, abbreviation: str, expected: bool
+) -> None:
+    assert spells_out(sentence, abbreviation) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("What is the Wi-Fi password at the headquarters?", "password"),
+        ("What hotel star rating may teammates book on business trips?", "rating"),
+        ("What are the office's core hours?", "hours"),
+        ("What are the monthly internet and phone stipends?", ""),  # money: the type checks it
+        ("Which laptop stickers are allowed?", "stickers"),
+        ("What is the maximum amount of award leave?", ""),  # the answer type checks amounts
+        ("What is the policy on bringing dogs to the office?", ""),  # "policy" is generic
+        ("Which team owns the handbook?", ""),  # ran over a verb: "team", a person kind
+        ("What does EAP stand for?", ""),
+        ("What happens if I miss a deadline?", ""),
+        ("How many weeks of leave do I get?", ""),
+    ],
+)
+def test_the_focus_of_a_what_or_which_question(question: str, focus: str) -> None:
+    assert question_focus(question) == focus

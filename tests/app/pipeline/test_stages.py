@@ -290,7 +290,7 @@ def test_the_extractive_answer_quotes_a_second_sentence_only_from_the_same_docum
             "leave.md",
             "Leave",
             "",
-            "Teammates get 16 weeks of parental leave. Teammates get the leave weeks at full pay.",
+            "Teammates get 16 weeks of parental leave. Teammates get the parental leave weeks at full pay.",
             0.9,
         ),
         RetrievedChunk(
@@ -330,3 +330,42 @@ def test_a_purged_users_cache_entries_go_and_no_one_elses() -> None:
     cache.put(theirs, result)
     cache.forget("bob")
     assert cache.get(mine) is None and cache.get(theirs) is not None
+
+
+def test_a_quote_sharing_no_word_of_the_questions_topic_is_never_the_answer() -> None:
+    question = "How far in advance should employees submit leave requests?"
+    off_topic = "The standard term for an 8 year appointment is 3+3+2."
+    sources = [RetrievedChunk("1", "terms", "terms.md", "Terms", "", off_topic, 0.9)]
+    assert _extractive().run(question, sources).text == ""  # a duration, but not about leave
+    on_topic = "Submit leave requests at least 3 business days ahead."
+    sources.append(RetrievedChunk("2", "leave", "leave.md", "Leave", "", on_topic, 0.8))
+    extract = _extractive().run(question, sources)
+    assert extract.cited == [2] and "3 business days" in extract.text
+
+
+def test_a_definition_question_is_answered_by_the_sentence_spelling_it_out() -> None:
+    question = "What does EAP stand for?"
+    sources = [
+        RetrievedChunk(
+            "1",
+            "welcome",
+            "welcome.md",
+            "Welcome",
+            "",
+            "The EAP helps with stress and is open to every employee at any hour. "
+            "Get familiar with the free Employee Assistance Program (EAP).",
+            0.9,
+        )
+    ]
+    extract = _extractive().run(question, sources)
+    assert extract.text.startswith("Get familiar with the free Employee Assistance Program")
+
+
+def test_a_quote_must_state_what_the_question_asks_about() -> None:
+    question = "What is the Wi-Fi password at the headquarters?"
+    network = "The Wi-Fi network at the headquarters is called guest-wireless."
+    sources = [RetrievedChunk("1", "wifi", "wifi.md", "Networks", "", network, 0.9)]
+    assert _extractive().run(question, sources).text == ""  # names the network, not a password
+    # the heading may state it: a section on passwords answers in its sentences
+    sources = [RetrievedChunk("1", "wifi", "wifi.md", "Networks", "Password", network, 0.9)]
+    assert "guest-wireless" in _extractive().run(question, sources).text

@@ -1,0 +1,79 @@
+"""Answerability: term coverage reads the question's topic and the sources' synonyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pipeline.answer_type import topic_words
+from app.pipeline.answerability import AnswerabilityCheck, SynonymMatcher, TermScorer
+from app.pipeline.types import RetrievedChunk
+from core.encoders import SparseEncoder
+
+
+class _FlatIdf:
+    """Every term equally rare: coverage is the plain share of the question's terms."""
+
+    def idf(self, term: int) -> float:
+        return 1.0
+
+
+def _chunk(text: str) -> RetrievedChunk:
+    return RetrievedChunk("1", "d", "d.md", "", "", text, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "dropped"),
+    [
+        ("How many weeks of parental leave do I get?", "parental leave", "many"),
+        ("How far in advance should I tell my manager about PTO?", "manager about PTO", "advance"),
+        ("What does EAP stand for?", "EAP", "stand"),
+        ("What percentage of salary is paid during leave?", "salary", "percentage"),
+    ],
+)
+def test_topic_words_leave_out_the_asking(question: str, kept: str, dropped: str) -> None:
+    topic = topic_words(question)
+    assert kept in topic and dropped not in topic
+
+
+def test_the_asking_words_do_not_lower_coverage() -> None:
+    sparse = SparseEncoder()
+    scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
+    weights = scorer.weights("How many weeks of parental leave do teammates get?")
+    assert scorer.coverage(weights, "Teammates receive 16 weeks of parental leave.") == 1.0
+
+
+def test_synonyms_cover_a_missing_word_and_unrelated_words_do_not(embedder) -> None:  # type: ignore[no-untyped-def]
+    sparse = SparseEncoder()
+    scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
+    question = "Within how many days should I add a warranty to a laptop I bought myself?"
+    answer = "If you purchased the laptop yourself, add a warranty within 30 days."
+    plain = AnswerabilityCheck(scorer, top=3)
+    with_synonyms = AnswerabilityCheck(
+        scorer, top=3, synonyms=SynonymMatcher(embedder, sparse, min_similarity=0.7)
+    )
+    before = plain.score(question, [_chunk(answer)])
+    after = with_synonyms.score(question, [_chunk(answer)])
+    assert before.best < 1.0
+    assert after.best == 1.0  # "bought" is covered by "purchased"
+    # a word merely related ("piano" for "instrument") is not a synonym
+    other = "The learning stipend covers piano lessons up to $500 a year."
+    unrelated = with_synonyms.score(
+        "What is the stipend for learning an instrument?", [_chunk(other)]
+    )
+    assert (
+        unrelated.best
+        == plain.score("What is the stipend for learning an instrument?", [_chunk(other)]).best
+    )
+    assert unrelated.best < 1.0
+
+
+def test_each_chunk_is_credited_only_with_its_own_synonyms(embedder) -> None:  # type: ignore[no-untyped-def]
+    sparse = SparseEncoder()
+    matcher = SynonymMatcher(embedder, sparse, min_similarity=0.7)
+    question = "Which laptop did staff buy?"
+    missing = sparse.terms("staff")
+    found = matcher.matched(question, missing, ["Employees pick a laptop.", "The laptop is grey."])
+    assert found == [missing, set()]
+    # above 1, nothing is ever close enough: the match is off
+    off = SynonymMatcher(embedder, sparse, min_similarity=1.01)
+    assert off.matched(question, missing, ["Employees pick a laptop."]) == [set()]
