@@ -272,7 +272,8 @@ def states_unit(sentence: str, unit: str) -> bool:
 # the words up to a preposition, a verb or the end, the last of them.
 _FOCUS = re.compile(
     r"^\s*(?:and\s+)?(?:what|which)\s+(?!(?:do|does|did|can|could|should|must|will|would|"
-    r"may|might|has|have|had|happens?|happened|counts?|qualifies)\b)(?:(?:is|are|was|were)\s+)?(?:(?:the|a|an|my|our|your)\s+)?"
+    r"may|might|has|have|had|happens?|happened|counts?|qualifies)\b)"
+    r"(?:(?:is|are|was|were)\s+)?(?:(?:the|a|an|my|our|your)\s+)?"
     r"(?:[\w-]+'s?\s+)?((?:[\w-]+\s+){0,4}?[\w-]+)(?=\s+(?:at|for|of|on|in|to|with|from|about|"
     r"during|after|before|per|by|do|does|did|is|are|was|were|may|can|could|should|must|will|"
     r"would|has|have|that|which|when|if)\b|\s*[?.!]?\s*$)",
@@ -285,8 +286,8 @@ _GENERIC_HEADS = frozenset(
     amount amounts number numbers percentage percent share fraction ratio total maximum
     minimum max min limit limits cost costs price prices fee fees rate rates stipend stipends
     allowance allowances budget budgets salary salaries reimbursement reimbursements bonus
-    bonuses wage wages commission commissions tool tools app
-    apps software product products platform platforms system systems service services
+    bonuses wage wages commission commissions tool tools app apps software product products
+    platform platforms system systems service services
     address addresses email emails url link links website websites form forms name names
     date dates day days time times deadline kind kinds type types way ways step steps
     process procedure procedures policy policies rule rules guideline guidelines

@@ -258,10 +258,10 @@ class ExtractiveAnswerer:
                 self.embedder.embed([dense_text, *prefetch])
             return QuoteSelection("", [], [], 0.0)
         # embedding every sentence is the slow part: embed only the lexically best ones,
-        # those holding the asked-for kind first
+        # those that may be the answer (the asked-for kind, on topic) first
         lexical = [
             (
-                c[4],
+                c[4] and c[2] in topical,
                 w.coverage * self.scorer.coverage(weights, c[2])
                 + w.context * c[3]
                 + w.rank * (w.from_chunks - c[0]),
