@@ -17,7 +17,7 @@ import enum
 import re
 from collections.abc import Callable
 
-from core.text import NUMBER_WORDS, STOPWORDS
+from core.text import NUMBER_WORDS, STOPWORDS, split_sentences
 
 
 class AnswerType(enum.StrEnum):
@@ -162,10 +162,32 @@ _ASK_WORDS = re.compile(
 )
 
 
+# a sentence that asks: it starts with a question word or an auxiliary, or ends with "?"
+_ASKS_AT_START = re.compile(
+    r"^\W*(?:how|what|which|who|whom|whose|when|where|why|is|are|am|was|were|do|does|did"
+    r"|can|could|should|would|will|may|might|must|shall|has|have|had)\b",
+    re.I,
+)
+_REFERS_BACK = re.compile(r"\b(?:it|its|one|ones|this|that|these|those|they|them)\b", re.I)
+
+
+def _asking_part(question: str) -> str:
+    """``question`` from its first asking sentence on: the statements before it ("I'm
+    having surgery next month.") are a scenario the sources need not repeat. The whole
+    question when nothing precedes the asking, or when the asking refers back into the
+    scenario ("I'm training for a marathon. How many days of leave are there for one?")."""
+    sentences = split_sentences(question)
+    for i, sentence in enumerate(sentences):
+        if sentence.endswith("?") or _ASKS_AT_START.match(sentence):
+            asking = " ".join(sentences[i:])
+            return asking if i and not _REFERS_BACK.search(asking) else question
+    return question
+
+
 def topic_words(question: str) -> str:
-    """``question`` without its answer-type wording and light verbs: what the sources must
-    be about to answer it."""
-    return _ASK_WORDS.sub(" ", question)
+    """What the sources must be about to answer ``question``: its asking part, without
+    the answer-type wording and light verbs."""
+    return _ASK_WORDS.sub(" ", _asking_part(question))
 
 
 def classify(question: str) -> AnswerType:

@@ -35,6 +35,18 @@ def test_topic_words_leave_out_the_asking(question: str, kept: str, dropped: str
     assert kept in topic and dropped not in topic
 
 
+def test_a_scenario_before_the_question_is_context_not_topic() -> None:
+    scenario = "I'm having surgery next month and will be out a while. "
+    topic = topic_words(scenario + "How many weeks of paid medical leave are there?")
+    assert "medical leave" in topic and "surgery" not in topic
+    # unless the question refers back into it
+    topic = topic_words("I'm training for a marathon. How many days of leave are there for one?")
+    assert "marathon" in topic
+    # an abbreviation's full stop inside the question does not cut it
+    topic = topic_words("I'm moving abroad. How do I get a U.S. Passport for work travel?")
+    assert "U.S." in topic and "abroad" not in topic
+
+
 def test_the_asking_words_do_not_lower_coverage() -> None:
     sparse = SparseEncoder()
     scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]

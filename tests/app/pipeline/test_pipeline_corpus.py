@@ -80,8 +80,11 @@ def test_answerability_needs_one_chunk_to_cover_the_question(extractive: Pipelin
         )
 
     q = "How many free lunches per week does the office cafeteria serve?"
-    apart = [chunk("The office cafeteria serves meals."), chunk("Free lunches every week.")]
-    together = [chunk("The office cafeteria serves free lunches every week.")]
+    apart = [
+        chunk("The office cafeteria is on the second floor."),
+        chunk("Free lunches every week."),
+    ]
+    together = [chunk("The office cafeteria is on the second floor: free lunches every week.")]
     check, policy = extractive.pipeline.answerability, extractive.pipeline.policy
     split, whole = check.score(q, apart), check.score(q, together)
     assert split.together == pytest.approx(whole.together)
@@ -146,16 +149,12 @@ def test_default_deny_and_group_filter_inside_the_query(extractive: PipelinePart
     assert seen_by_legal and all("/departments/legal/" in c.path for c in seen_by_legal)
 
 
-def test_a_quote_close_to_the_question_answers_despite_low_term_coverage(
-    extractive: PipelineParts,
-) -> None:
+def test_a_question_worded_apart_from_its_source_answers(extractive: PipelineParts) -> None:
     # "died from a combat-related cause" is worded "suffered a combat-related death" in the
-    # leave page: few of the question's rare terms are there, the meaning is
+    # leave page: few of the question's rare words are there, the meaning is (a strong quote
+    # answering despite thin coverage is the policy's, tests/app/pipeline/test_policy.py)
     q = "How much funeral leave is given for an immediate relative who died from a combat-related cause?"
-    pipeline = extractive.pipeline
-    result = pipeline.run(q, EVERYONE)
-    coverage = pipeline.answerability.score(result.standalone_question, result.retrieved)
-    assert coverage.together < pipeline.policy.min_coverage  # coverage alone would abstain
+    result = extractive.pipeline.run(q, EVERYONE)
     assert not result.abstained and "3 days" in result.answer
     assert result.citations[0].path.endswith("travel-and-leave/leave.md")
 
