@@ -163,7 +163,10 @@ class AnswerService:
         cancel = threading.Event()
 
         def work() -> None:
-            stream = self.pipeline.stream(question, user, history, trace_id, params)
+            # the model stops at its next token when the client leaves or the deadline passes
+            stream = self.pipeline.stream(
+                question, user, history, trace_id, params, cancelled=cancel.is_set
+            )
             try:
                 for event in stream:
                     if cancel.is_set():
@@ -202,7 +205,7 @@ class AnswerService:
                     log.info("client disconnected; generation cancelled")
                     return
         finally:
-            cancel.set()  # the worker stops at its next event and closes the stream
+            cancel.set()  # the model stops at its next token, the worker at its next event
 
     def purge(self, user_id: str) -> dict[str, int]:
         """Everything stored about a user, and what the caches keep of their questions."""

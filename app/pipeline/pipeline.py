@@ -160,14 +160,17 @@ class QueryPipeline:
         history: list[Turn] | None = None,
         trace_id: str | None = None,
         params: GenerationParams | None = None,
+        cancelled: cabc.Callable[[], bool] = lambda: False,
     ) -> cabc.Generator[PipelineEvent, None, None]:
         """Events for one question: ``TokenEvent``s (sentences that passed the leak guard),
         then a ``CitationsEvent``, then the ``ResultEvent``. ``params``: this request's
         sampling (a client's temperature or stop words); an answer made with other than
-        the configured ones is neither served from the cache nor kept in it."""
+        the configured ones is neither served from the cache nor kept in it.
+        ``cancelled``: read at every token; once true, generation stops and frees its slot
+        (the client left, or its deadline passed) and the answer is quoted instead."""
         with cache_scope(self._scope(user)), one_request():
             yield from self._stream(
-                question, user, history or [], trace_id or uuid.uuid4().hex, params
+                question, user, history or [], trace_id or uuid.uuid4().hex, params, cancelled
             )
 
     def _stream(
@@ -177,6 +180,7 @@ class QueryPipeline:
         history: list[Turn],
         trace_id: str,
         params: GenerationParams | None,
+        cancelled: cabc.Callable[[], bool],
     ) -> cabc.Generator[PipelineEvent, None, None]:
         timer = Timer()
         pre = self.preprocessor.run(question)
@@ -203,7 +207,7 @@ class QueryPipeline:
             if hit is not None
             else (
                 yield from self._answer(
-                    pre.text, safety.as_trace(), grounded, user, trace_id, timer, params
+                    pre.text, safety.as_trace(), grounded, user, trace_id, timer, params, cancelled
                 )
             )
         )
@@ -247,6 +251,7 @@ class QueryPipeline:
         trace_id: str,
         timer: Timer,
         params: GenerationParams,
+        cancelled: cabc.Callable[[], bool],
     ) -> cabc.Generator[TokenEvent, None, QueryResult]:
         """Retrieves, asks the policy, generates, checks and decides; yields the tokens and
         returns the result."""
@@ -288,7 +293,7 @@ class QueryPipeline:
         prompt = self.prompts.run(standalone, chunks, basis.prompt_version)
         timer.lap("prompt")
         generated = yield from self._generate(
-            prompt.messages, chunks, standalone, params, reasoning=prompt.reasoning
+            prompt.messages, chunks, standalone, params, cancelled, reasoning=prompt.reasoning
         )
         timer.lap("generate")
 
@@ -340,6 +345,7 @@ class QueryPipeline:
         chunks: list[RetrievedChunk],
         standalone: str,
         params: GenerationParams,
+        cancelled: cabc.Callable[[], bool],
         *,
         reasoning: bool,
     ) -> cabc.Generator[TokenEvent, None, Generated]:
@@ -355,6 +361,9 @@ class QueryPipeline:
         self.gate.acquire()  # raises Overloaded when every generation slot is busy
         try:
             for delta in self.generator.stream(messages, params):
+                if cancelled():  # leaving the loop closes the model's stream
+                    log.info("generation cancelled")
+                    return Generated("", tokens_in, tokens_out, degraded=True)
                 text = thinking.feed(delta.text) if thinking and delta.text else delta.text
                 if text:
                     parts.append(text)

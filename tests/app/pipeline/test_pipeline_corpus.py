@@ -9,7 +9,7 @@ import pytest
 
 from app.generation.base import Delta, GenerationParams
 from app.pipeline.factory import PipelineParts, build_pipeline
-from app.pipeline.types import AnswerSource, RetrievedChunk, Turn, User
+from app.pipeline.types import AnswerSource, ResultEvent, RetrievedChunk, Turn, User
 from core.settings import RetrievalMode, Settings
 from indexes.factory import open_catalogue, open_store
 from ingest.acl import AclResolver
@@ -225,6 +225,49 @@ def test_a_restated_question_is_not_an_answer(corpus_parts: dict, embedder: obje
     c = _scripted(corpus_parts, embedder, "The GSA process new badges on weekdays [1].")
     result = c.pipeline.run("On which weekday does GSA process new badges?", EVERYONE)
     assert result.answer_source is AnswerSource.EXTRACTIVE
+    assert "wednesday" in result.answer.lower()
+
+
+class EndlessGenerator:
+    """A scripted model that never stops (pure logic): counts the tokens asked of it and
+    whether its stream was closed."""
+
+    name = "endless"
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.closed = False
+
+    def ready(self) -> bool:
+        return True
+
+    def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
+        try:
+            while True:
+                self.tokens += 1
+                yield Delta(text="badge")
+        finally:
+            self.closed = True
+
+
+def test_a_cancelled_generation_stops_at_its_next_token(
+    corpus_parts: dict, embedder: object
+) -> None:  # type: ignore[type-arg]
+    # no sentence ends, so no event comes out while the model runs: only the per-token
+    # check can stop it (the API sets it when the client leaves or the deadline passes)
+    model = EndlessGenerator()
+    c = build_pipeline(
+        corpus_parts["settings"],
+        corpus_parts["store"],
+        corpus_parts["catalogue"],
+        embedder,  # type: ignore[arg-type]
+        model,
+    )
+    q = "On which weekday does GSA process new badges?"
+    events = list(c.pipeline.stream(q, EVERYONE, cancelled=lambda: model.tokens >= 20))
+    [result] = [e.result for e in events if isinstance(e, ResultEvent)]
+    assert model.tokens == 20 and model.closed
+    assert result.degraded and result.answer_source is AnswerSource.EXTRACTIVE
     assert "wednesday" in result.answer.lower()
 
 
