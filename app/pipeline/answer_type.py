@@ -169,6 +169,8 @@ _ASKS_AT_START = re.compile(
     re.I,
 )
 _REFERS_BACK = re.compile(r"\b(?:it|its|one|ones|this|that|these|those|they|them)\b", re.I)
+# verbs that ask for an action without naming what it is about
+_BARE_VERBS = frozenset({"do", "does", "did", "doing", "contact", "ask", "call", "go", "need"})
 
 
 def _asking_part(question: str) -> str:
@@ -180,7 +182,13 @@ def _asking_part(question: str) -> str:
     for i, sentence in enumerate(sentences):
         if sentence.endswith("?") or _ASKS_AT_START.match(sentence):
             asking = " ".join(sentences[i:])
-            return asking if i and not _REFERS_BACK.search(asking) else question
+            if not i or _REFERS_BACK.search(asking):
+                return question
+            # an asking part too bare to name a topic ("Who do I contact?") leaves it to
+            # the scenario: the question stays whole
+            words = _WORD.findall(_ASK_WORDS.sub(" ", asking).lower())
+            named = [w for w in words if w not in STOPWORDS and w not in _BARE_VERBS]
+            return asking if len(named) >= 2 else question
     return question
 
 

@@ -358,6 +358,8 @@ class QueryPipeline:
         pending = ""
         streamed: list[str] = []  # the words of the sentences let through so far
         tokens_in = tokens_out = 0
+        if cancelled():  # the client left before the model started
+            return Generated("", 0, 0, degraded=True)
         self.gate.acquire()  # raises Overloaded when every generation slot is busy
         try:
             for delta in self.generator.stream(messages, params):

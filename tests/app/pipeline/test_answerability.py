@@ -45,6 +45,12 @@ def test_a_scenario_before_the_question_is_context_not_topic() -> None:
     # an abbreviation's full stop inside the question does not cut it
     topic = topic_words("I'm moving abroad. How do I get a U.S. Passport for work travel?")
     assert "U.S." in topic and "abroad" not in topic
+    # an asking part too bare to name a topic keeps the scenario
+    for bare in (
+        "My laptop was stolen on a trip. What do I do?",
+        "My badge expired. Who do I contact?",
+    ):
+        assert topic_words(bare).startswith("My ")
 
 
 def test_the_asking_words_do_not_lower_coverage() -> None:

@@ -229,8 +229,8 @@ def test_a_restated_question_is_not_an_answer(corpus_parts: dict, embedder: obje
 
 
 class EndlessGenerator:
-    """A scripted model that never stops (pure logic): counts the tokens asked of it and
-    whether its stream was closed."""
+    """A scripted model that never ends a sentence (pure logic): counts the tokens asked
+    of it and whether its stream was closed."""
 
     name = "endless"
 
@@ -243,9 +243,10 @@ class EndlessGenerator:
 
     def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> Iterator[Delta]:
         try:
-            while True:
+            while self.tokens < 1000:  # a missed cancel fails the test, not hangs it
                 self.tokens += 1
                 yield Delta(text="badge")
+            raise AssertionError("the cancel was not read")
         finally:
             self.closed = True
 
