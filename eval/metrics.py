@@ -37,6 +37,7 @@ class Outcome:
     answer_source: str = ""
     retrieved_paths: list[str] = field(default_factory=list)  # what reached the prompt
     standalone: str = ""  # the question as rewritten for retrieval
+    reason: str = ""  # why the answer policy answered, quoted or abstained
 
     def citation_correct(self, c: CitationRecord) -> bool:
         return c.path in self.case.sources and any_fact(self.case, c.text)

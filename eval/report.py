@@ -109,6 +109,7 @@ def outcome_record(o: Outcome) -> dict[str, Any]:
         "answerable": o.case.answerable,
         "abstained": o.abstained,
         "answer_source": o.answer_source,
+        "reason": o.reason,
         "answer": o.answer,
         "citations": [{"path": c.path, "correct": o.citation_correct(c)} for c in o.citations],
         "dropped_citations": o.dropped_citations,

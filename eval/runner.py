@@ -66,6 +66,7 @@ class LocalAsker:
             answer_source=str(result.answer_source),
             retrieved_paths=[c.path for c in result.retrieved],
             standalone=result.standalone_question,
+            reason=result.reason,
         )
 
 
