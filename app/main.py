@@ -203,7 +203,7 @@ def _warm_up(components: object) -> None:
     assert isinstance(components, PipelineParts)
     components.embedder.embed(["warm up"])
     components.linker.warm_up()
-    components.pipeline.answerability.scorer.stats.warm_up()
+    components.pipeline.answerability.scorer.warm_up()
     warm = getattr(components.generator, "warm_up", None)
     if callable(warm):
         try:

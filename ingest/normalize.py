@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -73,9 +74,12 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return {str(k)[:100]: _capped(v) for k, v in meta.items()}, text[match.end() :]
 
 
-def _strip_pairs(text: str, start: str, end: str) -> str:
-    """``text`` without any ``start ... end`` span, in one left-to-right pass (linear: an
-    unterminated ``start`` ends the search instead of being retried at every later one)."""
+def _strip_pairs(
+    text: str, start: str, end: str, render: Callable[[str], str] = lambda _: ""
+) -> str:
+    """``text`` with every ``start ... end`` span replaced by ``render`` of its inside
+    (nothing by default), in one left-to-right pass (linear: an unterminated ``start`` ends
+    the search instead of being retried at every later one)."""
     out: list[str] = []
     pos = 0
     while True:
@@ -86,14 +90,37 @@ def _strip_pairs(text: str, start: str, end: str) -> str:
         if j < 0:
             break
         out.append(text[pos:i])
+        out.append(render(text[i + len(start) : j]))
         pos = j + len(end)
     out.append(text[pos:])
     return "".join(out)
 
 
+_TAG_NAME = re.compile(r"^[\s-]*([A-Za-z_]\w*)")
+_QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'")
+# a quoted argument that is a path, a file or an anchor: where the tag points, not text
+_LOCATION = re.compile(r"^\S*(?:[/#]\S*|\.[A-Za-z0-9]{2,4})$")
+
+
+def _tag_text(inside: str) -> str:
+    """What a template tag shows a reader: its quoted words ("{% alert "Updated travel
+    guidance" %}"), a channel tag's channel as "#name" ("{% slack_channel "news" %}"). A
+    tag's paths and files ("{% page "/travel/" %}", "{% include "x.html" %}") and its
+    control words ("{% if %}", "{% endraw %}") show nothing."""
+    name = _TAG_NAME.match(inside)
+    words = [a or b for a, b in _QUOTED.findall(inside)]
+    words = [w.strip() for w in words if w.strip() and not _LOCATION.search(w)]
+    if not name or not words:
+        return ""
+    if name.group(1).lower().endswith("channel"):
+        words = ["#" + w.lstrip("#") for w in words]
+    return " ".join(words)
+
+
 def strip_template_tags(text: str) -> str:
+    """Template code out, the words its tags show kept (``_tag_text``)."""
     for start, end in _TEMPLATE_PAIRS:
-        text = _strip_pairs(text, start, end)
+        text = _strip_pairs(text, start, end, _tag_text if start == "{%" else lambda _: "")
     return _strip_pairs(text, "<!--", "-->")
 
 

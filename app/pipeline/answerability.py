@@ -17,12 +17,14 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from app.pipeline.answer_type import topic_words
 from app.pipeline.request_scope import PerGeneration
 from app.pipeline.types import RetrievedChunk
+from app.pipeline.word_roles import WordRoles
 from core.encoders import Embedder, SparseEncoder
 from indexes.protocol import VectorIndex
 from indexes.schema import PointFilter
@@ -64,16 +66,56 @@ class TermStats:
         self._counts.get()
 
 
-class TermScorer:
-    """IDF-weighted coverage of a question's terms by some text."""
+_TOKEN = re.compile(r"[\w']+")
 
-    def __init__(self, stats: TermStats, sparse: SparseEncoder) -> None:
+
+class TermScorer:
+    """IDF-weighted coverage of a question's terms by some text.
+
+    With ``roles``, a term the question uses only as a light word (a verb, an adverb, a
+    preposition: word_roles.py) weighs ``light_weight`` of its IDF: the topic is in the
+    nouns, and a source answers in its own verbs.
+    """
+
+    def __init__(
+        self,
+        stats: TermStats,
+        sparse: SparseEncoder,
+        *,
+        roles: WordRoles | None = None,
+        light_weight: float = 1.0,
+    ) -> None:
         self.stats = stats
         self.sparse = sparse
+        self.roles = roles
+        self.light_weight = light_weight
+        self._factors = lru_cache(maxsize=2048)(self._light_factors)
+
+    def _light_factors(self, question: str) -> dict[int, float]:
+        """The terms the question uses only as light words, with their reduced factor."""
+        if self.roles is None or self.light_weight >= 1.0:
+            return {}
+        light = self.roles.light_words(question)
+        factors: dict[int, float] = {}
+        for word in _TOKEN.findall(question):
+            factor = self.light_weight if word.lower() in light else 1.0
+            for term in self.sparse.terms(word):
+                factors[term] = max(factors.get(term, 0.0), factor)
+        return {t: f for t, f in factors.items() if f < 1.0}
+
+    def warm_up(self) -> None:
+        """Count the index's terms and load the tagger now, not on the first question."""
+        self.stats.warm_up()
+        if self.roles is not None:
+            self.roles.light_words("Warm up the tagger.")
 
     def weights(self, question: str) -> dict[int, float]:
-        """The question's topic terms, each weighted by its IDF."""
-        return {t: self.stats.idf(t) for t in self.sparse.terms(topic_words(question))}
+        """The question's topic terms, each weighted by its IDF (less for light words)."""
+        factors = self._factors(question)
+        return {
+            t: self.stats.idf(t) * factors.get(t, 1.0)
+            for t in self.sparse.terms(topic_words(question))
+        }
 
     def coverage(self, weights: dict[int, float], text: str) -> float:
         return self.share(weights, self.sparse.terms(text))

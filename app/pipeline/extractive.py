@@ -82,16 +82,20 @@ def quotable_units(text: str) -> list[str]:
     """
     out: list[str] = []
     lines = [_EMPHASIS.sub("", line).strip() for line in text.split("\n")]
+    header: list[str] = []  # the column names of the table being read
     i = 0
     while i < len(lines):
         stripped = lines[i]
         i += 1
-        if stripped.startswith("|") and stripped.endswith("|"):
+        if _is_row(stripped):
             cells = [c.strip().strip("`* ") for c in stripped.strip("|").split("|")]
-            cells = [c for c in cells if c and not set(c) <= set("-: ")]
-            if len(cells) >= 2:
-                out.append(f"{cells[0]}: " + "; ".join(cells[1:]))
+            starts = i == 1 or not _is_row(lines[i - 2])
+            if starts and not any(_FACT_MARK.search(c) for c in cells):
+                header = cells  # a table's first row names its columns
+                continue
+            out += _row_unit(cells, header if len(header) == len(cells) else [])
             continue
+        header = []
         if not stripped:
             continue
         # a line is a paragraph or a list item: sentences never run across lines
@@ -104,6 +108,27 @@ def quotable_units(text: str) -> list[str]:
                 i = after
         out += [_ANSWER_LABEL.sub("", s) for s in sentences if not s.endswith("?")]
     return out
+
+
+def _is_row(line: str) -> bool:
+    return line.startswith("|") and line.endswith("|") and len(line) >= 2
+
+
+_FACT_MARK = re.compile(r"\d|[$€£%]")
+
+
+def _row_unit(cells: list[str], header: list[str]) -> list[str]:
+    """A table row as one quotable unit, each value with its column's name: "Managers and
+    Directors: Default monthly credit limit $1,000" (a value alone loses what it is)."""
+    named = [
+        (h, c)
+        for h, c in zip(header or [""] * len(cells), cells, strict=True)
+        if c and not set(c) <= set("-: ")
+    ]
+    if len(named) < 2:
+        return []
+    first, rest = named[0][1], named[1:]
+    return [f"{first}: " + "; ".join(f"{h} {c}" if h else c for h, c in rest)]
 
 
 _RESIDUE = re.compile(r"`+|(?<!\w)[*_]{1,3}(?=\w)|(?<=\w)[*_]{1,3}(?!\w)|</?[a-zA-Z][^<>]*>")

@@ -32,6 +32,7 @@ from app.pipeline.retrieve import FusionReranker, Retriever
 from app.pipeline.rewrite import FollowUpRewriter, LlmRewriter
 from app.pipeline.safety import SafetyChecker
 from app.pipeline.scope import ScopeCheck
+from app.pipeline.word_roles import SpacyWordRoles
 from core.encoders import Embedder, QueryEmbeddingCache, SentenceEmbedder, SparseEncoder
 from core.errors import ConfigError
 from core.glossary import Glossary
@@ -118,6 +119,14 @@ def build_pipeline(
     generation = once_per_request(store.generation)  # two HTTP calls with a Qdrant server
     stats = TermStats(store.active, generation, sparse)
     scorer = TermScorer(stats, sparse)
+    # whether the sources cover the question reads its topic (light words count less);
+    # which sentence answers it reads every word ("processed", "receive" tell sentences apart)
+    topic_scorer = TermScorer(
+        stats,
+        sparse,
+        roles=SpacyWordRoles(settings.spacy_model),
+        light_weight=answer.light_word_weight,
+    )
     synonyms = SynonymMatcher(query_embedder, sparse, min_similarity=answer.synonym_similarity)
     linker = EntityLinker(
         catalogue,
@@ -174,7 +183,7 @@ def build_pipeline(
             synonyms=synonyms,
         ),
         answerability=AnswerabilityCheck(
-            scorer, top=answer.answerability_chunks, synonyms=synonyms
+            topic_scorer, top=answer.answerability_chunks, synonyms=synonyms
         ),
         scope=ScopeCheck(
             catalogue,

@@ -25,5 +25,18 @@ def test_template_tags_are_removed(raw: str) -> None:
     assert strip_template_tags(f"See {raw} here") == "See  here"
 
 
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ('{% slack_channel "news-18f" %}', "#news-18f"),  # a channel tag shows the channel
+        ('{% alert "Updated guidance (07/13/2021)" %}', "Updated guidance (07/13/2021)"),
+        ('{% image "_img/a.png" "the booking screen" %}', "the booking screen"),
+        ('{% include "step.html" steps: a.steps %}', ""),  # a file is not text
+    ],
+)
+def test_template_tags_keep_the_words_they_show(raw: str, shown: str) -> None:
+    assert strip_template_tags(f"Ask in {raw} now") == f"Ask in {shown} now"
+
+
 def test_clean_text_drops_control_characters_and_normalizes() -> None:
     assert clean_text("caf\u0065\u0301\x00 \r\nx  ") == "caf\u00e9\nx"

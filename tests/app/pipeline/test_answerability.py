@@ -7,7 +7,9 @@ import pytest
 from app.pipeline.answer_type import topic_words
 from app.pipeline.answerability import AnswerabilityCheck, SynonymMatcher, TermScorer
 from app.pipeline.types import RetrievedChunk
+from app.pipeline.word_roles import SpacyWordRoles
 from core.encoders import SparseEncoder
+from core.settings import Settings
 
 
 class _FlatIdf:
@@ -58,6 +60,41 @@ def test_the_asking_words_do_not_lower_coverage() -> None:
     scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
     weights = scorer.weights("How many weeks of parental leave do teammates get?")
     assert scorer.coverage(weights, "Teammates receive 16 weeks of parental leave.") == 1.0
+
+
+class _Roles:
+    """Tags by a fixed list: the seam's fake, for the weighting logic alone."""
+
+    def __init__(self, *light: str) -> None:
+        self.light = frozenset(light)
+
+    def light_words(self, text: str) -> frozenset[str]:
+        return self.light
+
+
+def test_a_missing_light_word_costs_less_than_a_missing_noun() -> None:
+    sparse = SparseEncoder()
+    question = "How do I get my preferred name displayed?"
+    source = "Add your preferred name in GCIMS Self Service."
+    plain = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
+    weighted = TermScorer(_FlatIdf(), sparse, roles=_Roles("displayed"), light_weight=0.3)  # type: ignore[arg-type]
+    assert plain.coverage(plain.weights(question), source) == pytest.approx(2 / 3)
+    # "preferred" and "name" weigh 1, the verb 0.3: 2 / 2.3 of the topic is covered
+    assert weighted.coverage(weighted.weights(question), source) == pytest.approx(2 / 2.3)
+    # the missing thing itself still costs in full
+    other = "How do I get my preferred badge displayed?"
+    assert weighted.coverage(weighted.weights(other), source) < 0.5
+
+
+def test_the_tagger_marks_verbs_and_adverbs_light_and_nouns_not() -> None:
+    roles = SpacyWordRoles(Settings().spacy_model)
+    light = roles.light_words(
+        "If I transfer to a different team, can I keep wrapping up my old projects?"
+    )
+    assert {"transfer", "keep", "wrapping"} <= light
+    assert not {"team", "projects"} & light
+    # a word used as a noun anywhere in the question names the topic
+    assert "report" not in roles.light_words("Where do I report a bug in the report viewer?")
 
 
 def test_synonyms_cover_a_missing_word_and_unrelated_words_do_not(embedder) -> None:  # type: ignore[no-untyped-def]

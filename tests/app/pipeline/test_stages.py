@@ -133,9 +133,24 @@ def test_quotable_units_skip_questions_and_read_table_rows() -> None:
     assert quotable_units(faq) == [
         "No, Maven reviews them.",
         "Submit them on time.",
-        "Item: Amount",
-        "Internet: $50",
+        "Internet: Amount $50",  # a row's values carry their column's name
         "Phone: $75",
+    ]
+
+
+def test_a_table_row_is_quoted_with_its_column_names() -> None:
+    text = (
+        "By default, these monthly limits apply:\n"
+        "| Role | Default monthly credit limit |\n"
+        "| Managers and Directors | $1,000 |\n| ICs | $500 |\n"
+        "Then prose.\n| 2024 | $7 |"
+    )
+    assert quotable_units(text) == [
+        "By default, these monthly limits apply:",
+        "Managers and Directors: Default monthly credit limit $1,000",
+        "ICs: Default monthly credit limit $500",
+        "Then prose.",
+        "2024: $7",  # a first row holding figures is data, not column names
     ]
 
 
