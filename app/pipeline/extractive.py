@@ -309,14 +309,19 @@ class ExtractiveAnswerer:
             )
             scored.append((score, n, order, sentence, typed or not constrained))
         scored.sort(key=lambda t: -t[0])
-        best = next((c for c in scored if c[4] and c[3] in topical), None)
+        eligible = [c for c in scored if c[4] and c[3] in topical]
+        # an example illustrates the rule ("For example: you have 182 hours…"); it is the
+        # answer only when no statement of the rule is eligible
+        best = next((c for c in eligible if not _EXAMPLE.match(c[3])), None) or next(
+            iter(eligible), None
+        )
         if best is None:  # the lexically best were not topical, nor the asked-for kind
             return QuoteSelection("", [], [], 0.0)
         chosen = [best]
         for cand in scored:
             if len(chosen) >= w.max_sentences:
                 break
-            if cand is best:
+            if cand is best or _EXAMPLE.match(cand[3]):
                 continue
             # a second quote comes from the best one's document: on the tuning questions a
             # quote from another document never added a fact and often cited a wrong one
@@ -338,6 +343,8 @@ class ExtractiveAnswerer:
                 cited.append(n)
         return QuoteSelection(" ".join(parts), checks, cited, best[0])
 
+
+_EXAMPLE = re.compile(r"^\W*(?:for example|for instance|e\.g\.|example)\b", re.I)
 
 # kinds any statement can answer: nothing to require of a sentence
 _FREE = frozenset({AnswerType.YESNO, AnswerType.PROCEDURE, AnswerType.OTHER})

@@ -336,6 +336,17 @@ def test_the_extractive_answer_never_quotes_the_same_sentence_twice() -> None:
     assert len(extract.sentences) == 1
 
 
+def test_an_example_is_quoted_only_when_no_statement_of_the_rule_answers() -> None:
+    question = "How many hours of annual leave can be carried over?"
+    example = "For example: you have 182 hours of annual leave and 96 hours carried over."
+    rule = "You can carry over at most 240 hours of annual leave."
+    sources = [RetrievedChunk("1", "leave", "leave.md", "Leave", "", f"{example} {rule}", 0.9)]
+    extract = _extractive().run(question, sources)
+    assert extract.text.startswith(rule[:-1]) and "182" not in extract.text
+    alone = [RetrievedChunk("1", "leave", "leave.md", "Leave", "", example, 0.9)]
+    assert "182 hours" in _extractive().run(question, alone).text
+
+
 def test_a_purged_users_cache_entries_go_and_no_one_elses() -> None:
     cache = AnswerCache(size=8, ttl_s=600)
     result = QueryResult("a", [], False, "q", "q", [], "answer-v2", "g", AnswerSource.GENERATED)
