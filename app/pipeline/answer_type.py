@@ -297,6 +297,38 @@ def states_unit(sentence: str, unit: str) -> bool:
     )
 
 
+# the contact a question names, which a sentence must then give: "what is X's phone
+# number" is not answered by an email address, nor "which channel" by a phone number
+_ASKED_CONTACT: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "phone",
+        re.compile(r"\b(?:phone|telephone|hotline|fax)(?: number)?\b|\bnumber to call\b", re.I),
+    ),
+    (
+        "email",
+        re.compile(r"\be-?mail(?: address)?\b|\bwhat address (?:do|should) i e-?mail\b", re.I),
+    ),
+    ("channel", re.compile(r"\b(?:slack )?channel\b", re.I)),
+]
+_STATES_CONTACT = {
+    "phone": re.compile(
+        r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\+\d[\d\s().-]{7,}\d|\b\d{3}-\d{4}\b"
+    ),
+    "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    "channel": re.compile(r"(?:^|[\s(])#[a-z0-9][\w-]+", re.I),
+}
+
+
+def asked_contact(question: str) -> str:
+    """The kind of contact a question asks for ("phone", "email", "channel"), or ""."""
+    return next((kind for kind, asks in _ASKED_CONTACT if asks.search(question)), "")
+
+
+def states_contact(sentence: str, contact: str) -> bool:
+    """Whether ``sentence`` gives a contact of that kind (any sentence, for "")."""
+    return not contact or bool(_STATES_CONTACT[contact].search(sentence))
+
+
 # "What is the Wi-Fi password at HQ?" asks about a password; "What hotel star rating may
 # I book?" about a rating. The focus is the head of the noun phrase after "what"/"which":
 # the words up to a preposition, a verb or the end, the last of them.
@@ -398,6 +430,14 @@ class AnswerTyper:
         self.labels = labels
 
     classify = staticmethod(classify)
+
+    def answers(self, question: str, sentence: str) -> bool:
+        """Whether ``sentence`` holds what ``question`` asks for: its kind, and for a
+        contact the kind of contact it names (a phone number, an email, a channel)."""
+        kind = classify(question)
+        if kind is AnswerType.CONTACT and not states_contact(sentence, asked_contact(question)):
+            return False
+        return self.holds(kind, sentence)
 
     def holds(self, kind: AnswerType, sentence: str) -> bool:
         """Whether ``sentence`` holds something of ``kind``. Kinds that any statement can

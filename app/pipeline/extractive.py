@@ -205,7 +205,7 @@ class ExtractiveAnswerer:
         focus = question_focus(question)
         if focus and not self._stating(focus, [text])[0]:
             return False
-        return self.typer.holds(self.typer.classify(question), text)
+        return self.typer.answers(question, text)
 
     def relevance(self, question: str, answer: str, dense_text: str = "") -> float:
         """How well an answer text addresses the question, on the same scale as ``run``.
@@ -248,7 +248,7 @@ class ExtractiveAnswerer:
                 if w.min_words <= len(sentence.split()) <= w.max_words and not is_navigational(
                     sentence
                 ):
-                    typed = self.typer.holds(kind, sentence)
+                    typed = self.typer.answers(question, sentence)
                     candidates.append((n, order, sentence, context, typed))
         # "how many weeks": a sentence giving weeks answers, one giving months does not
         # (when any sentence gives weeks at all)

@@ -10,6 +10,7 @@ from app.pipeline.answer_type import (
     AnswerType,
     AnswerTyper,
     asked_abbreviation,
+    asked_contact,
     classify,
     is_navigational,
     question_focus,
@@ -160,3 +161,34 @@ def test_a_sentence_spells_out_an_abbreviation(
 )
 def test_the_focus_of_a_what_or_which_question(question: str, focus: str) -> None:
     assert question_focus(question) == focus
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "wrong"),
+    [
+        (
+            "What is the ethics hotline's phone number?",
+            "Call the hotline at 1-800-555-0199, day or night.",
+            "Email ethics@example.com with any concern.",
+        ),
+        (
+            "Which email address do I write to about my badge?",
+            "Write to badges@example.gov with your badge number.",
+            "Ask in #badges or call 555-0100.",
+        ),
+        (
+            "Which Slack channel has company announcements?",
+            "Announcements go to #news every Monday.",
+            "Announcements are emailed to all@example.com.",
+        ),
+    ],
+)
+def test_a_contact_question_wants_the_kind_of_contact_it_names(
+    question: str, right: str, wrong: str
+) -> None:
+    typer = AnswerTyper()
+    assert asked_contact(question)
+    assert typer.answers(question, right)
+    assert not typer.answers(question, wrong)  # a contact, but not the one asked for
+    # a contact question naming none takes any contact
+    assert typer.answers("Where do I send my invoice?", wrong)
