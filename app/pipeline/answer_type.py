@@ -244,7 +244,7 @@ _CONTACT = re.compile(
     re.I,
 )
 _ROLE = re.compile(
-    r"\b(?:team|teams|manager|managers|supervisor|lead|leads|director|officer|head|chief|"
+    r"\b(?:team|teams|manager|managers|supervis\w*|lead|leads|director|officer|head|chief|"
     r"owner|owners|admin|administrator|hr|people ops|people team|approver|coordinator|"
     r"partner|specialist|staff|committee|council|board|department|office|desk|you|your|"
     r"yourself|employee|employees|teammates?|colleague|peers?|engineer|engineers|"
