@@ -105,7 +105,10 @@ _ASKS: list[tuple[AnswerType, re.Pattern[str]]] = [
             r"(?:stipend|budget|allowance|reimbursement))\b|\b(?:stipends?|allowances?|budgets?|"
             r"costs?|prices?|fees?|salary|salaries|per diem|reimburse(?:ments?|d)?|amount|"
             r"spending limit|commissions?|bonus(?:es)?|wages?|\$)\b|"
-            r"\b(?:monthly|annual|yearly) (?:\w+ )?benefit\b",
+            r"\b(?:monthly|annual|yearly) (?:\w+ )?benefit\b|"
+            # "the yearly maximum GSA will pay": a limit on what is paid is an amount
+            r"\b(?:maximum|minimum|max|min|limit|cap|ceiling)\b[^?]{0,40}?\b(?:pay|pays|paid|"
+            r"reimburse\w*|spend|spent|contribute\w*|cover|covers|covered)\b",
             re.I,
         ),
     ),
@@ -259,7 +262,7 @@ _PLACE_WORD = re.compile(
 )
 # a proper name past the first word: "… use KeePassXC", "… in Washington"; or a code-ish
 # token ("cloud.gov", "git", "npm")
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w.+-]*[a-zA-Z0-9]|\b\w+\.\w{2,4}\b|`[^`]+`")
+_NAME = re.compile(r"(?<!^)(?<![.!?:;]\s)\b[A-Z][\w.+-]*[a-zA-Z0-9]|\b\w+\.\w{2,4}\b|`[^`]+`")
 
 # labels the catalogue gives names of each kind
 _PRODUCT_LABELS = frozenset({"PRODUCT", "TOOL", "ORG", "WORK_OF_ART"})
@@ -375,9 +378,19 @@ def question_focus(question: str) -> str:
     # focus is the word before it
     inner = [i for i, w in enumerate(words) if w in _DETERMINERS and i > 0]
     head = words[0] if inner else words[-1]
+    if head in _KIND_HEADS and not inner and len(words) > 1:
+        # "which VPN app": any app is the asked-for kind; the VPN is what it is about
+        head = words[-2]
     if head in _GENERIC_HEADS or head in STOPWORDS or not head.isalpha():
         return ""
     return head
+
+
+# heads naming a kind of product, whose modifier says which ("VPN app", "chat tool")
+_KIND_HEADS = frozenset(
+    "tool tools app apps application software product products platform platforms system "
+    "systems service services".split()
+)
 
 
 _DEFINE = re.compile(r"\b(?:stand for|stands for|mean|means|short for|abbreviation)\b", re.I)

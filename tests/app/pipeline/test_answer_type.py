@@ -39,6 +39,7 @@ DATASETS = Path(__file__).resolve().parents[3] / "eval" / "datasets"
         ("Why do we write design docs?", AnswerType.OTHER),
         ("How much does the company pay for part-time employees' internet?", AnswerType.MONEY),
         ("How long does the signup link stay valid?", AnswerType.DURATION),
+        ("What is the yearly maximum the agency will pay toward loans?", AnswerType.MONEY),
     ],
 )
 def test_classify(question: str, kind: AnswerType) -> None:
@@ -157,6 +158,8 @@ def test_a_sentence_spells_out_an_abbreviation(
         ("What does EAP stand for?", ""),
         ("What happens if I miss a deadline?", ""),
         ("How many weeks of leave do I get?", ""),
+        ("Which VPN app do teammates use on hotel Wi-Fi?", "vpn"),  # any app: which one?
+        ("What tool do teammates use to record PTO?", ""),
     ],
 )
 def test_the_focus_of_a_what_or_which_question(question: str, focus: str) -> None:
