@@ -31,6 +31,14 @@ _CONTRAST = re.compile(
     r"in)|(?:and |what )?(?:the )?same (?:for|at))\b[\s,]*(.*)$",
     re.I,
 )
+_CONDITION = re.compile(r"^what if\b", re.I)
+# a clause, not a noun phrase: it starts with a subject ("I can't…", "it's only…")
+_CLAUSE = re.compile(
+    r"^(?:i|i'm|i've|i'd|we|we're|you|you're|they|they're|it|it's|he|she|my|our|your|"
+    r"their|someone|somebody|there|the|this|that)\b",
+    re.I,
+)
+_LETTERS = re.compile(r"[A-Za-z]{2}")
 _ONLY = re.compile(r"^(?:only|just|even|except|not|including)\b\s*", re.I)
 _PREPOSITION = re.compile(
     r"^(for|at|in|on|to|with|during|after|before|from|outside|inside|within|without|while|"
@@ -196,7 +204,17 @@ class FollowUpRewriter:
         body = _CONNECTIVE.sub("", text)
         contrast = _CONTRAST.match(body)
         linked_names = {e.canonical for e in linked}
-        fresh = [e for e in linked if e.canonical not in {b.canonical for b in before}]
+        # a name has letters: a tokenizer's piece of a contraction ("n't") is none
+        fresh = [
+            e
+            for e in linked
+            if e.canonical not in {b.canonical for b in before} and _LETTERS.search(e.mention)
+        ]
+        if contrast and _CONDITION.match(body) and _CLAUSE.match(contrast.group(1)):
+            # "what if I can't cover my week?": the previous question, on that condition
+            base = prev.question.strip().rstrip("?.! ")
+            standalone = _finish(f"{base} if {contrast.group(1)}")
+            return Rewrite(standalone, True, self._carried(prev, linked_names, ""))
         elliptical = bool(_ONLY.match(body) or _PREPOSITION.match(body)) and len(body.split()) <= 10
         short = len(body.split()) <= 5 and not _QUESTION_WORD.match(body)
         # "the mid-year one" is a new modifier, not the pronoun "one"

@@ -128,3 +128,17 @@ def test_standalone_questions_are_left_alone() -> None:
     linked = [LinkedEntity("PIV", "PIV", "ACRONYM")]
     assert FollowUpRewriter().run(q, [PARENTAL], linked).standalone == q
     assert not FollowUpRewriter().run(q, [], []).is_follow_up
+
+
+def test_a_what_if_clause_becomes_a_condition_on_the_previous_question() -> None:
+    on_call = Turn("What are the on-call engineer's responsibilities at Acme?", "", ())
+    # the linker's piece of "can't" is no name to swap the organisation for
+    junk = LinkedEntity("n't", "n't", "ORG")
+    out = FollowUpRewriter().run("What if I can't cover my week?", [on_call], [junk], [ACME])
+    assert out.is_follow_up
+    assert out.standalone == (
+        "What are the on-call engineer's responsibilities at Acme if I can't cover my week?"
+    )
+    # a noun after "what if" is still a slot: "what if" + a clause is not
+    slot = FollowUpRewriter().run("What about sick leave?", [PARENTAL], [])
+    assert slot.standalone == "How many weeks of sick leave do employees get?"
