@@ -151,6 +151,7 @@ class ApiAsker:
             tokens_out=r.get("tokens_out", 0),
             answer_source=r.get("answer_source", ""),
             standalone=r.get("standalone_question", ""),
+            reason=r.get("reason", ""),
         )
 
 

@@ -51,7 +51,9 @@ from ingest.readers.base import decode_text
 log = logging.getLogger(__name__)
 
 # bump when parsing or chunking changes: every document is then re-chunked on the next load
-PIPELINE_VERSION = "7"  # 7: template tags keep the words they show ("#channel")
+PIPELINE_VERSION = (
+    "7"  # 7: template tags keep the words they show ("#channel"); table rule rows kept
+)
 # chunks per embedding call: sentence-transformers sorts a call's texts by length, so large
 # calls pad less (256 ran 8% slower than one call for everything)
 _EMBED_BATCH_CHUNKS = 1024

@@ -99,22 +99,28 @@ def _strip_pairs(
 _TAG_NAME = re.compile(r"^[\s-]*([A-Za-z_]\w*)")
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'")
 # a quoted argument that is a path, a file or an anchor: where the tag points, not text
-_LOCATION = re.compile(r"^\S*(?:[/#]\S*|\.[A-Za-z0-9]{2,4})$")
+_LOCATION = re.compile(r"^\S*(?:/\S*|\.(?:html?|md|png|jpe?g|gif|svg|pdf))$", re.I)
+# tags that display their quoted words (a box's title, an image's alt text); any other tag
+# (if, assign, cycle, include, …) is template logic whose strings no reader sees
+_DISPLAY_TAGS = frozenset({"alert", "callout", "note", "tip", "warning", "caution", "image"})
+_MAX_TAG_CHARS = 400  # a longer "tag" is a stray "{%" matched with a far "%}"
 
 
 def _tag_text(inside: str) -> str:
-    """What a template tag shows a reader: its quoted words ("{% alert "Updated travel
-    guidance" %}"), a channel tag's channel as "#name" ("{% slack_channel "news" %}"). A
-    tag's paths and files ("{% page "/travel/" %}", "{% include "x.html" %}") and its
-    control words ("{% if %}", "{% endraw %}") show nothing."""
+    """What a template tag shows a reader: a channel tag's channel as "#name" ("{%
+    slack_channel "news" %}"), a display tag's quoted words ("{% alert "Updated travel
+    guidance" %}", an image's alt text). Paths and files ("{% image "a.png" … %}"), other
+    tags and spans that are not one tag show nothing."""
     name = _TAG_NAME.match(inside)
-    words = [a or b for a, b in _QUOTED.findall(inside)]
-    words = [w.strip() for w in words if w.strip() and not _LOCATION.search(w)]
-    if not name or not words:
+    if not name or len(inside) > _MAX_TAG_CHARS or "\n" in inside:
         return ""
-    if name.group(1).lower().endswith("channel"):
-        words = ["#" + w.lstrip("#") for w in words]
-    return " ".join(words)
+    tag = name.group(1).lower()
+    words = [(a or b).strip() for a, b in _QUOTED.findall(inside)]
+    if tag.endswith("channel"):
+        return " ".join("#" + w.lstrip("#") for w in words if w.lstrip("#"))
+    if tag in _DISPLAY_TAGS:
+        return " ".join(w for w in words if w and not _LOCATION.search(w))
+    return ""
 
 
 def strip_template_tags(text: str) -> str:

@@ -106,8 +106,11 @@ _ASKS: list[tuple[AnswerType, re.Pattern[str]]] = [
             r"costs?|prices?|fees?|salary|salaries|per diem|reimburse(?:ments?|d)?|amount|"
             r"spending limit|commissions?|bonus(?:es)?|wages?|\$)\b|"
             r"\b(?:monthly|annual|yearly) (?:\w+ )?benefit\b|"
-            # "the yearly maximum GSA will pay": a limit on what is paid is an amount
-            r"\b(?:maximum|minimum|max|min|limit|cap|ceiling)\b[^?]{0,40}?\b(?:pay|pays|paid|"
+            # "the yearly maximum the agency will pay": a limit on what is paid is an amount
+            # (not a limit on a count: "the maximum number of hours paid")
+            r"\b(?:maximum|minimum|max|min|limit|cap|ceiling)\b"
+            r"(?:(?!\b(?:number|count|hours?|days?|weeks?|months?|years?)\b)[^?]){0,40}?"
+            r"\b(?:pay|pays|paid|"
             r"reimburse\w*|spend|spent|contribute\w*|cover|covers|covered)\b",
             re.I,
         ),
@@ -302,20 +305,17 @@ def states_unit(sentence: str, unit: str) -> bool:
 
 # the contact a question names, which a sentence must then give: "what is X's phone
 # number" is not answered by an email address, nor "which channel" by a phone number
+# (an explicit kind first: "the hotline's email address" asks for an email)
 _ASKED_CONTACT: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "phone",
-        re.compile(r"\b(?:phone|telephone|hotline|fax)(?: number)?\b|\bnumber to call\b", re.I),
-    ),
-    (
-        "email",
-        re.compile(r"\be-?mail(?: address)?\b|\bwhat address (?:do|should) i e-?mail\b", re.I),
-    ),
+    ("email", re.compile(r"\be-?mail(?: address)?\b", re.I)),
+    ("phone", re.compile(r"\b(?:phone|telephone|fax)(?: number)?\b|\bnumber to call\b", re.I)),
     ("channel", re.compile(r"\b(?:slack )?channel\b", re.I)),
+    ("phone", re.compile(r"\bhotline\b", re.I)),
 ]
 _STATES_CONTACT = {
     "phone": re.compile(
-        r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\+\d[\d\s().-]{7,}\d|\b\d{3}-\d{4}\b"
+        r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\+\d[\d\s().-]{7,}\d|\b\d{3}-\d{4}\b|"
+        r"\b1-\d{3}-[A-Z0-9-]{4,}\b"  # "1-800-ETHICS"
     ),
     "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
     "channel": re.compile(r"(?:^|[\s(])#[a-z0-9][\w-]+", re.I),
@@ -364,6 +364,11 @@ _GENERIC_HEADS = frozenset(
 )
 
 
+# heads naming a kind of product, whose modifier says which ("VPN app", "chat tool")
+_KIND_HEADS = frozenset(
+    "tool tools app apps application software product products platform platforms system "
+    "systems service services".split()
+)
 _DETERMINERS = frozenset({"the", "a", "an", "my", "our", "your", "their", "its", "this", "that"})
 
 
@@ -384,13 +389,6 @@ def question_focus(question: str) -> str:
     if head in _GENERIC_HEADS or head in STOPWORDS or not head.isalpha():
         return ""
     return head
-
-
-# heads naming a kind of product, whose modifier says which ("VPN app", "chat tool")
-_KIND_HEADS = frozenset(
-    "tool tools app apps application software product products platform platforms system "
-    "systems service services".split()
-)
 
 
 _DEFINE = re.compile(r"\b(?:stand for|stands for|mean|means|short for|abbreviation)\b", re.I)

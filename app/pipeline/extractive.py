@@ -15,10 +15,12 @@ from app.pipeline.answer_type import (
     AnswerType,
     AnswerTyper,
     asked_abbreviation,
+    asked_contact,
     asked_unit,
     is_navigational,
     question_focus,
     spells_out,
+    states_contact,
     states_unit,
 )
 from app.pipeline.answerability import SynonymMatcher, TermScorer
@@ -89,9 +91,8 @@ def quotable_units(text: str) -> list[str]:
         i += 1
         if _is_row(stripped):
             cells = [c.strip().strip("`* ") for c in stripped.strip("|").split("|")]
-            starts = i == 1 or not _is_row(lines[i - 2])
-            if starts and not any(_FACT_MARK.search(c) for c in cells):
-                header = cells  # a table's first row names its columns
+            if i < len(lines) and _RULE_ROW.match(lines[i]):
+                header = cells  # a row above a markdown rule row names the columns
                 continue
             out += _row_unit(cells, header if len(header) == len(cells) else [])
             continue
@@ -114,7 +115,7 @@ def _is_row(line: str) -> bool:
     return line.startswith("|") and line.endswith("|") and len(line) >= 2
 
 
-_FACT_MARK = re.compile(r"\d|[$€£%]")
+_RULE_ROW = re.compile(r"^\|\s*:?-{3,}")
 
 
 def _row_unit(cells: list[str], header: list[str]) -> list[str]:
@@ -239,6 +240,7 @@ class ExtractiveAnswerer:
         w = self.w
         weights = self.scorer.weights(question)
         kind = self.typer.classify(question)
+        contact = asked_contact(question) if kind is AnswerType.CONTACT else ""
         # (source n, order, text, context coverage, holds the asked-for kind)
         candidates: list[tuple[int, int, str, float, bool]] = []
         for n, chunk in enumerate(sources[: w.from_chunks], start=1):
@@ -248,7 +250,7 @@ class ExtractiveAnswerer:
                 if w.min_words <= len(sentence.split()) <= w.max_words and not is_navigational(
                     sentence
                 ):
-                    typed = self.typer.answers(question, sentence)
+                    typed = self.typer.holds(kind, sentence) and states_contact(sentence, contact)
                     candidates.append((n, order, sentence, context, typed))
         # "how many weeks": a sentence giving weeks answers, one giving months does not
         # (when any sentence gives weeks at all)
@@ -344,7 +346,7 @@ class ExtractiveAnswerer:
         return QuoteSelection(" ".join(parts), checks, cited, best[0])
 
 
-_EXAMPLE = re.compile(r"^\W*(?:for example|for instance|e\.g\.|example)\b", re.I)
+_EXAMPLE = re.compile(r"^\W*(?:(?:for example|for instance|example)\b|e\.g\.)", re.I)
 
 # kinds any statement can answer: nothing to require of a sentence
 _FREE = frozenset({AnswerType.YESNO, AnswerType.PROCEDURE, AnswerType.OTHER})

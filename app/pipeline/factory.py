@@ -124,7 +124,7 @@ def build_pipeline(
     topic_scorer = TermScorer(
         stats,
         sparse,
-        roles=SpacyWordRoles(settings.spacy_model),
+        roles=SpacyWordRoles(settings.spacy_model) if answer.light_word_weight < 1 else None,
         light_weight=answer.light_word_weight,
     )
     synonyms = SynonymMatcher(query_embedder, sparse, min_similarity=answer.synonym_similarity)

@@ -35,7 +35,7 @@ _CONDITION = re.compile(r"^what if\b", re.I)
 # a clause, not a noun phrase: it starts with a subject ("I can't…", "it's only…")
 _CLAUSE = re.compile(
     r"^(?:i|i'm|i've|i'd|we|we're|you|you're|they|they're|it|it's|he|she|my|our|your|"
-    r"their|someone|somebody|there|the|this|that)\b",
+    r"their|someone|somebody|there)\b",
     re.I,
 )
 _LETTERS = re.compile(r"[A-Za-z]{2}")

@@ -91,8 +91,9 @@ def markdown_blocks(body: str) -> list[Block]:
         if _is_table_row(line):
             flush_para()
             while i < len(lines) and _is_table_row(lines[i]):
-                if not _is_table_rule(lines[i]):
-                    blocks.append(Block(BlockKind.TABLE, _inline(lines[i].strip())))
+                # the rule row is kept: it says the row above names the columns
+                text = "| --- |" if _is_table_rule(lines[i]) else _inline(lines[i].strip())
+                blocks.append(Block(BlockKind.TABLE, text))
                 i += 1
             continue
         if not line.strip() or _REF_DEF.match(line):

@@ -75,7 +75,7 @@ class _Roles:
 def test_a_missing_light_word_costs_less_than_a_missing_noun() -> None:
     sparse = SparseEncoder()
     question = "How do I get my preferred name displayed?"
-    source = "Add your preferred name in GCIMS Self Service."
+    source = "Add your preferred name in the HR portal's self service."
     plain = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
     weighted = TermScorer(_FlatIdf(), sparse, roles=_Roles("displayed"), light_weight=0.3)  # type: ignore[arg-type]
     assert plain.coverage(plain.weights(question), source) == pytest.approx(2 / 3)

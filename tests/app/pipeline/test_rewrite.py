@@ -132,13 +132,17 @@ def test_standalone_questions_are_left_alone() -> None:
 
 def test_a_what_if_clause_becomes_a_condition_on_the_previous_question() -> None:
     on_call = Turn("What are the on-call engineer's responsibilities at Acme?", "", ())
-    # the linker's piece of "can't" is no name to swap the organisation for
-    junk = LinkedEntity("n't", "n't", "ORG")
-    out = FollowUpRewriter().run("What if I can't cover my week?", [on_call], [junk], [ACME])
+    out = FollowUpRewriter().run("What if I can't cover my week?", [on_call], [])
     assert out.is_follow_up
     assert out.standalone == (
         "What are the on-call engineer's responsibilities at Acme if I can't cover my week?"
     )
-    # a noun after "what if" is still a slot: "what if" + a clause is not
-    slot = FollowUpRewriter().run("What about sick leave?", [PARENTAL], [])
-    assert slot.standalone == "How many weeks of sick leave do employees get?"
+    # "what if" and a noun is a slot to fill, not a condition
+    slot = FollowUpRewriter().run("What if the intern?", [PARENTAL], [])
+    assert slot.standalone == "How many weeks of parental leave do the intern get?"
+
+
+def test_a_piece_of_a_contraction_is_no_organisation_to_swap_in() -> None:
+    junk = LinkedEntity("n't", "n't", "ORG")  # the linker's piece of "can't"
+    out = FollowUpRewriter().run("How does it work when I can't?", [CARRY_OVER], [junk], [TTS])
+    assert out.is_follow_up and "at n't" not in out.standalone

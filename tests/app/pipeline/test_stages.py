@@ -141,16 +141,18 @@ def test_quotable_units_skip_questions_and_read_table_rows() -> None:
 def test_a_table_row_is_quoted_with_its_column_names() -> None:
     text = (
         "By default, these monthly limits apply:\n"
-        "| Role | Default monthly credit limit |\n"
+        "| Role | Default monthly credit limit |\n| --- |\n"
         "| Managers and Directors | $1,000 |\n| ICs | $500 |\n"
-        "Then prose.\n| 2024 | $7 |"
+        "Then prose.\n| Approver | Citibank |\n| Supervisor | Bank |"
     )
     assert quotable_units(text) == [
         "By default, these monthly limits apply:",
         "Managers and Directors: Default monthly credit limit $1,000",
         "ICs: Default monthly credit limit $500",
         "Then prose.",
-        "2024: $7",  # a first row holding figures is data, not column names
+        # no rule row under it (a table from HTML, a chunk starting mid-table): no header
+        "Approver: Citibank",
+        "Supervisor: Bank",
     ]
 
 
