@@ -51,9 +51,8 @@ from ingest.readers.base import decode_text
 log = logging.getLogger(__name__)
 
 # bump when parsing or chunking changes: every document is then re-chunked on the next load
-PIPELINE_VERSION = (
-    "7"  # 7: template tags keep the words they show ("#channel"); table rule rows kept
-)
+# 7: template tags keep the words they show ("#channel"); 8: a table's rule row is kept
+PIPELINE_VERSION = "8"
 # chunks per embedding call: sentence-transformers sorts a call's texts by length, so large
 # calls pad less (256 ran 8% slower than one call for everything)
 _EMBED_BATCH_CHUNKS = 1024
