@@ -49,7 +49,7 @@ def test_file_then_environment_then_arguments(
     }
     assert rows["metrics_token"]["value"] == "***"
     assert rows["generation.kind"]["source"] == "default"
-    assert rows["answer.quotes.embed_limit"]["value"] == 2  # groups inside groups, flattened
+    assert rows["answer.quotes.embed_limit"]["value"] == 8  # groups inside groups, flattened
 
 
 def test_a_flat_variable_from_before_the_groups_still_works(
