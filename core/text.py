@@ -58,3 +58,16 @@ def split_sentences(text: str) -> list[str]:
             if sentence.strip():
                 out.append(" ".join(sentence.split()))
     return out
+
+
+def is_table_row(line: str) -> bool:
+    """A markdown table row: ``| a | b |``."""
+    s = line.strip()
+    return len(s) >= 2 and s[0] == "|" and s[-1] == "|"
+
+
+def is_table_rule(line: str) -> bool:
+    """A markdown table's rule row (``| --- | :-- |``), which says the row above names the
+    columns."""
+    s = line.strip().removeprefix("|").lstrip().removeprefix(":")
+    return s.startswith("---")

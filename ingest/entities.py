@@ -24,9 +24,9 @@ from core.entity_rules import (
     canonical_form,
     rule_mentions,
 )
-from core.errors import ConfigError
 from core.glossary import Glossary
 from core.lifeline import watch_parent
+from core.nlp import load_spacy
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,7 @@ _worker_nlp: Any = None
 
 
 def _load_nlp(model: str) -> Any:
-    import spacy
-
-    return spacy.load(model, exclude=NER_ONLY_EXCLUDE)
+    return load_spacy(model, exclude=NER_ONLY_EXCLUDE)
 
 
 def _init_worker(model: str, parent_pid: int) -> None:
@@ -148,12 +146,7 @@ class EntityExtractor:
     def warm_up(self) -> None:
         if self._nlp is not None:
             return
-        try:
-            self._nlp = _load_nlp(self.model)
-        except OSError as exc:
-            raise ConfigError(
-                f"spaCy model {self.model!r} is not installed: run `make setup`"
-            ) from exc
+        self._nlp = _load_nlp(self.model)
 
     @property
     def nlp(self) -> Any:

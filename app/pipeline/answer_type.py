@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from core.text import NUMBER_WORDS, STOPWORDS, split_sentences
 
@@ -204,6 +205,7 @@ def topic_words(question: str) -> str:
     return _ASK_WORDS.sub(" ", _asking_part(question))
 
 
+@lru_cache(maxsize=1024)  # asked once per candidate sentence
 def classify(question: str) -> AnswerType:
     """The kind of thing a correct answer to ``question`` contains."""
     for kind, asks in _ASKS:
@@ -322,6 +324,7 @@ _STATES_CONTACT = {
 }
 
 
+@lru_cache(maxsize=1024)
 def asked_contact(question: str) -> str:
     """The kind of contact a question asks for ("phone", "email", "channel"), or ""."""
     return next((kind for kind, asks in _ASKED_CONTACT if asks.search(question)), "")

@@ -29,7 +29,7 @@ from app.pipeline.retrieve import cosine
 from app.pipeline.types import RetrievedChunk, SentenceCheck
 from core.encoders import Embedder
 from core.settings import QuoteScoring
-from core.text import split_sentences
+from core.text import is_table_row, is_table_rule, split_sentences
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,9 @@ def quotable_units(text: str) -> list[str]:
     while i < len(lines):
         stripped = lines[i]
         i += 1
-        if _is_row(stripped):
+        if is_table_row(stripped):
             cells = [c.strip().strip("`* ") for c in stripped.strip("|").split("|")]
-            if i < len(lines) and _RULE_ROW.match(lines[i]):
+            if i < len(lines) and is_table_rule(lines[i]):
                 header = cells  # a row above a markdown rule row names the columns
                 continue
             out += _row_unit(cells, header if len(header) == len(cells) else [])
@@ -109,13 +109,6 @@ def quotable_units(text: str) -> list[str]:
                 i = after
         out += [_ANSWER_LABEL.sub("", s) for s in sentences if not s.endswith("?")]
     return out
-
-
-def _is_row(line: str) -> bool:
-    return line.startswith("|") and line.endswith("|") and len(line) >= 2
-
-
-_RULE_ROW = re.compile(r"^\|\s*:?-{3,}")
 
 
 def _row_unit(cells: list[str], header: list[str]) -> list[str]:

@@ -26,8 +26,8 @@ from core.entity_rules import (
     canonical_form,
     rule_mentions,
 )
-from core.errors import ConfigError
 from core.glossary import Glossary
+from core.nlp import load_spacy
 from indexes.catalogue import Entity, EntityCatalogue
 
 _MAX_PATTERNS = 5000
@@ -176,14 +176,7 @@ class EntityLinker:
             self._build(self.generation())
 
     def _build(self, generation: str) -> None:
-        import spacy
-
-        try:
-            nlp = spacy.load(self.model, exclude=[*NER_ONLY_EXCLUDE, "ner"])
-        except OSError as exc:
-            raise ConfigError(
-                f"spaCy model {self.model!r} is not installed: run `make setup`"
-            ) from exc
+        nlp = load_spacy(self.model, exclude=[*NER_ONLY_EXCLUDE, "ner"])
         aliases: dict[str, tuple[str, str]] = {}
         acronyms: dict[str, list[str]] = {}
         # phrase patterns (spaCy's PhraseMatcher) match far faster than token patterns:

@@ -14,7 +14,7 @@ import threading
 from functools import lru_cache
 from typing import Any, Protocol
 
-from core.errors import ConfigError
+from core.nlp import load_spacy
 
 # universal part-of-speech tags of words that phrase a question rather than name its topic
 LIGHT_TAGS = frozenset({"VERB", "AUX", "ADV", "ADP", "PART", "PRON", "DET", "SCONJ", "CCONJ"})
@@ -36,20 +36,12 @@ class SpacyWordRoles:
         self._lock = threading.Lock()
         self.light_words = lru_cache(maxsize=cache_size)(self._light_words)
 
-    def _load(self) -> Any:
-        import spacy
-
-        try:
-            return spacy.load(self.model, exclude=["parser", "ner", "lemmatizer", "senter"])
-        except OSError as exc:
-            raise ConfigError(
-                f"spaCy model {self.model!r} is not installed: run `make setup`"
-            ) from exc
-
     def _light_words(self, text: str) -> frozenset[str]:
         with self._lock:
             if self._nlp is None:
-                self._nlp = self._load()
+                self._nlp = load_spacy(
+                    self.model, exclude=["parser", "ner", "lemmatizer", "senter"]
+                )
             doc = self._nlp(text.replace("\u2019", "'"))
         tags: dict[str, set[str]] = {}
         for token in doc:

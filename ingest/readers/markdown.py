@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from core.text import is_table_row, is_table_rule
 from ingest.document import Block, BlockKind, ParsedDocument
 from ingest.normalize import clean_text, split_front_matter, strip_template_tags
 from ingest.readers.base import decode_text
@@ -31,16 +32,6 @@ def _heading(line: str) -> tuple[int, str] | None:
     if closed != text and (not closed or closed[-1] in " \t"):  # a closing run of #
         text = closed.rstrip()
     return len(match.group(1)), text
-
-
-def _is_table_row(line: str) -> bool:
-    s = line.strip()
-    return len(s) >= 2 and s[0] == "|" and s[-1] == "|"
-
-
-def _is_table_rule(line: str) -> bool:
-    s = line.strip().removeprefix("|").lstrip().removeprefix(":")
-    return s.startswith("---")
 
 
 def _inline(text: str) -> str:
@@ -88,11 +79,11 @@ def markdown_blocks(body: str) -> list[Block]:
             para.clear()
             i += 1
             continue
-        if _is_table_row(line):
+        if is_table_row(line):
             flush_para()
-            while i < len(lines) and _is_table_row(lines[i]):
+            while i < len(lines) and is_table_row(lines[i]):
                 # the rule row is kept: it says the row above names the columns
-                text = "| --- |" if _is_table_rule(lines[i]) else _inline(lines[i].strip())
+                text = "| --- |" if is_table_rule(lines[i]) else _inline(lines[i].strip())
                 blocks.append(Block(BlockKind.TABLE, text))
                 i += 1
             continue
