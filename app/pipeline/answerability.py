@@ -134,6 +134,7 @@ class TermScorer:
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+_COMPOUND = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 
 
 class SynonymMatcher:
@@ -207,11 +208,49 @@ class AnswerabilityCheck:
     """
 
     def __init__(
-        self, scorer: TermScorer, *, top: int, synonyms: SynonymMatcher | None = None
+        self,
+        scorer: TermScorer,
+        *,
+        top: int,
+        synonyms: SynonymMatcher | None = None,
+        anchor_words: int = 0,
     ) -> None:
         self.scorer = scorer
         self.top = top
         self.synonyms = synonyms
+        self.anchor_words = anchor_words
+
+    def anchors(self, question: str) -> list[list[set[int]]]:
+        """The question's ``anchor_words`` heaviest topic words, each as the term sets that
+        state it: "Wi-Fi" is stated by "Wi-Fi" or by "WiFi"."""
+        if self.anchor_words <= 0:
+            return []
+        weights = self.scorer.weights(question)
+        words: dict[frozenset[int], tuple[float, list[set[int]]]] = {}
+        for word in _COMPOUND.findall(topic_words(question)):
+            terms = self.scorer.sparse.terms(word) & set(weights)
+            if not terms or frozenset(terms) in words:
+                continue
+            forms = [terms]
+            if "-" in word and (joined := self.scorer.sparse.terms(word.replace("-", ""))):
+                forms.append(joined)
+            words[frozenset(terms)] = (sum(weights[t] for t in terms), forms)
+        ranked = sorted(words.values(), key=lambda pair: -pair[0])
+        return [forms for _, forms in ranked[: self.anchor_words]]
+
+    def anchored(self, question: str, chunks: list[RetrievedChunk]) -> list[bool]:
+        """Which chunks name at least one of the question's anchors (all, without any): a
+        chunk that names none of the two things a question is most about answers another
+        question, however close its figures ("the maximum salary" for "the maximum student
+        loan repayment")."""
+        anchors = self.anchors(question)
+        if not anchors:
+            return [True] * len(chunks)
+        out = []
+        for chunk in chunks:
+            have = self.scorer.sparse.terms(f"{chunk.title} {chunk.section} {chunk.text}")
+            out.append(any(form <= have for forms in anchors for form in forms))
+        return out
 
     def score(self, question: str, chunks: list[RetrievedChunk]) -> Answerability:
         weights = self.scorer.weights(question)

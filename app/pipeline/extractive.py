@@ -221,6 +221,7 @@ class ExtractiveAnswerer:
         sources: list[RetrievedChunk],
         prefetch: Sequence[str] = (),
         dense_text: str = "",
+        quotable: Sequence[bool] = (),
     ) -> QuoteSelection:
         """The best-supported sentences.
 
@@ -229,7 +230,7 @@ class ExtractiveAnswerer:
         company's: a sentence that names the company is not closer to the answer).
         ``prefetch``: texts to embed in the same batch for calls to come, such as the claims
         the citation check must embed (one model call instead of several, when the embedder
-        caches)."""
+        caches). ``quotable``: per source, whether it may be quoted (all, when empty)."""
         w = self.w
         weights = self.scorer.weights(question)
         kind = self.typer.classify(question)
@@ -237,6 +238,8 @@ class ExtractiveAnswerer:
         # (source n, order, text, context coverage, holds the asked-for kind)
         candidates: list[tuple[int, int, str, float, bool]] = []
         for n, chunk in enumerate(sources[: w.from_chunks], start=1):
+            if quotable and not quotable[n - 1]:
+                continue
             context = self.scorer.coverage(weights, f"{chunk.title} {chunk.section} {chunk.text}")
             for order, unit in enumerate(quotable_units(chunk.text)):
                 sentence = clean_quote(unit)

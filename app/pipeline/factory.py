@@ -183,7 +183,10 @@ def build_pipeline(
             synonyms=synonyms,
         ),
         answerability=AnswerabilityCheck(
-            topic_scorer, top=answer.answerability_chunks, synonyms=synonyms
+            topic_scorer,
+            top=answer.answerability_chunks,
+            synonyms=synonyms,
+            anchor_words=answer.anchor_words,
         ),
         scope=ScopeCheck(
             catalogue,

@@ -266,6 +266,7 @@ class QueryPipeline:
         chunks, out_of_scope = self.scope.split(grounded.entities, chunks, user.groups)
         timer.lap("retrieve")
         coverage = self.answerability.score(standalone, chunks)
+        anchored = self.answerability.anchored(standalone, chunks)
         basis = Basis(
             question=question,
             grounded=grounded,
@@ -284,8 +285,11 @@ class QueryPipeline:
             top_similarity=retrieval.top_similarity,
             coverage=coverage,
             quote_score=lambda: (
-                self.extractive.run(standalone, chunks, dense_text=dense_text).score
+                self.extractive.run(
+                    standalone, chunks, dense_text=dense_text, quotable=anchored
+                ).score
             ),
+            anchored=any(anchored),
         )
         if decision.outcome is Outcome.ABSTAIN:
             return basis.result(timer, decision)
@@ -303,6 +307,7 @@ class QueryPipeline:
             chunks,
             prefetch=self.checker.open_claims(generated.text, chunks),
             dense_text=dense_text,
+            quotable=anchored,
         )
         checked = self.checker.run(generated.text, chunks)
         supported = " ".join(s.text for s in checked.sentences if s.supported)
@@ -311,6 +316,7 @@ class QueryPipeline:
             relevance=lambda: self.extractive.relevance(standalone, supported, dense_text),
             quote_score=extract.score,
             has_quote=bool(extract.text),
+            cites_anchored=any(anchored[n - 1] for n in checked.kept),
         )
         match decision.outcome:
             case Outcome.GENERATED:

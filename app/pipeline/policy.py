@@ -51,8 +51,10 @@ class AnswerPolicy:
         top_similarity: float,
         coverage: Answerability,
         quote_score: Callable[[], float],
+        anchored: bool = True,
     ) -> Decision:
-        """``quote_score`` is called only when coverage alone cannot decide (it embeds)."""
+        """``quote_score`` is called only when coverage alone cannot decide (it embeds).
+        ``anchored``: some source names what the question is most about."""
         if not has_sources and out_of_scope:
             return Decision(
                 Outcome.ABSTAIN, "the matching sources are about another organisation or place"
@@ -61,6 +63,8 @@ class AnswerPolicy:
             return Decision(Outcome.ABSTAIN, "no readable source matched the question")
         if top_similarity < self.min_similarity:
             return Decision(Outcome.ABSTAIN, "the closest source is far from the question")
+        if not anchored:
+            return Decision(Outcome.ABSTAIN, "no source names what the question is most about")
         covered = (
             coverage.together >= self.min_coverage and coverage.best >= self.min_chunk_coverage
         )
@@ -77,10 +81,12 @@ class AnswerPolicy:
         relevance: Callable[[], float],
         quote_score: float,
         has_quote: bool,
+        cites_anchored: bool = True,
     ) -> Decision:
         """``relevance`` (of the supported sentences to the question) is called only for a
-        supported answer."""
-        if supported and relevance() >= quote_score * self.relevance_ratio:
+        supported answer. ``cites_anchored``: the answer cites a source naming what the
+        question is most about."""
+        if supported and cites_anchored and relevance() >= quote_score * self.relevance_ratio:
             return Decision(Outcome.GENERATED, "the model's answer is supported and on topic")
         why = "on topic" if supported else "supported by the sources"
         if has_quote and quote_score >= self.min_quote_score:

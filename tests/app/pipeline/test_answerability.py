@@ -132,3 +132,43 @@ def test_each_chunk_is_credited_only_with_its_own_synonyms(embedder) -> None:  #
     # above 1, nothing is ever close enough: the match is off
     off = SynonymMatcher(embedder, sparse, min_similarity=1.01)
     assert off.matched(question, missing, ["Employees pick a laptop."]) == [set()]
+
+
+class _Idf:
+    """Rarer words by a fixed table; every other term is common."""
+
+    def __init__(self, sparse: SparseEncoder, rare: dict[str, float]) -> None:
+        self.weights = {t: w for word, w in rare.items() for t in sparse.terms(word)}
+
+    def idf(self, term: int) -> float:
+        return self.weights.get(term, 1.0)
+
+
+def _anchoring(rare: dict[str, float], anchor_words: int = 2) -> AnswerabilityCheck:
+    sparse = SparseEncoder()
+    scorer = TermScorer(_Idf(sparse, rare), sparse)  # type: ignore[arg-type]
+    return AnswerabilityCheck(scorer, top=3, anchor_words=anchor_words)
+
+
+def test_a_chunk_naming_none_of_the_two_heaviest_words_is_not_anchored() -> None:
+    check = _anchoring({"repayment": 10.0, "loan": 7.0, "maximum": 5.0})
+    question = "What is the yearly maximum the agency pays toward student loan repayment?"
+    salary = _chunk("Your total pay cannot exceed the maximum salary, which is $191,900.")
+    loans = _chunk("The agency repays up to $10,000 of a student loan each year.")
+    assert check.anchored(question, [salary, loans]) == [False, True]
+    # the heading counts: a section about the program names it
+    headed = RetrievedChunk("1", "d", "d.md", "Student loan repayment", "", "Up to $10,000.", 0.9)
+    assert check.anchored(question, [headed]) == [True]
+
+
+def test_a_hyphenated_anchor_is_named_with_or_without_its_hyphen() -> None:
+    check = _anchoring({"wi": 8.0, "fi": 8.0, "password": 4.0}, anchor_words=1)
+    question = "What is the Wi-Fi password?"
+    assert check.anchored(question, [_chunk("Guests use the WiFi network.")]) == [True]
+    assert check.anchored(question, [_chunk("The wi-fi network is open.")]) == [True]
+    assert check.anchored(question, [_chunk("The password is on the wall.")]) == [False]
+
+
+def test_without_anchor_words_every_chunk_is_anchored() -> None:
+    check = _anchoring({"repayment": 10.0}, anchor_words=0)
+    assert check.anchored("Student loan repayment?", [_chunk("Nothing related.")]) == [True]

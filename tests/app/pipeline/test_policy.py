@@ -91,3 +91,31 @@ def test_after_generation() -> None:
         after(supported=False, relevance=_never, quote_score=0.9, has_quote=False).outcome
         is Outcome.ABSTAIN
     )
+
+
+def test_no_source_naming_the_question_s_anchor_abstains_even_when_covered() -> None:
+    decision = POLICY.before_generation(
+        has_sources=True,
+        out_of_scope=0,
+        top_similarity=0.9,
+        coverage=COVERED,
+        quote_score=_never,
+        anchored=False,
+    )
+    assert decision.outcome is Outcome.ABSTAIN
+    assert "names what the question is most about" in decision.reason
+
+
+def test_a_supported_answer_citing_no_anchored_source_is_quoted_instead() -> None:
+    decide = POLICY.after_generation
+    kept = decide(supported=True, relevance=lambda: 1.0, quote_score=0.5, has_quote=True)
+    assert kept.outcome is Outcome.GENERATED
+    off = decide(
+        supported=True,
+        relevance=_never,
+        quote_score=0.5,
+        has_quote=True,
+        cites_anchored=False,
+    )
+    assert off.outcome is Outcome.QUOTED
+    assert "not on topic" in off.reason
