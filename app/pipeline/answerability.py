@@ -134,7 +134,7 @@ class TermScorer:
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
-_COMPOUND = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_COMPOUND = re.compile(r"[A-Za-z0-9']+(?:-[A-Za-z0-9']+)*")
 
 
 class SynonymMatcher:
@@ -213,7 +213,7 @@ class AnswerabilityCheck:
         *,
         top: int,
         synonyms: SynonymMatcher | None = None,
-        anchor_words: int = 0,
+        anchor_words: int,
     ) -> None:
         self.scorer = scorer
         self.top = top
@@ -222,34 +222,56 @@ class AnswerabilityCheck:
 
     def anchors(self, question: str) -> list[list[set[int]]]:
         """The question's ``anchor_words`` heaviest topic words, each as the term sets that
-        state it: "Wi-Fi" is stated by "Wi-Fi" or by "WiFi"."""
+        state it ("Wi-Fi" by "Wi-Fi" or "WiFi"). A word is as heavy as its rarest term. Words
+        no chunk holds (a typo, the asker's own figure, a person's name) anchor nothing and
+        are left out, as are words without a letter."""
         if self.anchor_words <= 0:
             return []
         weights = self.scorer.weights(question)
         words: dict[frozenset[int], tuple[float, list[set[int]]]] = {}
         for word in _COMPOUND.findall(topic_words(question)):
             terms = self.scorer.sparse.terms(word) & set(weights)
-            if not terms or frozenset(terms) in words:
+            if (
+                not terms
+                or frozenset(terms) in words
+                or not any(ch.isalpha() for ch in word)
+                or not self.scorer.stats.chunks_with(word)
+            ):
                 continue
             forms = [terms]
             if "-" in word and (joined := self.scorer.sparse.terms(word.replace("-", ""))):
                 forms.append(joined)
-            words[frozenset(terms)] = (sum(weights[t] for t in terms), forms)
+            words[frozenset(terms)] = (max(weights[t] for t in terms), forms)
         ranked = sorted(words.values(), key=lambda pair: -pair[0])
         return [forms for _, forms in ranked[: self.anchor_words]]
 
     def anchored(self, question: str, chunks: list[RetrievedChunk]) -> list[bool]:
-        """Which chunks name at least one of the question's anchors (all, without any): a
-        chunk that names none of the two things a question is most about answers another
+        """Which chunks name at least one of the question's anchors, in its words or (with
+        ``synonyms``) in words close to them; every chunk, when the question has none.
+
+        A chunk naming none of the things a question is most about answers another
         question, however close its figures ("the maximum salary" for "the maximum student
-        loan repayment")."""
+        loan repayment"). ``question`` should leave out the scope's names (the company's):
+        they say where to look, and a collection may never name itself.
+        """
         anchors = self.anchors(question)
         if not anchors:
             return [True] * len(chunks)
-        out = []
-        for chunk in chunks:
-            have = self.scorer.sparse.terms(f"{chunk.title} {chunk.section} {chunk.text}")
-            out.append(any(form <= have for forms in anchors for form in forms))
+        texts = [f"{c.title} {c.section} {c.text}" for c in chunks]
+        # hyphens either way: "WiFi" in the question is "Wi-Fi" in a chunk
+        have = [
+            self.scorer.sparse.terms(t) | self.scorer.sparse.terms(t.replace("-", ""))
+            for t in texts
+        ]
+        out = [any(form <= h for forms in anchors for form in forms) for h in have]
+        unmatched = [i for i, ok in enumerate(out) if not ok]
+        if self.synonyms and unmatched:
+            need = set().union(*(forms[0] for forms in anchors))
+            found = self.synonyms.matched(
+                topic_words(question), need, [texts[i] for i in unmatched]
+            )
+            for i, extra in zip(unmatched, found, strict=True):
+                out[i] = any(forms[0] <= have[i] | extra for forms in anchors)
         return out
 
     def score(self, question: str, chunks: list[RetrievedChunk]) -> Answerability:

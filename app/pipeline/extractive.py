@@ -91,7 +91,7 @@ def quotable_units(text: str) -> list[str]:
         i += 1
         if is_table_row(stripped):
             cells = [c.strip().strip("`* ") for c in stripped.strip("|").split("|")]
-            if i < len(lines) and is_table_rule(lines[i]):
+            if i < len(lines) and is_table_row(lines[i]) and is_table_rule(lines[i]):
                 header = cells  # a row above a markdown rule row names the columns
                 continue
             out += _row_unit(cells, header if len(header) == len(cells) else [])

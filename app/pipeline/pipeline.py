@@ -266,7 +266,8 @@ class QueryPipeline:
         chunks, out_of_scope = self.scope.split(grounded.entities, chunks, user.groups)
         timer.lap("retrieve")
         coverage = self.answerability.score(standalone, chunks)
-        anchored = self.answerability.anchored(standalone, chunks)
+        # the question without the company's name: a name says where to look, not what about
+        anchored = self.answerability.anchored(dense_text, chunks)
         basis = Basis(
             question=question,
             grounded=grounded,

@@ -51,7 +51,7 @@ class AnswerPolicy:
         top_similarity: float,
         coverage: Answerability,
         quote_score: Callable[[], float],
-        anchored: bool = True,
+        anchored: bool,
     ) -> Decision:
         """``quote_score`` is called only when coverage alone cannot decide (it embeds).
         ``anchored``: some source names what the question is most about."""
@@ -81,14 +81,19 @@ class AnswerPolicy:
         relevance: Callable[[], float],
         quote_score: float,
         has_quote: bool,
-        cites_anchored: bool = True,
+        cites_anchored: bool,
     ) -> Decision:
         """``relevance`` (of the supported sentences to the question) is called only for a
         supported answer. ``cites_anchored``: the answer cites a source naming what the
         question is most about."""
         if supported and cites_anchored and relevance() >= quote_score * self.relevance_ratio:
             return Decision(Outcome.GENERATED, "the model's answer is supported and on topic")
-        why = "on topic" if supported else "supported by the sources"
+        if not supported:
+            why = "supported by the sources"
+        elif not cites_anchored:
+            why = "from a source naming what the question is most about"
+        else:
+            why = "on topic"
         if has_quote and quote_score >= self.min_quote_score:
             return Decision(Outcome.QUOTED, f"the model's answer was not {why}: quoted instead")
         return Decision(Outcome.ABSTAIN, f"the model's answer was not {why}, and no quote was")

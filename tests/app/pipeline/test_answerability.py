@@ -102,14 +102,22 @@ def test_synonyms_cover_a_missing_word_and_unrelated_words_do_not(embedder) -> N
     scorer = TermScorer(_FlatIdf(), sparse)  # type: ignore[arg-type]
     question = "Within how many days should I add a warranty to a laptop I bought myself?"
     answer = "If you purchased the laptop yourself, add a warranty within 30 days."
-    plain = AnswerabilityCheck(scorer, top=3)
-    with_synonyms = AnswerabilityCheck(
-        scorer, top=3, synonyms=SynonymMatcher(embedder, sparse, min_similarity=0.7)
-    )
+    plain = AnswerabilityCheck(scorer, top=3, anchor_words=0)
+    synonyms = SynonymMatcher(embedder, sparse, min_similarity=0.7)
+    with_synonyms = AnswerabilityCheck(scorer, top=3, synonyms=synonyms, anchor_words=0)
     before = plain.score(question, [_chunk(answer)])
     after = with_synonyms.score(question, [_chunk(answer)])
     assert before.best < 1.0
     assert after.best == 1.0  # "bought" is covered by "purchased"
+    # and "purchased" names the anchor "bought"
+    rare = TermScorer(_Idf(sparse, {"bought": 9.0}), sparse)  # type: ignore[arg-type]
+    lexical = AnswerabilityCheck(rare, top=3, anchor_words=1)
+    close = AnswerabilityCheck(rare, top=3, synonyms=synonyms, anchor_words=1)
+    assert lexical.anchored(question, [_chunk(answer)]) == [False]
+    assert close.anchored(question, [_chunk(answer), _chunk("Laptops are issued by IT.")]) == [
+        True,
+        False,
+    ]
     # a word merely related ("piano" for "instrument") is not a synonym
     other = "The learning stipend covers piano lessons up to $500 a year."
     unrelated = with_synonyms.score(
@@ -135,18 +143,26 @@ def test_each_chunk_is_credited_only_with_its_own_synonyms(embedder) -> None:  #
 
 
 class _Idf:
-    """Rarer words by a fixed table; every other term is common."""
+    """Rarer words by a fixed table; every other term is common. Words in ``unseen`` are in
+    no chunk."""
 
-    def __init__(self, sparse: SparseEncoder, rare: dict[str, float]) -> None:
+    def __init__(self, sparse: SparseEncoder, rare: dict[str, float], unseen: str = "") -> None:
+        self.sparse = sparse
         self.weights = {t: w for word, w in rare.items() for t in sparse.terms(word)}
+        self.unseen = sparse.terms(unseen)
 
     def idf(self, term: int) -> float:
         return self.weights.get(term, 1.0)
 
+    def chunks_with(self, text: str) -> int:
+        return 0 if self.sparse.terms(text) & self.unseen else 10
 
-def _anchoring(rare: dict[str, float], anchor_words: int = 2) -> AnswerabilityCheck:
+
+def _anchoring(
+    rare: dict[str, float], anchor_words: int = 2, unseen: str = ""
+) -> AnswerabilityCheck:
     sparse = SparseEncoder()
-    scorer = TermScorer(_Idf(sparse, rare), sparse)  # type: ignore[arg-type]
+    scorer = TermScorer(_Idf(sparse, rare, unseen), sparse)  # type: ignore[arg-type]
     return AnswerabilityCheck(scorer, top=3, anchor_words=anchor_words)
 
 
@@ -162,11 +178,27 @@ def test_a_chunk_naming_none_of_the_two_heaviest_words_is_not_anchored() -> None
 
 
 def test_a_hyphenated_anchor_is_named_with_or_without_its_hyphen() -> None:
-    check = _anchoring({"wi": 8.0, "fi": 8.0, "password": 4.0}, anchor_words=1)
+    check = _anchoring({"wi": 8.0, "fi": 8.0, "wifi": 8.0, "password": 4.0}, anchor_words=1)
     question = "What is the Wi-Fi password?"
     assert check.anchored(question, [_chunk("Guests use the WiFi network.")]) == [True]
     assert check.anchored(question, [_chunk("The wi-fi network is open.")]) == [True]
     assert check.anchored(question, [_chunk("The password is on the wall.")]) == [False]
+    # and the other way round
+    assert check.anchored("What is the WiFi password?", [_chunk("Wi-Fi: GSA-Guest.")]) == [True]
+
+
+def test_words_no_chunk_holds_and_figures_anchor_nothing() -> None:
+    # a typo and the asker's own figure are rarer than any real word, and no chunk has them
+    check = _anchoring({"reimbursment": 12.0, "400": 11.0, "mileage": 6.0}, unseen="reimbursment")
+    question = "Is my $2,400 mileage reimbursment taxable?"
+    assert check.anchored(question, [_chunk("Mileage is paid at the IRS rate.")]) == [True]
+
+
+def test_a_compound_weighs_as_its_rarest_part_not_their_sum() -> None:
+    check = _anchoring({"year": 3.0, "end": 3.0, "bonus": 5.0}, anchor_words=1)
+    question = "When is the year-end bonus paid?"
+    assert check.anchored(question, [_chunk("The bonus is paid in March.")]) == [True]
+    assert check.anchored(question, [_chunk("Year-end reviews happen in March.")]) == [False]
 
 
 def test_without_anchor_words_every_chunk_is_anchored() -> None:

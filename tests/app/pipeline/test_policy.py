@@ -33,6 +33,7 @@ def test_before_generation() -> None:
             top_similarity=0.9,
             coverage=COVERED,
             quote_score=_never,
+            anchored=True,
         ).outcome
         is Outcome.ABSTAIN
     )
@@ -43,6 +44,7 @@ def test_before_generation() -> None:
             top_similarity=0.2,
             coverage=COVERED,
             quote_score=_never,
+            anchored=True,
         ).outcome
         is Outcome.ABSTAIN
     )
@@ -53,6 +55,7 @@ def test_before_generation() -> None:
             top_similarity=0.5,
             coverage=COVERED,
             quote_score=_never,
+            anchored=True,
         ).outcome
         is Outcome.GENERATE
     )
@@ -64,31 +67,52 @@ def test_before_generation() -> None:
             top_similarity=0.5,
             coverage=thin,
             quote_score=lambda: 0.9,
+            anchored=True,
         ).outcome
         is Outcome.GENERATE
     )
     decision = go(
-        has_sources=True, out_of_scope=0, top_similarity=0.5, coverage=thin, quote_score=lambda: 0.5
+        has_sources=True,
+        out_of_scope=0,
+        top_similarity=0.5,
+        coverage=thin,
+        quote_score=lambda: 0.5,
+        anchored=True,
     )
     assert decision.outcome is Outcome.ABSTAIN and "no quote is close" in decision.reason
     elsewhere = go(
-        has_sources=False, out_of_scope=3, top_similarity=0.9, coverage=COVERED, quote_score=_never
+        has_sources=False,
+        out_of_scope=3,
+        top_similarity=0.9,
+        coverage=COVERED,
+        quote_score=_never,
+        anchored=True,
     )
     assert elsewhere.outcome is Outcome.ABSTAIN and "another organisation" in elsewhere.reason
 
 
 def test_after_generation() -> None:
     after = POLICY.after_generation
-    kept = after(supported=True, relevance=lambda: 0.6, quote_score=0.6, has_quote=True)
+    kept = after(
+        supported=True, relevance=lambda: 0.6, quote_score=0.6, has_quote=True, cites_anchored=True
+    )
     assert kept.outcome is Outcome.GENERATED
-    off_topic = after(supported=True, relevance=lambda: 0.5, quote_score=0.6, has_quote=True)
+    off_topic = after(
+        supported=True, relevance=lambda: 0.5, quote_score=0.6, has_quote=True, cites_anchored=True
+    )
     assert off_topic.outcome is Outcome.QUOTED and "on topic" in off_topic.reason
-    unsupported = after(supported=False, relevance=_never, quote_score=0.6, has_quote=True)
+    unsupported = after(
+        supported=False, relevance=_never, quote_score=0.6, has_quote=True, cites_anchored=True
+    )
     assert unsupported.outcome is Outcome.QUOTED
-    weak = after(supported=False, relevance=_never, quote_score=0.3, has_quote=True)
+    weak = after(
+        supported=False, relevance=_never, quote_score=0.3, has_quote=True, cites_anchored=True
+    )
     assert weak.outcome is Outcome.ABSTAIN
     assert (
-        after(supported=False, relevance=_never, quote_score=0.9, has_quote=False).outcome
+        after(
+            supported=False, relevance=_never, quote_score=0.9, has_quote=False, cites_anchored=True
+        ).outcome
         is Outcome.ABSTAIN
     )
 
@@ -108,7 +132,9 @@ def test_no_source_naming_the_question_s_anchor_abstains_even_when_covered() -> 
 
 def test_a_supported_answer_citing_no_anchored_source_is_quoted_instead() -> None:
     decide = POLICY.after_generation
-    kept = decide(supported=True, relevance=lambda: 1.0, quote_score=0.5, has_quote=True)
+    kept = decide(
+        supported=True, relevance=lambda: 1.0, quote_score=0.5, has_quote=True, cites_anchored=True
+    )
     assert kept.outcome is Outcome.GENERATED
     off = decide(
         supported=True,
@@ -118,4 +144,4 @@ def test_a_supported_answer_citing_no_anchored_source_is_quoted_instead() -> Non
         cites_anchored=False,
     )
     assert off.outcome is Outcome.QUOTED
-    assert "not on topic" in off.reason
+    assert "naming what the question is most about" in off.reason

@@ -326,6 +326,19 @@ def test_the_extractive_answer_quotes_a_second_sentence_only_from_the_same_docum
     assert len(extract.sentences) == 2  # the same document's second sentence is kept
 
 
+def test_a_source_that_may_not_be_quoted_is_skipped_and_the_numbers_stay() -> None:
+    question = "How many weeks of parental leave do teammates get?"
+    sources = [
+        RetrievedChunk("1", "a", "a.md", "A", "", "Teammates get 16 weeks of parental leave.", 0.9),
+        RetrievedChunk("2", "b", "b.md", "B", "", "Teammates get 12 weeks of parental leave.", 0.8),
+    ]
+    assert _extractive().run(question, sources).cited == [1]
+    extract = _extractive().run(question, sources, quotable=[False, True])
+    assert extract.cited == [2]
+    assert "12 weeks" in extract.text and "[2]" in extract.text
+    assert _extractive().run(question, sources, quotable=[False, False]).text == ""
+
+
 def test_the_extractive_answer_never_quotes_the_same_sentence_twice() -> None:
     question = "When does the weekly time reporting period begin?"
     repeated = "The weekly time reporting period begins on Sunday and ends on Saturday."
