@@ -89,7 +89,9 @@ def guarded(
     canary_prompts: Path,
     embedder: Any,
 ) -> Iterator[QueryPipeline]:
-    settings = Settings(data_dir=planted_index)
+    # every prompt reaches the model: abstaining on a weak match would hide what it says (a
+    # bare jailbreak names nothing the sources do, so the anchor check would stop it)
+    settings = Settings(data_dir=planted_index, answer={"anchor_words": 0})
     store, catalogue = open_store(settings), open_catalogue(settings)
     parts = build_pipeline(
         settings,
@@ -101,7 +103,6 @@ def guarded(
     parts.pipeline.prompts = PromptBuilder(
         "answer-v2", ab_version=None, ab_share=0.0, directory=canary_prompts
     )
-    # every prompt reaches the model: abstaining on a weak match would hide what it says
     policy = parts.pipeline.policy
     parts.pipeline.policy = replace(policy, min_similarity=-1.0, strong_quote=-1.0)
     yield parts.pipeline
