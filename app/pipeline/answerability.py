@@ -251,8 +251,7 @@ class AnswerabilityCheck:
 
         A chunk naming none of the things a question is most about answers another
         question, however close its figures ("the maximum salary" for "the maximum student
-        loan repayment"). ``question`` should leave out the scope's names (the company's):
-        they say where to look, and a collection may never name itself.
+        loan repayment").
         """
         anchors = self.anchors(question)
         if not anchors:

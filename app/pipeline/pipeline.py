@@ -266,8 +266,7 @@ class QueryPipeline:
         chunks, out_of_scope = self.scope.split(grounded.entities, chunks, user.groups)
         timer.lap("retrieve")
         coverage = self.answerability.score(standalone, chunks)
-        # the question without the company's name: a name says where to look, not what about
-        anchored = self.answerability.anchored(dense_text, chunks)
+        anchored = self.answerability.anchored(standalone, chunks)
         basis = Basis(
             question=question,
             grounded=grounded,
