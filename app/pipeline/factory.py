@@ -121,10 +121,11 @@ def build_pipeline(
     scorer = TermScorer(stats, sparse)
     # whether the sources cover the question reads its topic (light words count less);
     # which sentence answers it reads every word ("processed", "receive" tell sentences apart)
+    roles = SpacyWordRoles(settings.spacy_model)
     topic_scorer = TermScorer(
         stats,
         sparse,
-        roles=SpacyWordRoles(settings.spacy_model) if answer.light_word_weight < 1 else None,
+        roles=roles if answer.light_word_weight < 1 else None,
         light_weight=answer.light_word_weight,
     )
     synonyms = SynonymMatcher(query_embedder, sparse, min_similarity=answer.synonym_similarity)
@@ -141,6 +142,7 @@ def build_pipeline(
     rewriter = FollowUpRewriter(
         weight=lambda phrase: sum(stats.idf(t) for t in sparse.terms(phrase)),
         prominence=linker.documents_naming,
+        phrases=roles.noun_phrases,
     )
     retriever = Retriever(
         store.active,

@@ -15,7 +15,7 @@ replaced.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -78,6 +78,17 @@ _MEASURE = re.compile(
 )
 _WORD = re.compile(r"[\w'.-]+")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w.])|(?<![\w.])\d(?![\w.])")
+# between an attribute and what it belongs to: "the maximum length *of a* term appointment"
+_ATTRIBUTE_OF = re.compile(r"\s+of\s+(?:(?:the|a|an|my|our|your|their|its)\s+)?", re.I)
+_DETERMINER = re.compile(r"^(?:the|a|an|my|our|your|their|its)\s+", re.I)
+# a fragment that asks about an aspect of the previous topic rather than naming another
+# topic: "and the deadline?" is the deadline *of* what was asked about (a bare noun after
+# "the"), as are these nouns alone ("what about eligibility?")
+_ASPECT = re.compile(
+    r"^(?:the\s+\w+|(?:eligibility|approval|cost|costs|pricing|price|fees?|deadlines?|timing|"
+    r"timeline|process|steps|paperwork|forms?|requirements?|rules?|limits?|exceptions?))$",
+    re.I,
+)
 # where a prepositional phrase of the previous question ends
 _CLAUSE_END = r"(?:and|or|if|when|for|at|in|on|to|with|during)\b"
 # entities a new name of the follow-up replaces before other kinds ("and at Acme?")
@@ -87,6 +98,9 @@ _SCOPE_LABELS = frozenset({"ORG", "GPE", "ACRONYM", "NORP", "LOC", "FAC"})
 # entity: what the rewriter reads of the corpus
 Weight = Callable[[str], float]
 Prominence = Callable[[str], int]
+# character spans of the phrases of a question that a follow-up can replace or refer to
+# (noun phrases, when a tagger finds them; else runs of content words)
+Phrases = Callable[[str], Sequence[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -129,15 +143,20 @@ def _parts(text: str) -> set[str]:
     return out
 
 
-def _subjects(question: str, names: set[str]) -> list[str]:
-    """The content phrases of ``question`` that can be its subject: not only the names of
-    the organisations it asks about (proper names: written capitalised, so that "paid
+def _subjects(
+    question: str, names: set[str], spans: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The phrases of ``question`` (``spans``) that can be its subject: not only the names
+    of the organisations it asks about (proper names: written capitalised, so that "paid
     parental leave" stays a subject though NER tags it an organisation), the audience
-    ("TTS employees"), the unit it counts in ("how many weeks") or the unit of a rate
-    ("per birth")."""
+    ("TTS employees"), the unit it counts in ("how many weeks"), the unit of a rate ("per
+    birth"), or an attribute of another phrase ("the *maximum length* of a term
+    appointment")."""
     out = []
-    for a, b in _runs(question):
+    for i, (a, b) in enumerate(spans):
         if question[max(0, a - 8) : a].split()[-1:] == ["per"]:  # the word before only
+            continue
+        if i + 1 < len(spans) and _ATTRIBUTE_OF.fullmatch(question[b : spans[i + 1][0]]):
             continue
         rest = question[a:b]
         for name in names:
@@ -145,8 +164,33 @@ def _subjects(question: str, names: set[str]) -> list[str]:
             rest = re.sub(pattern, lambda m: " " if m[0][0].isupper() else m[0], rest, flags=re.I)
         rest = " ".join(rest.split())
         if rest and not _PEOPLE.fullmatch(rest) and not _MEASURE.fullmatch(rest):
-            out.append(question[a:b])
+            out.append((a, b))
     return out
+
+
+def _kind(label: str) -> str:
+    """The kind of thing an entity label names, for swapping one for another."""
+    if label == "PERSON":
+        return "person"
+    return "place" if label in {"GPE", "LOC", "FAC"} else "name"
+
+
+def _replace(base: str, span: tuple[int, int], target: str, names: set[str]) -> str:
+    """``base`` with the phrase at ``span`` replaced by ``target``. A name the phrase
+    starts with stays, unless the target names it ("Slack DMs" and "support channels" give
+    "Slack support channels"), and the target's determiner takes the place of the
+    phrase's ("review an NDA" and "a vendor contract" give "review a vendor contract")."""
+    a, b = span
+    slot = base[a:b]
+    for name in sorted(names, key=len, reverse=True):
+        if slot.lower().startswith(f"{name.lower()} ") and name.lower() not in target.lower():
+            target = f"{slot[: len(name)]} {target}"
+            break
+    head = base[:a]
+    own = re.search(r"\b(?:the|a|an|my|our|your|their|its)\s+$", head, re.I)
+    if own and _DETERMINER.match(target):
+        head = head[: own.start()]
+    return _finish(head + target + base[b:])
 
 
 def _finish(text: str) -> str:
@@ -166,19 +210,32 @@ class FollowUpRewriter:
     """Heuristic rewriter with entity carry-over; an LLM rewrite can be layered on top."""
 
     def __init__(
-        self, *, weight: Weight = _no_weight, prominence: Prominence = _no_prominence
+        self,
+        *,
+        weight: Weight = _no_weight,
+        prominence: Prominence = _no_prominence,
+        phrases: Phrases = _runs,
     ) -> None:
         """``weight``: how informative a phrase is, to find the previous question's topic
         (default: its length). ``prominence``: how many documents name an entity, to find
-        the organisation a new one replaces (the most named: a company's own name)."""
+        the organisation a new one replaces (the most named: a company's own name).
+        ``phrases``: the phrases a question's topic can be (default: runs of content
+        words; a part-of-speech tagger gives noun phrases)."""
         self.weight = weight
         self.prominence = prominence
+        self.phrases = phrases
+
+    @staticmethod
+    def _names(turn: Turn, before: list[LinkedEntity]) -> set[str]:
+        """The names of what a question is scoped to: its organisations, places, acronyms."""
+        return {e.mention for e in before if e.label in _SCOPE_LABELS} | set(turn.entities)
 
     def _topic(self, turn: Turn, before: list[LinkedEntity]) -> str:
         """The previous turn's subject: its most informative content phrase that is not
         only an organisation's name; else its first entity."""
-        names = {e.mention for e in before if e.label in _SCOPE_LABELS} | set(turn.entities)
-        candidates = _subjects(turn.question, names)
+        names = self._names(turn, before)
+        spans = _subjects(turn.question, names, self.phrases(turn.question))
+        candidates = [turn.question[a:b] for a, b in spans]
         if not candidates:  # every phrase is a name, the audience or a unit: not a name
             lower = {n.lower() for n in names}
             runs = [turn.question[a:b] for a, b in _runs(turn.question)]
@@ -226,7 +283,7 @@ class FollowUpRewriter:
         # a fragment that is only a pronoun ("what about them?") has no slot to fill: it is
         # resolved below like any pronoun
         if slot_filler and _parts(_PRONOUN.sub(" ", fragment)):
-            standalone, replaced = self._merge(prev.question, fragment, fresh, before)
+            standalone, replaced = self._merge(prev, fragment, fresh, before)
             return Rewrite(standalone, True, self._carried(prev, linked_names, replaced))
         # a full question naming another organisation ("and what's available at Acme?",
         # "how does it work at Acme?"): the previous question, asked of that organisation
@@ -276,29 +333,34 @@ class FollowUpRewriter:
 
     def _merge(
         self,
-        base: str,
+        prev: Turn,
         fragment: str,
         fresh: list[LinkedEntity],
         before: list[LinkedEntity],
     ) -> tuple[str, str]:
         """The previous question with ``fragment`` put in the slot it replaces, or added;
         and what it replaced (an entity's canonical name, or the replaced words)."""
-        base = base.strip().rstrip("?.! ")
+        base = prev.question.strip().rstrip("?.! ")
         only = _ONLY.match(fragment)
         phrase = fragment[only.end() :] if only else fragment
         prep_match = _PREPOSITION.match(phrase)
         prep = prep_match.group(1).lower() if prep_match else ""
         target = prep_match.group(2) if prep_match else phrase
-        # one organisation (or tool, or place) for another
-        if fresh and (swapped := self._swap(base, fresh, before)):
+        # one organisation (or tool, or place) for another of its kind: not an organisation
+        # for a term that NER mislabelled a person ("award leave")
+        kind = [e for e in before if fresh and _kind(e.label) == _kind(fresh[0].label)]
+        if kind and (swapped := self._swap(base, fresh, kind)):
             return swapped
         one = _ONE.match(target)
         modifier = one.group(1) if one else ""
 
+        names = self._names(prev, before)
+
         def put(a: int, b: int) -> tuple[str, str]:
             slot = base[a:b]
-            new = _remodify(slot, modifier) if modifier else target
-            return _finish(base[:a] + new + base[b:]), slot
+            if modifier:
+                return _finish(base[:a] + _remodify(slot, modifier) + base[b:]), slot
+            return _replace(base, (a, b), target, names), slot
 
         # the same preposition: "in the first year" replaces "in <...>"
         if prep:
@@ -317,6 +379,13 @@ class FollowUpRewriter:
         # a group of people for another: "contractors" replaces "employees"
         if _PEOPLE.search(target) and (people := _PEOPLE.search(base)):
             return put(*people.span())
+        # another thing of the kind asked about: "what about credit hours?" after "when does
+        # comp time expire?" replaces its topic; "and the deadline?" asks about an aspect of
+        # that topic, and is added to the question
+        if not prep and not modifier and not fresh and not _ASPECT.fullmatch(target.strip()):
+            spans = _subjects(base, names, self.phrases(base))
+            if spans:
+                return put(*spans[0])
         addition = f"{prep} {target}" if prep else target
         if not prep and fresh:
             addition = f"at {target}"  # "and Acme?": the organisation the question is about

@@ -18,6 +18,11 @@ from core.nlp import load_spacy
 
 # universal part-of-speech tags of words that phrase a question rather than name its topic
 LIGHT_TAGS = frozenset({"VERB", "AUX", "ADV", "ADP", "PART", "PRON", "DET", "SCONJ", "CCONJ"})
+# tags of the words a noun phrase is made of, and of those it may end in
+_NOMINAL = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
+_HEADS = frozenset({"NOUN", "PROPN"})
+# a participle inside a noun phrase: "branch *naming* convention", "*paid* leave"
+_PARTICIPLES = frozenset({"VBG", "VBN"})
 
 
 class WordRoles(Protocol):
@@ -35,14 +40,54 @@ class SpacyWordRoles:
         self._nlp: Any = None
         self._lock = threading.Lock()
         self.light_words = lru_cache(maxsize=cache_size)(self._light_words)
+        self.noun_phrases = lru_cache(maxsize=cache_size)(self._noun_phrases)
 
-    def _light_words(self, text: str) -> frozenset[str]:
+    def _tag(self, text: str) -> Any:
         with self._lock:
             if self._nlp is None:
                 self._nlp = load_spacy(
                     self.model, exclude=["parser", "ner", "lemmatizer", "senter"]
                 )
-            doc = self._nlp(text.replace("\u2019", "'"))
+            # the same length as ``text``: token offsets are offsets into it
+            return self._nlp(text.replace("\u2019", "'"))
+
+    def _noun_phrases(self, text: str) -> tuple[tuple[int, int], ...]:
+        """Character spans of the noun phrases of ``text``, without their determiners:
+        "my *annual leave*", "an *NDA* on our *own template*". A word is what whitespace
+        delimits ("end-of-year" is one), so tokens are grouped into words first."""
+        words: list[tuple[int, int, set[str], set[str]]] = []  # start, end, POS, tags
+        joined = -1  # where the last token ended: a token starting there is the same word
+        for token in self._tag(text):
+            end = token.idx + len(token)
+            if words and joined == token.idx:
+                start, last, pos, tags = words[-1]
+                if token.is_punct:  # "end-of-year" goes on; a word's trailing "?" is not it
+                    words[-1] = (start, last, pos, tags)
+                else:
+                    words[-1] = (start, end, pos | {token.pos_}, tags | {token.tag_})
+            elif not token.is_punct:
+                words.append((token.idx, end, {token.pos_}, {token.tag_}))
+            joined = end
+        spans: list[tuple[int, int]] = []
+        run: list[tuple[int, int, set[str], set[str]]] = []
+        for i, word in enumerate([*words, (0, 0, set(), set())]):
+            pos, tags = word[2], word[3]
+            following = words[i + 1][2] if i + 1 < len(words) else set()
+            inside = bool(pos & _NOMINAL) and not pos & {"PRON", "DET", "AUX"}
+            if not inside and tags & _PARTICIPLES and following & _NOMINAL:
+                inside = True
+            if inside:
+                run.append(word)
+                continue
+            while run and not run[-1][2] & _HEADS:  # a phrase ends in its noun
+                run.pop()
+            if run:
+                spans.append((run[0][0], run[-1][1]))
+            run = []
+        return tuple(spans)
+
+    def _light_words(self, text: str) -> frozenset[str]:
+        doc = self._tag(text)
         tags: dict[str, set[str]] = {}
         for token in doc:
             tags.setdefault(token.lower_, set()).add(token.pos_)

@@ -146,3 +146,72 @@ def test_a_piece_of_a_contraction_is_no_organisation_to_swap_in() -> None:
     junk = LinkedEntity("n't", "n't", "ORG")  # the linker's piece of "can't"
     out = FollowUpRewriter().run("How does it work when I can't?", [CARRY_OVER], [junk], [TTS])
     assert out.is_follow_up and "at n't" not in out.standalone
+
+
+def _noun_phrases(*phrases: str) -> Callable[[str], list[tuple[int, int]]]:
+    """A tagger's noun phrases: the spans of ``phrases`` in the text, in order."""
+
+    def find(text: str) -> list[tuple[int, int]]:
+        spans = [(i, i + len(p)) for p in phrases if (i := text.find(p)) >= 0]
+        return sorted(spans)
+
+    return find
+
+
+COMP_TIME = Turn("When does comp time expire at TTS?", "", ("Technology Transformation Services",))
+INTERNET = Turn("Do interns get reimbursed for their home internet?", "", ())
+DMS = Turn("How long are Slack DMs retained?", "", ("Slack",))
+NDA = Turn("How long does Legal take to review an NDA on our own template?", "", ())
+TAGGED = FollowUpRewriter(
+    phrases=_noun_phrases(
+        "comp time", "TTS", "interns", "home internet", "Slack DMs", "Legal", "NDA", "own template"
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("turn", "follow_up", "expected"),
+    [
+        # no word in common: the new thing takes the place of the topic, not the end
+        (COMP_TIME, "What about credit hours?", "When does credit hours expire at TTS?"),
+        (INTERNET, "And their phone bill?", "Do interns get reimbursed for their phone bill?"),
+        # the new phrase's determiner replaces the old one's
+        (
+            NDA,
+            "What about a vendor contract?",
+            "How long does Legal take to review a vendor contract on our own template?",
+        ),
+        # a name the old phrase starts with stays
+        (DMS, "What about support channels?", "How long are Slack support channels retained?"),
+        # an aspect of the topic ("the deadline", "eligibility") is asked about it, not for it
+        (COMP_TIME, "And the deadline?", "When does comp time expire at TTS the deadline?"),
+        (
+            INTERNET,
+            "What about eligibility?",
+            "Do interns get reimbursed for their home internet eligibility?",
+        ),
+    ],
+)
+def test_a_contrast_sharing_no_word_replaces_the_topic(
+    turn: Turn, follow_up: str, expected: str
+) -> None:
+    names = [TTS, LinkedEntity("Slack", "Slack", "TOOL"), LinkedEntity("Legal", "Legal", "ORG")]
+    out = TAGGED.run(follow_up, [turn], [], names)
+    assert out.is_follow_up and out.standalone == expected
+
+
+def test_a_term_ner_calls_a_person_does_not_replace_an_organisation() -> None:
+    paid_out = Turn("Will my annual leave be paid out when I leave TTS?", "", ())
+    award = LinkedEntity("award leave", "Award Leave", "PERSON")  # NER's mistake
+    out = FollowUpRewriter().run("What about my award leave?", [paid_out], [award], [TTS])
+    assert out.standalone == "Will my award leave be paid out when I leave TTS?"
+
+
+def test_a_pronoun_stands_for_the_thing_an_attribute_belongs_to() -> None:
+    term = Turn("What's the maximum length of a term appointment at TTS?", "", ())
+    rewriter = FollowUpRewriter(
+        weight=_rare("maximum", "length"),
+        phrases=_noun_phrases("maximum length", "term appointment", "TTS"),
+    )
+    out = rewriter.run("How often does it need to be renewed?", [term], [], [TTS])
+    assert out.standalone == "How often does term appointment need to be renewed?"
