@@ -111,7 +111,10 @@ class ScopeCheck:
         self, counts: _Counts, view: _View, entities: Sequence[LinkedEntity]
     ) -> list[tuple[str, ...]]:
         """The names of the entities that set a scope for this user: some collection they
-        read names the entity often enough to own it."""
+        read names the entity often enough to own it, and another all but lacks it. A name
+        every collection uses (a chat tool both companies write about) tells no collection
+        from another: as a scope it would let any document through. The files at the top
+        of the loaded folder are no collection of their own here."""
         return [
             names
             for names in map(_names, entities)
@@ -119,6 +122,11 @@ class ScopeCheck:
                 self._share(counts, view, n, c) >= self.min_share_elsewhere
                 for n in names
                 for c in self._naming(counts, n)
+            )
+            and any(
+                max(self._share(counts, view, n, c) for n in names) < self.max_share_here
+                for c in view.sizes
+                if c
             )
         ]
 
