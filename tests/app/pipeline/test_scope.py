@@ -174,3 +174,21 @@ def test_common_words_that_ner_labelled_are_dropped_and_names_kept() -> None:
     noise = common_words(entities, lambda w: chunks_with.get(w.lower(), 0), 0.2)
     assert noise.dropped == ("doc", "leave")
     assert noise.kept == 1  # Kubernetes; BigQuery (inner capital) and TTS (a rule) not judged
+
+
+def test_a_name_every_collection_uses_sets_no_scope(tmp_path: Path) -> None:
+    # both folders write about Slack; only Acme's names Acme; one file at the top names
+    # neither (it is no collection that lacks Slack)
+    cat = EntityCatalogue.at(tmp_path / "catalogue.sqlite")
+    slack = Mention("Slack", "TOOL", "Slack", 0)
+    for i in range(10):
+        acme = [Mention("Acme Corp", "ORG", "Acme", 0)] if i < 4 else []
+        cat.replace_document(f"a{i}", [*acme, slack], f"acme/policies/p{i}.md")
+        cat.replace_document(f"g{i}", [slack] if i < 5 else [], f"globex/hr/p{i}.md")
+    cat.replace_document("top", [], "README.md")
+    check = _check(cat)
+    tool = LinkedEntity("Slack", "Slack", "TOOL")
+    globex_slack = _chunk("g1", "globex/hr/p1.md")
+    # "Slack at Acme": Globex's page about Slack answers someone else's question
+    assert _out(check, [tool, ACME], globex_slack)
+    assert not _out(check, [tool], globex_slack)
