@@ -3,8 +3,9 @@
 Works without an LLM, on the previous (already standalone) question:
 - a contrast ("what about sick leave?", "and at Acme?") replaces the slot of the previous
   question it contrasts with: the phrase sharing its head word ("annual leave"), the
-  entity of the same kind (one organisation for another), or the group of people
-  ("employees" for "contractors");
+  entity of the same kind (one organisation for another), the group of people
+  ("employees" for "contractors"), or else its topic noun phrase ("credit hours" for
+  "comp time"), unless it asks about an aspect of that topic ("and the deadline?");
 - an elliptical qualifier ("and for contractors?", "only in the first year?") replaces the
   previous question's phrase after the same preposition, or is added to it;
 - a pronoun ("how do I request it?") becomes the previous question's topic.
@@ -82,11 +83,13 @@ _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w.])|(?<![\w.])\d(?![\w.])")
 _ATTRIBUTE_OF = re.compile(r"\s+of\s+(?:(?:the|a|an|my|our|your|their|its)\s+)?", re.I)
 _DETERMINER = re.compile(r"^(?:the|a|an|my|our|your|their|its)\s+", re.I)
 # a fragment that asks about an aspect of the previous topic rather than naming another
-# topic: "and the deadline?" is the deadline *of* what was asked about (a bare noun after
-# "the"), as are these nouns alone ("what about eligibility?")
+# topic: "and the deadline?" is the deadline *of* what was asked about, as is a phrase
+# ending in one of these nouns ("the filing deadline", "what about eligibility?"), a bare
+# noun after "the" or "its", or a time ("and next year?")
 _ASPECT = re.compile(
-    r"^(?:the\s+\w+|(?:eligibility|approval|cost|costs|pricing|price|fees?|deadlines?|timing|"
-    r"timeline|process|steps|paperwork|forms?|requirements?|rules?|limits?|exceptions?))$",
+    r"^(?:the|its)\s+[\w-]+$|^(?:next|last|this|every|each|previous)\s|"
+    r"(?:^|\s)(?:eligibility|approval|cost|costs|pricing|price|fees?|deadlines?|timing|"
+    r"timeline|process|steps|paperwork|forms?|requirements?|rules?|limits?|exceptions?)$",
     re.I,
 )
 # where a prepositional phrase of the previous question ends
@@ -168,6 +171,12 @@ def _subjects(
     return out
 
 
+def _names_people(phrase: str) -> bool:
+    """Whether ``phrase`` is a group of people ("remote employees"), not a thing one
+    qualifies ("a vendor contract")."""
+    return any(m.end() == len(phrase.rstrip()) for m in _PEOPLE.finditer(phrase))
+
+
 def _kind(label: str) -> str:
     """The kind of thing an entity label names, for swapping one for another."""
     if label == "PERSON":
@@ -175,22 +184,30 @@ def _kind(label: str) -> str:
     return "place" if label in {"GPE", "LOC", "FAC"} else "name"
 
 
-def _replace(base: str, span: tuple[int, int], target: str, names: set[str]) -> str:
-    """``base`` with the phrase at ``span`` replaced by ``target``. A name the phrase
-    starts with stays, unless the target names it ("Slack DMs" and "support channels" give
-    "Slack support channels"), and the target's determiner takes the place of the
-    phrase's ("review an NDA" and "a vendor contract" give "review a vendor contract")."""
+def _replace(base: str, span: tuple[int, int], target: str) -> str:
+    """``base`` with the phrase at ``span`` replaced by ``target``, whose determiner takes
+    the place of the phrase's ("review an NDA" and "a vendor contract" give "review a
+    vendor contract")."""
     a, b = span
-    slot = base[a:b]
-    for name in sorted(names, key=len, reverse=True):
-        if slot.lower().startswith(f"{name.lower()} ") and name.lower() not in target.lower():
-            target = f"{slot[: len(name)]} {target}"
-            break
     head = base[:a]
     own = re.search(r"\b(?:the|a|an|my|our|your|their|its)\s+$", head, re.I)
     if own and _DETERMINER.match(target):
         head = head[: own.start()]
     return _finish(head + target + base[b:])
+
+
+def _keep_name(slot: str, target: str, names: set[str]) -> str:
+    """``target`` led by the name ``slot`` starts with, unless it names it already:
+    "Slack DMs" and "support channels" give "Slack support channels"."""
+    for name in sorted(names, key=len, reverse=True):
+        named = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I)
+        if (
+            named.match(slot)
+            and slot[len(name) : len(name) + 1] == " "
+            and not named.search(target)
+        ):
+            return f"{slot[: len(name)]} {target}"
+    return target
 
 
 def _finish(text: str) -> str:
@@ -214,21 +231,25 @@ class FollowUpRewriter:
         *,
         weight: Weight = _no_weight,
         prominence: Prominence = _no_prominence,
-        phrases: Phrases = _runs,
+        phrases: Phrases | None = None,
     ) -> None:
         """``weight``: how informative a phrase is, to find the previous question's topic
         (default: its length). ``prominence``: how many documents name an entity, to find
         the organisation a new one replaces (the most named: a company's own name).
-        ``phrases``: the phrases a question's topic can be (default: runs of content
-        words; a part-of-speech tagger gives noun phrases)."""
+        ``phrases``: the noun phrases of a question (from a part-of-speech tagger), which
+        its topic can be; without them, runs of content words are, and a contrast that
+        shares no word with the previous question is added to it rather than replacing
+        a phrase (a run takes in the verbs)."""
         self.weight = weight
         self.prominence = prominence
-        self.phrases = phrases
+        self.phrases: Phrases = phrases or _runs
+        self.tagged = phrases is not None
 
     @staticmethod
     def _names(turn: Turn, before: list[LinkedEntity]) -> set[str]:
         """The names of what a question is scoped to: its organisations, places, acronyms."""
-        return {e.mention for e in before if e.label in _SCOPE_LABELS} | set(turn.entities)
+        names = {e.mention for e in before if e.label in _SCOPE_LABELS} | set(turn.entities)
+        return {n for n in names if n.strip()}
 
     def _topic(self, turn: Turn, before: list[LinkedEntity]) -> str:
         """The previous turn's subject: its most informative content phrase that is not
@@ -316,13 +337,16 @@ class FollowUpRewriter:
     ) -> tuple[str, str] | None:
         """``base`` with its organisation (or other entity) replaced by the follow-up's new
         one, and the replaced entity's canonical name; None if there is nothing to swap.
-        The replaced one has the new one's label if any does, else is the most named."""
+        The replaced one is of the new one's kind (an organisation, a person, a place): of
+        its label if any is, else the most named."""
         if not fresh:
             return None
         base = base.strip().rstrip("?.! ")
         label = fresh[0].label
+        # an organisation for an organisation, not for a term NER called a person
+        alike = [e for e in before if _kind(e.label) == _kind(label)]
         olds = sorted(
-            before, key=lambda e: (e.label == label, self.prominence(e.canonical)), reverse=True
+            alike, key=lambda e: (e.label == label, self.prominence(e.canonical)), reverse=True
         )
         for old in olds:
             hit = re.search(rf"\b{re.escape(old.mention)}\b", base, re.I)
@@ -346,21 +370,19 @@ class FollowUpRewriter:
         prep_match = _PREPOSITION.match(phrase)
         prep = prep_match.group(1).lower() if prep_match else ""
         target = prep_match.group(2) if prep_match else phrase
-        # one organisation (or tool, or place) for another of its kind: not an organisation
-        # for a term that NER mislabelled a person ("award leave")
-        kind = [e for e in before if fresh and _kind(e.label) == _kind(fresh[0].label)]
-        if kind and (swapped := self._swap(base, fresh, kind)):
+        # one organisation (or tool, or place) for another of its kind
+        if fresh and (swapped := self._swap(base, fresh, before)):
             return swapped
         one = _ONE.match(target)
         modifier = one.group(1) if one else ""
 
         names = self._names(prev, before)
 
-        def put(a: int, b: int) -> tuple[str, str]:
+        def put(a: int, b: int, new: str = target) -> tuple[str, str]:
             slot = base[a:b]
             if modifier:
                 return _finish(base[:a] + _remodify(slot, modifier) + base[b:]), slot
-            return _replace(base, (a, b), target, names), slot
+            return _replace(base, (a, b), new), slot
 
         # the same preposition: "in the first year" replaces "in <...>"
         if prep:
@@ -375,17 +397,24 @@ class FollowUpRewriter:
         heads = _parts(modifier or target) - {"one"}
         sharing = [(a, b) for a, b in runs if heads & _parts(base[a:b])]
         if sharing:
-            return put(*max(sharing, key=lambda r: r[1] - r[0]))
+            a, b = max(sharing, key=lambda r: r[1] - r[0])
+            return put(a, b, _keep_name(base[a:b], target, names))
         # a group of people for another: "contractors" replaces "employees"
         if _PEOPLE.search(target) and (people := _PEOPLE.search(base)):
             return put(*people.span())
         # another thing of the kind asked about: "what about credit hours?" after "when does
-        # comp time expire?" replaces its topic; "and the deadline?" asks about an aspect of
-        # that topic, and is added to the question
-        if not prep and not modifier and not fresh and not _ASPECT.fullmatch(target.strip()):
-            spans = _subjects(base, names, self.phrases(base))
-            if spans:
-                return put(*spans[0])
+        # comp time expire?" replaces its topic (the heaviest noun phrase, as a pronoun's);
+        # an aspect of that topic ("and the deadline?"), a time, a restriction ("just
+        # contractors?") or a fragment with no noun ("what about remotely?") is added to it
+        if (
+            self.tagged
+            and not (prep or modifier or fresh or only or _names_people(target))
+            and not _ASPECT.search(target.strip())
+            and self.phrases(target)
+            and (spans := _subjects(base, names, self.phrases(base)))
+        ):
+            a, b = max(reversed(spans), key=lambda span: self.weight(base[span[0] : span[1]]))
+            return put(a, b, _keep_name(base[a:b], target, names))
         addition = f"{prep} {target}" if prep else target
         if not prep and fresh:
             addition = f"at {target}"  # "and Acme?": the organisation the question is about

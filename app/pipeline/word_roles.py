@@ -10,6 +10,7 @@ Term coverage (answerability.py) counts such light words at a reduced weight.
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 from typing import Any, Protocol
@@ -23,6 +24,8 @@ _NOMINAL = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
 _HEADS = frozenset({"NOUN", "PROPN"})
 # a participle inside a noun phrase: "branch *naming* convention", "*paid* leave"
 _PARTICIPLES = frozenset({"VBG", "VBN"})
+_SPACED = re.compile(r"\S+")
+_BREAK: tuple[int, int, set[str], set[str]] = (0, 0, set(), set())
 
 
 class WordRoles(Protocol):
@@ -52,25 +55,34 @@ class SpacyWordRoles:
             return self._nlp(text.replace("\u2019", "'"))
 
     def _noun_phrases(self, text: str) -> tuple[tuple[int, int], ...]:
-        """Character spans of the noun phrases of ``text``, without their determiners:
-        "my *annual leave*", "an *NDA* on our *own template*". A word is what whitespace
-        delimits ("end-of-year" is one), so tokens are grouped into words first."""
+        """Character spans of the noun phrases of ``text``, without their determiners or
+        punctuation: "my *annual leave*", "an *NDA* on our *own template*", "(*TTS*)". A word
+        is what whitespace delimits ("end-of-year" is one), so tokens are grouped into words
+        first."""
         words: list[tuple[int, int, set[str], set[str]]] = []  # start, end, POS, tags
-        joined = -1  # where the last token ended: a token starting there is the same word
-        for token in self._tag(text):
-            end = token.idx + len(token)
-            if words and joined == token.idx:
-                start, last, pos, tags = words[-1]
-                if token.is_punct:  # "end-of-year" goes on; a word's trailing "?" is not it
-                    words[-1] = (start, last, pos, tags)
-                else:
-                    words[-1] = (start, end, pos | {token.pos_}, tags | {token.tag_})
-            elif not token.is_punct:
-                words.append((token.idx, end, {token.pos_}, {token.tag_}))
-            joined = end
+        for m in _SPACED.finditer(text):
+            a, b = m.span()
+            while a < b and not text[a].isalnum():  # "(TTS)" is TTS, "leave?" is leave
+                a += 1
+            while b > a and not text[b - 1].isalnum():
+                b -= 1
+            if a == b:  # "/" alone
+                words.append(_BREAK)
+                continue
+            # punctuation ends a phrase: "parental leave (TTS)" is two; an empty word,
+            # with no part of speech, is where one ends
+            words += [_BREAK] * (a > m.start()) + [(a, b, set(), set())] + [_BREAK] * (b < m.end())
+        tokens = [t for t in self._tag(text) if not t.is_punct]
+        i = 0
+        for start, end, pos, tags in words:
+            while i < len(tokens) and tokens[i].idx < end:
+                if tokens[i].idx >= start:
+                    pos.add(tokens[i].pos_)
+                    tags.add(tokens[i].tag_)
+                i += 1
         spans: list[tuple[int, int]] = []
         run: list[tuple[int, int, set[str], set[str]]] = []
-        for i, word in enumerate([*words, (0, 0, set(), set())]):
+        for i, word in enumerate([*words, _BREAK]):
             pos, tags = word[2], word[3]
             following = words[i + 1][2] if i + 1 < len(words) else set()
             inside = bool(pos & _NOMINAL) and not pos & {"PRON", "DET", "AUX"}

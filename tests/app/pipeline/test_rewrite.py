@@ -161,11 +161,36 @@ def _noun_phrases(*phrases: str) -> Callable[[str], list[tuple[int, int]]]:
 COMP_TIME = Turn("When does comp time expire at TTS?", "", ("Technology Transformation Services",))
 INTERNET = Turn("Do interns get reimbursed for their home internet?", "", ())
 DMS = Turn("How long are Slack DMs retained?", "", ("Slack",))
+FILES = Turn("How do I share files in Slack channels?", "", ("Slack",))
 NDA = Turn("How long does Legal take to review an NDA on our own template?", "", ())
 TAGGED = FollowUpRewriter(
+    weight=_rare("nda"),  # the topic is the heaviest phrase: "NDA", not "own template"
     phrases=_noun_phrases(
-        "comp time", "TTS", "interns", "home internet", "Slack DMs", "Legal", "NDA", "own template"
-    )
+        # the previous questions'
+        "comp time",
+        "TTS",
+        "interns",
+        "home internet",
+        "Slack DMs",
+        "Legal",
+        "NDA",
+        "own template",
+        "annual leave",
+        "days",
+        "next year",
+        # the follow-ups'
+        "credit hours",
+        "phone bill",
+        "vendor contract",
+        "support channels",
+        "deadline",
+        "filing deadline",
+        "eligibility",
+        "contractors",
+        "email",
+        "Slack channels",
+        "files",
+    ),
 )
 
 
@@ -190,6 +215,17 @@ TAGGED = FollowUpRewriter(
             "What about eligibility?",
             "Do interns get reimbursed for their home internet eligibility?",
         ),
+        (
+            COMP_TIME,
+            "And the filing deadline?",
+            "When does comp time expire at TTS the filing deadline?",
+        ),
+        # a time, a restriction, a group of people, or no noun at all is added, as before
+        (COMP_TIME, "And next year?", "When does comp time expire at TTS next year?"),
+        (COMP_TIME, "Just contractors?", "When does comp time expire at TTS for contractors only?"),
+        (COMP_TIME, "What about remotely?", "When does comp time expire at TTS remotely?"),
+        # the same preposition replaces its phrase, with no name kept from it
+        (FILES, "And in email?", "How do I share files in email?"),
     ],
 )
 def test_a_contrast_sharing_no_word_replaces_the_topic(

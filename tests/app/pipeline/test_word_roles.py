@@ -39,3 +39,21 @@ def test_noun_phrases_are_found_without_determiners_or_punctuation(
     roles: SpacyWordRoles, question: str, phrases: list[str]
 ) -> None:
     assert [question[a:b] for a, b in roles.noun_phrases(question)] == phrases
+
+
+@pytest.mark.parametrize(
+    ("question", "phrases"),
+    [
+        # punctuation ends a phrase, and is never part of one
+        ("Is parental leave (TTS) paid?", ["parental leave", "TTS"]),
+        ("PTO / sick leave, and comp time?", ["PTO", "sick leave", "comp time"]),
+        # a curly apostrophe keeps the offsets of the text as written
+        ("What\u2019s TTS\u2019s Slack retention policy?", ["TTS\u2019s Slack retention policy"]),
+        ("", []),
+        ("???", []),
+    ],
+)
+def test_noun_phrase_offsets_are_offsets_into_the_text_as_written(
+    roles: SpacyWordRoles, question: str, phrases: list[str]
+) -> None:
+    assert [question[a:b] for a, b in roles.noun_phrases(question)] == phrases
