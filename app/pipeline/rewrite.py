@@ -79,9 +79,11 @@ _MEASURE = re.compile(
 )
 _WORD = re.compile(r"[\w'.-]+")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w.])|(?<![\w.])\d(?![\w.])")
+_DETERMINERS = r"(?:the|a|an|my|our|your|their|its)"
 # between an attribute and what it belongs to: "the maximum length *of a* term appointment"
-_ATTRIBUTE_OF = re.compile(r"\s+of\s+(?:(?:the|a|an|my|our|your|their|its)\s+)?", re.I)
-_DETERMINER = re.compile(r"^(?:the|a|an|my|our|your|their|its)\s+", re.I)
+_ATTRIBUTE_OF = re.compile(rf"\s+of\s+(?:{_DETERMINERS}\s+)?", re.I)
+_DETERMINER = re.compile(rf"^{_DETERMINERS}\s+", re.I)
+_ENDS_IN_DETERMINER = re.compile(rf"\b{_DETERMINERS}\s+$", re.I)
 # a fragment that asks about an aspect of the previous topic rather than naming another
 # topic: "and the deadline?" is the deadline *of* what was asked about, as is a phrase
 # ending in one of these nouns ("the filing deadline", "what about eligibility?"), a bare
@@ -190,7 +192,7 @@ def _replace(base: str, span: tuple[int, int], target: str) -> str:
     vendor contract")."""
     a, b = span
     head = base[:a]
-    own = re.search(r"\b(?:the|a|an|my|our|your|their|its)\s+$", head, re.I)
+    own = _ENDS_IN_DETERMINER.search(head)
     if own and _DETERMINER.match(target):
         head = head[: own.start()]
     return _finish(head + target + base[b:])
