@@ -257,15 +257,23 @@ class FollowUpRewriter:
         """The previous turn's subject: its most informative content phrase that is not
         only an organisation's name; else its first entity."""
         names = self._names(turn, before)
-        spans = _subjects(turn.question, names, self.phrases(turn.question))
-        candidates = [turn.question[a:b] for a, b in spans]
-        if not candidates:  # every phrase is a name, the audience or a unit: not a name
-            lower = {n.lower() for n in names}
-            runs = [turn.question[a:b] for a, b in _runs(turn.question)]
-            candidates = [r for r in runs if r.lower() not in lower]
+        if span := self._heaviest(turn.question, names):
+            return turn.question[span[0] : span[1]]
+        # every phrase is a name, the audience or a unit: not a name
+        lower = {n.lower() for n in names}
+        runs = [turn.question[a:b] for a, b in _runs(turn.question)]
+        candidates = [r for r in runs if r.lower() not in lower]
         if candidates:
             return max(reversed(candidates), key=self.weight)
         return turn.entities[0] if turn.entities else ""
+
+    def _heaviest(self, question: str, names: set[str]) -> tuple[int, int] | None:
+        """The span of the question's most informative phrase that can be its subject (the
+        first of equals)."""
+        spans = _subjects(question, names, self.phrases(question))
+        if not spans:
+            return None
+        return max(reversed(spans), key=lambda span: self.weight(question[span[0] : span[1]]))
 
     def run(
         self,
@@ -413,9 +421,9 @@ class FollowUpRewriter:
             and not (prep or modifier or fresh or only or _names_people(target))
             and not _ASPECT.search(target.strip())
             and self.phrases(target)
-            and (spans := _subjects(base, names, self.phrases(base)))
+            and (span := self._heaviest(base, names))
         ):
-            a, b = max(reversed(spans), key=lambda span: self.weight(base[span[0] : span[1]]))
+            a, b = span
             return put(a, b, _keep_name(base[a:b], target, names))
         addition = f"{prep} {target}" if prep else target
         if not prep and fresh:

@@ -123,12 +123,13 @@ class ScopeCheck:
                 for n in names
                 for c in self._naming(counts, n)
             )
-            and any(
-                max(self._share(counts, view, n, c) for n in names) < self.max_share_here
-                for c in view.sizes
-                if c
-            )
+            and any(self._lacks(counts, view, names, c) for c in view.sizes if c)
         ]
+
+    def _lacks(self, counts: _Counts, view: _View, names: tuple[str, ...], collection: str) -> bool:
+        """Whether the collection all but lacks the entity: under ``max_share_here`` of its
+        readable documents name it."""
+        return max(self._share(counts, view, n, collection) for n in names) < self.max_share_here
 
     def _contradicts(
         self, counts: _Counts, view: _View, names: tuple[str, ...], chunk: RetrievedChunk
@@ -138,7 +139,7 @@ class ScopeCheck:
             return False
         if any(chunk.doc_id in self._naming(counts, n).get(collection, ()) for n in names):
             return False
-        return max(self._share(counts, view, n, collection) for n in names) < self.max_share_here
+        return self._lacks(counts, view, names, collection)
 
     def split(
         self,

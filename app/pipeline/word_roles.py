@@ -25,7 +25,7 @@ _HEADS = frozenset({"NOUN", "PROPN"})
 # a participle inside a noun phrase: "branch *naming* convention", "*paid* leave"
 _PARTICIPLES = frozenset({"VBG", "VBN"})
 _SPACED = re.compile(r"\S+")
-_BREAK: tuple[int, int, set[str], set[str]] = (0, 0, set(), set())
+_Word = tuple[int, int, set[str], set[str]]  # start, end, POS, tags
 
 
 class WordRoles(Protocol):
@@ -59,7 +59,7 @@ class SpacyWordRoles:
         punctuation: "my *annual leave*", "an *NDA* on our *own template*", "(*TTS*)". A word
         is what whitespace delimits ("end-of-year" is one), so tokens are grouped into words
         first."""
-        words: list[tuple[int, int, set[str], set[str]]] = []  # start, end, POS, tags
+        words: list[_Word | None] = []  # None: punctuation, where a phrase ends
         for m in _SPACED.finditer(text):
             a, b = m.span()
             while a < b and not text[a].isalnum():  # "(TTS)" is TTS, "leave?" is leave
@@ -67,28 +67,31 @@ class SpacyWordRoles:
             while b > a and not text[b - 1].isalnum():
                 b -= 1
             if a == b:  # "/" alone
-                words.append(_BREAK)
+                words.append(None)
                 continue
-            # punctuation ends a phrase: "parental leave (TTS)" is two; an empty word,
-            # with no part of speech, is where one ends
-            words += [_BREAK] * (a > m.start()) + [(a, b, set(), set())] + [_BREAK] * (b < m.end())
+            # punctuation ends a phrase: "parental leave (TTS)" is two
+            words += [None] * (a > m.start()) + [(a, b, set(), set())] + [None] * (b < m.end())
         tokens = [t for t in self._tag(text) if not t.is_punct]
         i = 0
-        for start, end, pos, tags in words:
+        for start, end, pos, tags in filter(None, words):
             while i < len(tokens) and tokens[i].idx < end:
                 if tokens[i].idx >= start:
                     pos.add(tokens[i].pos_)
                     tags.add(tokens[i].tag_)
                 i += 1
         spans: list[tuple[int, int]] = []
-        run: list[tuple[int, int, set[str], set[str]]] = []
-        for i, word in enumerate([*words, _BREAK]):
-            pos, tags = word[2], word[3]
-            following = words[i + 1][2] if i + 1 < len(words) else set()
-            inside = bool(pos & _NOMINAL) and not pos & {"PRON", "DET", "AUX"}
-            if not inside and tags & _PARTICIPLES and following & _NOMINAL:
-                inside = True
-            if inside:
+        run: list[_Word] = []
+        for i, word in enumerate([*words, None]):
+            following = words[i + 1] if i + 1 < len(words) else None
+            if word is not None and (
+                (bool(word[2] & _NOMINAL) and not word[2] & {"PRON", "DET", "AUX"})
+                # a participle before a noun: "*paid* leave"
+                or (
+                    bool(word[3] & _PARTICIPLES)
+                    and following is not None
+                    and bool(following[2] & _NOMINAL)
+                )
+            ):
                 run.append(word)
                 continue
             while run and not run[-1][2] & _HEADS:  # a phrase ends in its noun
