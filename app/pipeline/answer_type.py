@@ -7,8 +7,9 @@ only points elsewhere ("See the Travel page for details").
 
 The classifier is rules over the question's wording (measured on the labelled questions of
 eval/datasets/answer_types.jsonl by ``python -m eval answer-types``). The evidence for the
-named kinds (product, person, place) is what the ingest's NER and rules catalogued: a
-sentence names a product when it holds an alias the catalogue labels as one.
+named kinds (product, person, place) is a name the NER and entity rules find in the sentence
+(or a name's shape), and it must be new: "Which VPN app do we provide?" is not answered by
+"use a VPN", which names nothing the question did not.
 """
 
 from __future__ import annotations
@@ -274,11 +275,21 @@ _PRODUCT_LABELS = frozenset({"PRODUCT", "TOOL", "ORG", "WORK_OF_ART"})
 _PERSON_LABELS = frozenset({"PERSON", "ORG", "TITLE"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
-EntityLabels = Callable[[str], set[str]]  # the catalogued entity labels a text mentions
+# the names a text mentions, each with its entity label: ("KeePassXC", "PRODUCT")
+EntityNames = Callable[[str], list[tuple[str, str]]]
 
 
-def _no_labels(text: str) -> set[str]:
-    return set()
+def _no_names(text: str) -> list[tuple[str, str]]:
+    return []
+
+
+_NAME_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _new_words(found: str, asked: set[str]) -> bool:
+    """Whether ``found`` has a word the question did not use: evidence of the asked-for
+    kind must name something, not repeat the question ("a VPN" for "which VPN app")."""
+    return any(w not in asked for w in _NAME_WORD.findall(found.lower()))
 
 
 _ASKED_UNIT = re.compile(
@@ -440,8 +451,8 @@ def spells_out(sentence: str, abbreviation: str) -> bool:
 class AnswerTyper:
     """Classifies questions and checks sentences for the asked-for kind of thing."""
 
-    def __init__(self, labels: EntityLabels = _no_labels) -> None:
-        self.labels = labels
+    def __init__(self, names: EntityNames = _no_names) -> None:
+        self.names = names
 
     classify = staticmethod(classify)
 
@@ -451,11 +462,12 @@ class AnswerTyper:
         kind = classify(question)
         if kind is AnswerType.CONTACT and not states_contact(sentence, asked_contact(question)):
             return False
-        return self.holds(kind, sentence)
+        return self.holds(kind, sentence, question)
 
-    def holds(self, kind: AnswerType, sentence: str) -> bool:
+    def holds(self, kind: AnswerType, sentence: str, question: str = "") -> bool:
         """Whether ``sentence`` holds something of ``kind``. Kinds that any statement can
-        answer (yes/no, procedure, other) hold always."""
+        answer (yes/no, procedure, other) hold always. A name, role or place counts only
+        when it has a word ``question`` lacks."""
         match kind:
             case AnswerType.NUMBER:
                 return bool(_NUMBER.search(sentence))
@@ -468,14 +480,41 @@ class AnswerTyper:
             case AnswerType.CONTACT:
                 return bool(_CONTACT.search(sentence))
             case AnswerType.PERSON:
-                return bool(_ROLE.search(sentence)) or bool(self.labels(sentence) & _PERSON_LABELS)
+                return self._names(sentence, question, _PERSON_LABELS, _ROLE)
             case AnswerType.PRODUCT:
-                return bool(_NAME.search(sentence)) or bool(self.labels(sentence) & _PRODUCT_LABELS)
+                return self._names(sentence, question, _PRODUCT_LABELS, _NAME)
             case AnswerType.PLACE:
-                return bool(_PLACE_WORD.search(sentence) or _NAME.search(sentence)) or bool(
-                    self.labels(sentence) & _PLACE_LABELS
-                )
+                return self._names(sentence, question, _PLACE_LABELS, _PLACE_WORD, _NAME)
         return True
+
+    def _names(
+        self, sentence: str, question: str, labels: frozenset[str], *shapes: re.Pattern[str]
+    ) -> bool:
+        """Whether ``sentence`` names something of one of ``labels`` or ``shapes`` that
+        ``question`` does not ("Wi-Fi" in a question is "WiFi" in a sentence).
+
+        The NER reads a capitalised first word as a name ("Teammates also hop on a video
+        chat" is an ORG to it, "Avoid public WiFi" another): of its names, only the words a
+        writer capitalised mid-clause, or that hold a digit, count."""
+        lower = question.lower()
+        asked = set(_NAME_WORD.findall(lower)) | set(_NAME_WORD.findall(lower.replace("-", "")))
+        for shape in shapes:
+            if any(_new_words(m.group(0), asked) for m in shape.finditer(sentence)):
+                return True
+        initial = {m.group(1) for m in _CLAUSE_INITIAL.finditer(sentence)}
+        return any(
+            label in labels
+            and any(
+                w not in initial and _new_words(w, asked)
+                for w in text.split()
+                if w[:1].isupper() or any(c.isdigit() for c in w)
+            )
+            for text, label in self.names(sentence)
+        )
+
+
+# the first word of a sentence or clause, capitalised by its place
+_CLAUSE_INITIAL = re.compile(r"(?:^|[.!?:;]\s+)\W*(\w+)")
 
 
 # A pointer: "See X for details", "Refer to the Y page", "More information is on Z",

@@ -246,7 +246,9 @@ class ExtractiveAnswerer:
                 if w.min_words <= len(sentence.split()) <= w.max_words and not is_navigational(
                     sentence
                 ):
-                    typed = self.typer.holds(kind, sentence) and states_contact(sentence, contact)
+                    typed = self.typer.holds(kind, sentence, question) and states_contact(
+                        sentence, contact
+                    )
                     candidates.append((n, order, sentence, context, typed))
         # "how many weeks": a sentence giving weeks answers, one giving months does not
         # (when any sentence gives weeks at all)

@@ -180,7 +180,7 @@ def build_pipeline(
         extractive=ExtractiveAnswerer(
             query_embedder,
             scorer,
-            AnswerTyper(linker.labels),
+            AnswerTyper(linker.names),
             weights=answer.quotes,
             synonyms=synonyms,
         ),

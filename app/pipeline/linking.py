@@ -253,15 +253,15 @@ class EntityLinker:
         self.warm_up()
         return self._documents.get(canonical, 0)
 
-    def labels(self, text: str) -> set[str]:
-        """The catalogue labels (ORG, PRODUCT, GPE, TOOL, ...) of the aliases ``text``
-        mentions: what kind of names a sentence holds, for the answer-type check. Says
-        nothing about documents, so it asks no permission."""
+    def names(self, text: str) -> list[tuple[str, str]]:
+        """The names ``text`` mentions, each with its label (ORG, PRODUCT, GPE, TOOL, ...):
+        what kind of names a sentence holds, for the answer-type check. Says nothing about
+        documents, so it asks no permission."""
         self.warm_up()
         with self._lock:
             doc = self._nlp(text.replace("\u2019", "'"))
-        found = {ent.label_ for ent in doc.ents}
-        return found | {m.label for m in rule_mentions(text, 0, self.glossary)}
+        found = [(ent.text, ent.label_) for ent in doc.ents]
+        return found + [(m.alias, m.label) for m in rule_mentions(text, 0, self.glossary)]
 
     def visible(self, canonical: str, surface: str, groups: tuple[str, ...]) -> bool:
         """Whether a user of ``groups`` may read a document where ``surface`` names

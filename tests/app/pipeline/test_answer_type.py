@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,10 +65,47 @@ def test_a_sentence_holds_what_the_question_asks_for(
     assert typer.holds(kind, holds) and not typer.holds(kind, lacks)
 
 
-def test_named_kinds_read_the_catalogue_labels() -> None:
-    typer = AnswerTyper(lambda text: {"PRODUCT"} if "deskly" in text else set())
-    assert typer.holds(AnswerType.PRODUCT, "install deskly first.")
+def test_named_kinds_read_the_entity_names() -> None:
+    typer = AnswerTyper(lambda text: [("Deskly", "PRODUCT")] if "Deskly" in text else [])
+    assert typer.holds(AnswerType.PRODUCT, "install our Deskly first.")
     assert not typer.holds(AnswerType.PRODUCT, "install it first.")
+
+
+def _ner(pairs: dict[str, str]) -> Callable[[str], list[tuple[str, str]]]:
+    """A stand-in NER: the names of ``pairs`` the text holds, with their labels."""
+    return lambda text: [(name, label) for name, label in pairs.items() if name in text]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # the only name is the question's own (with "Wi-Fi" spelled "WiFi")
+        (
+            "Which VPN app do we provide for airport Wi-Fi?",
+            "Avoid public WiFi networks, and use a VPN if you must connect to one.",
+        ),
+        # the NER took a first word, capitalised by its place, for a name
+        ("Which tool pairs up teammates for chats?", "Teammates hop on a video chat."),
+        ("Which team owns the handbook?", "The team keeps it current; Contracts aside."),
+    ],
+)
+def test_a_name_the_question_already_said_is_no_answer(question: str, sentence: str) -> None:
+    typer = AnswerTyper(_ner({"Avoid public WiFi": "ORG", "Teammates": "ORG", "Contracts": "ORG"}))
+    assert not typer.holds(typer.classify(question), sentence, question)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("Which VPN app do we provide for airport Wi-Fi?", "Install GlobalProtect for VPN."),
+        ("Which tool pairs up teammates for chats?", "We use https://donut.com for that."),
+        ("Which team handles badges?", "Badges are made by the Security office."),
+        ("Where is the Denver office?", "It is in the Byron Rogers building."),
+    ],
+)
+def test_a_new_name_of_the_kind_answers(question: str, sentence: str) -> None:
+    typer = AnswerTyper(_ner({"Byron Rogers": "FAC", "Security": "ORG"}))
+    assert typer.holds(typer.classify(question), sentence, question)
 
 
 @pytest.mark.parametrize(
