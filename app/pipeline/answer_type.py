@@ -316,6 +316,16 @@ def states_unit(sentence: str, unit: str) -> bool:
     )
 
 
+# a figure as written: "15", "$2,500", "12-month", "30 percent"; not a name's digits ("18F",
+# "401k", "v2")
+_FIGURE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+
+
+def figures(text: str) -> frozenset[str]:
+    """The figures ``text`` states, without thousands separators ("2,500" is "2500")."""
+    return frozenset(m.group(0).replace(",", "").rstrip(".") for m in _FIGURE.finditer(text))
+
+
 # the contact a question names, which a sentence must then give: "what is X's phone
 # number" is not answered by an email address, nor "which channel" by a phone number
 # (an explicit kind first: "the hotline's email address" asks for an email)

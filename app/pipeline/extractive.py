@@ -17,6 +17,7 @@ from app.pipeline.answer_type import (
     asked_abbreviation,
     asked_contact,
     asked_unit,
+    figures,
     is_navigational,
     question_focus,
     spells_out,
@@ -256,6 +257,14 @@ class ExtractiveAnswerer:
         if unit and any(c[4] and states_unit(c[2], unit) for c in candidates):
             candidates = [(*c[:4], c[4] and states_unit(c[2], unit)) for c in candidates]
         constrained = kind not in _FREE
+        # "annual leave for more than 15 years of service": a sentence with the question's
+        # own figures ("15+ years: 8 hours") answers its case; one with other figures ("4
+        # hours per pay period") another case (when any sentence states them at all)
+        if asked := figures(question):
+            case = [asked <= figures(c[2]) for c in candidates]
+            if any(c[4] and ok for c, ok in zip(candidates, case, strict=True)):
+                candidates = [(*c[:4], c[4] and ok) for c, ok in zip(candidates, case, strict=True)]
+                constrained = True
         # "what does EAP stand for": a sentence spelling it out answers (when one does)
         abbreviation = asked_abbreviation(question)
         if abbreviation and any(spells_out(c[2], abbreviation) for c in candidates):

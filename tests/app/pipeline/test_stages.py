@@ -339,6 +339,38 @@ def test_a_source_that_may_not_be_quoted_is_skipped_and_the_numbers_stay() -> No
     assert _extractive().run(question, sources, quotable=[False, False]).text == ""
 
 
+@pytest.mark.parametrize(
+    ("question", "quoted", "not_quoted"),
+    [
+        (
+            "How much annual leave do employees with more than 15 years of service earn?",
+            "15+ years: 8 hours",
+            "4 hours",
+        ),
+        # a kind any statement answers (who): the figure still picks the case
+        (
+            "Who approves leave without pay for more than 80 hours?",
+            "Past 80, the director signs",
+            "supervisor approves leave without pay",
+        ),
+    ],
+)
+def test_a_quote_with_the_question_s_own_figures_answers_its_case(
+    question: str, quoted: str, not_quoted: str
+) -> None:
+    text = (
+        "Employees with years of service earn annual leave of 4 hours per pay period. "
+        "Your supervisor approves leave without pay for more hours than that. "
+        "By service: 15+ years: 8 hours per pay period. "
+        "Past 80, the director signs."
+    )
+    sources = [RetrievedChunk("1", "leave", "leave.md", "Leave", "", text, 0.9)]
+    extract = _extractive().run(question, sources)
+    assert (
+        quoted in extract.text.split(" [1]")[0] and not_quoted not in extract.text.split(" [1]")[0]
+    )
+
+
 def test_the_extractive_answer_never_quotes_the_same_sentence_twice() -> None:
     question = "When does the weekly time reporting period begin?"
     repeated = "The weekly time reporting period begins on Sunday and ends on Saturday."
