@@ -316,14 +316,18 @@ def states_unit(sentence: str, unit: str) -> bool:
     )
 
 
-# a figure as written: "15", "$2,500", "12-month", "30 percent"; not a name's digits ("18F",
-# "401k", "v2")
-_FIGURE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+# what a sentence must repeat as written to speak of the question's case: a figure ("15",
+# "$2,500", "12-month", "30 percent"; not a name's digits: "18F", "401k", "v2"), or a prefix
+# or suffix named as such ("the wg- prefix", "channels ending in -public")
+_LITERAL = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])|(?<![\w-])(?:\w+-|-\w+)(?![\w-])")
 
 
-def figures(text: str) -> frozenset[str]:
-    """The figures ``text`` states, without thousands separators ("2,500" is "2500")."""
-    return frozenset(m.group(0).replace(",", "").rstrip(".") for m in _FIGURE.finditer(text))
+def literals(text: str) -> frozenset[str]:
+    """The figures and affixes ``text`` states, as one writes them: lower case, without
+    thousands separators ("2,500" is "2500")."""
+    return frozenset(
+        m.group(0).replace(",", "").rstrip(".").lower() for m in _LITERAL.finditer(text)
+    )
 
 
 # the contact a question names, which a sentence must then give: "what is X's phone

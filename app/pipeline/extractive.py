@@ -17,8 +17,8 @@ from app.pipeline.answer_type import (
     asked_abbreviation,
     asked_contact,
     asked_unit,
-    figures,
     is_navigational,
+    literals,
     question_focus,
     spells_out,
     states_contact,
@@ -257,14 +257,16 @@ class ExtractiveAnswerer:
         if unit and any(c[4] and states_unit(c[2], unit) for c in candidates):
             candidates = [(*c[:4], c[4] and states_unit(c[2], unit)) for c in candidates]
         constrained = kind not in _FREE
+        own_case = False  # every quote must state the question's figures or affixes
         # "annual leave for more than 15 years of service": a sentence with the question's
         # own figures ("15+ years: 8 hours") answers its case; one with other figures ("4
-        # hours per pay period") another case (when any sentence states them at all)
-        if asked := figures(question):
-            case = [asked <= figures(c[2]) for c in candidates]
+        # hours per pay period") another case (when any sentence states them at all). So
+        # with an affix: "the g- prefix" is not answered by a sentence on "#chat-dev-"
+        if asked := literals(question):
+            case = [asked <= literals(c[2]) for c in candidates]
             if any(c[4] and ok for c, ok in zip(candidates, case, strict=True)):
                 candidates = [(*c[:4], c[4] and ok) for c, ok in zip(candidates, case, strict=True)]
-                constrained = True
+                constrained = own_case = True
         # "what does EAP stand for": a sentence spelling it out answers (when one does)
         abbreviation = asked_abbreviation(question)
         if abbreviation and any(spells_out(c[2], abbreviation) for c in candidates):
@@ -330,7 +332,7 @@ class ExtractiveAnswerer:
         for cand in scored:
             if len(chosen) >= w.max_sentences:
                 break
-            if cand is best or _EXAMPLE.match(cand[3]):
+            if cand is best or _EXAMPLE.match(cand[3]) or (own_case and not cand[4]):
                 continue
             # a second quote comes from the best one's document: on the tuning questions a
             # quote from another document never added a fact and often cited a wrong one

@@ -371,6 +371,17 @@ def test_a_quote_with_the_question_s_own_figures_answers_its_case(
     )
 
 
+def test_a_quote_names_the_affix_the_question_asks_about_and_only_it() -> None:
+    question = "What do Slack channels starting with g- belong to?"
+    text = (
+        "Slack channels for engineering interests typically start with a #chat-dev- prefix.\n"
+        "g-: the channels of guilds\n"
+        "-shared: Slack channels linked with another Slack org"
+    )
+    sources = [RetrievedChunk("1", "slack", "slack.md", "Slack", "", text, 0.9)]
+    assert _extractive().run(question, sources).text == "g-: the channels of guilds [1]."
+
+
 def test_the_extractive_answer_never_quotes_the_same_sentence_twice() -> None:
     question = "When does the weekly time reporting period begin?"
     repeated = "The weekly time reporting period begins on Sunday and ends on Saturday."
